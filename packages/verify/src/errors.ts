@@ -1,0 +1,54 @@
+/**
+ * Every failure the verify package reports carries a stable code. The CLI maps codes to exit
+ * codes in one place; messages may be reworded, codes may not.
+ */
+export const VERIFY_ERROR_CODES = [
+  // The SHA256SUMS document itself.
+  "IC_CHECKSUMS_EMPTY",
+  "IC_CHECKSUMS_TOO_LARGE",
+  "IC_CHECKSUMS_BAD_ENCODING",
+  "IC_CHECKSUMS_MALFORMED_LINE",
+  "IC_CHECKSUMS_UNSUPPORTED_ALGORITHM",
+  "IC_CHECKSUMS_DIGEST_LENGTH",
+  "IC_CHECKSUMS_BAD_ESCAPE",
+  "IC_CHECKSUMS_DUPLICATE_NAME",
+  // A name, in SHA256SUMS or given to `create`.
+  "IC_CHECKSUMS_NAME_EMPTY",
+  "IC_CHECKSUMS_NAME_TOO_LONG",
+  "IC_CHECKSUMS_NAME_CONTROL_CHAR",
+  "IC_CHECKSUMS_NAME_BACKSLASH",
+  "IC_CHECKSUMS_NAME_ABSOLUTE",
+  "IC_CHECKSUMS_NAME_TRAVERSAL",
+  "IC_CHECKSUMS_NAME_NOT_CANONICAL",
+  // Hashing a file.
+  "IC_FILE_MISSING",
+  "IC_FILE_NOT_REGULAR",
+  "IC_FILE_CHANGED",
+  "IC_FILE_READ",
+] as const;
+
+export type VerifyErrorCode = (typeof VERIFY_ERROR_CODES)[number];
+
+export interface VerifyErrorOptions {
+  /** 1-based line in the document that caused the error, when there is one. */
+  readonly line?: number;
+  readonly cause?: unknown;
+}
+
+export class VerifyError extends Error {
+  readonly code: VerifyErrorCode;
+  readonly line: number | undefined;
+
+  constructor(code: VerifyErrorCode, message: string, options: VerifyErrorOptions = {}) {
+    super(options.line === undefined ? message : `line ${options.line}: ${message}`, {
+      cause: options.cause,
+    });
+    this.name = "VerifyError";
+    this.code = code;
+    this.line = options.line;
+  }
+}
+
+export function isVerifyError(value: unknown): value is VerifyError {
+  return value instanceof VerifyError;
+}

@@ -1,0 +1,130 @@
+import { createHash } from "node:crypto";
+import { constants, type Stats } from "node:fs";
+import { type FileHandle, open } from "node:fs/promises";
+import { VerifyError } from "../errors.js";
+
+export interface FileDigest {
+  /** Lower-case hex SHA-256 of the file's bytes. */
+  readonly sha256: string;
+  /** Bytes hashed. */
+  readonly size: number;
+}
+
+export interface HashFileOptions {
+  /** Called after each chunk with the bytes hashed so far and the size the file had at open. */
+  readonly onProgress?: (hashedBytes: number, totalBytes: number) => void;
+  /** Read size; two buffers of this size are the only memory the hash needs. */
+  readonly chunkBytes?: number;
+}
+
+export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * Hashes a regular file by streaming it through two alternating buffers: while one chunk is
+ * hashed on this thread, the next is read on libuv's pool. Memory stays at two chunks whatever
+ * the file size. A file whose size or modification time moves while it is read is an error,
+ * never a digest of bytes that no longer exist together.
+ */
+export async function sha256File(path: string, options: HashFileOptions = {}): Promise<FileDigest> {
+  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  const handle = await openForReading(path);
+  let pending: Promise<number> = Promise.resolve(0);
+  try {
+    const before = await statHandle(handle, path);
+    if (!before.isFile()) {
+      throw new VerifyError(
+        "IC_FILE_NOT_REGULAR",
+        `${path} is not a regular file (${describeType(before)}); only files can be checksummed`,
+      );
+    }
+    const expectedSize = before.size;
+    const hash = createHash("sha256");
+    const buffers = [Buffer.allocUnsafe(chunkBytes), Buffer.allocUnsafe(chunkBytes)] as const;
+    let filling: 0 | 1 = 0;
+    let hashed = 0;
+    pending = readChunk(handle, buffers[filling], 0, path);
+    for (;;) {
+      const length = await pending;
+      if (length === 0) break;
+      const filled = buffers[filling];
+      hashed += length;
+      if (hashed > expectedSize) throw changedWhileHashing(path, expectedSize, "grew");
+      // Start the next read before hashing this chunk, so the two overlap.
+      filling = filling === 0 ? 1 : 0;
+      pending = readChunk(handle, buffers[filling], hashed, path);
+      hash.update(length === filled.length ? filled : filled.subarray(0, length));
+      options.onProgress?.(hashed, expectedSize);
+    }
+    if (hashed !== expectedSize) throw changedWhileHashing(path, expectedSize, "shrank");
+    const after = await statHandle(handle, path);
+    if (after.size !== before.size || after.mtimeMs !== before.mtimeMs) {
+      throw changedWhileHashing(path, expectedSize, "was modified");
+    }
+    return { sha256: hash.digest("hex"), size: hashed };
+  } finally {
+    // Never close the descriptor under a read that is still in flight.
+    await pending.catch(() => 0);
+    await handle.close();
+  }
+}
+
+function readChunk(handle: FileHandle, buffer: Buffer, position: number, path: string): Promise<number> {
+  return handle.read(buffer, 0, buffer.length, position).then(
+    (result) => result.bytesRead,
+    (cause: unknown) => {
+      throw new VerifyError("IC_FILE_READ", `cannot read ${path}: ${errorMessage(cause)}`, { cause });
+    },
+  );
+}
+
+/** O_NONBLOCK so that opening a FIFO or device cannot hang; it changes nothing for regular files. */
+async function openForReading(path: string): Promise<FileHandle> {
+  const flags = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+  try {
+    return await open(path, flags);
+  } catch (cause) {
+    if (errorCode(cause) === "ENOENT") {
+      throw new VerifyError("IC_FILE_MISSING", `${path} does not exist`, { cause });
+    }
+    if (errorCode(cause) === "EISDIR") {
+      throw new VerifyError("IC_FILE_NOT_REGULAR", `${path} is a directory; only files can be checksummed`, {
+        cause,
+      });
+    }
+    throw new VerifyError("IC_FILE_READ", `cannot open ${path}: ${errorMessage(cause)}`, { cause });
+  }
+}
+
+async function statHandle(handle: FileHandle, path: string): Promise<Stats> {
+  try {
+    return await handle.stat();
+  } catch (cause) {
+    throw new VerifyError("IC_FILE_READ", `cannot stat ${path}: ${errorMessage(cause)}`, { cause });
+  }
+}
+
+function changedWhileHashing(path: string, expectedSize: number, how: string): VerifyError {
+  return new VerifyError(
+    "IC_FILE_CHANGED",
+    `${path} ${how} while it was being hashed (it had ${expectedSize} bytes when opened); its checksum cannot be trusted, so wait until nothing writes to it and verify again`,
+  );
+}
+
+function describeType(stats: Stats): string {
+  if (stats.isDirectory()) return "a directory";
+  if (stats.isFIFO()) return "a FIFO";
+  if (stats.isSocket()) return "a socket";
+  if (stats.isCharacterDevice()) return "a character device";
+  if (stats.isBlockDevice()) return "a block device";
+  return "not a file";
+}
+
+function errorCode(error: unknown): string | undefined {
+  return typeof error === "object" && error !== null && "code" in error && typeof error.code === "string"
+    ? error.code
+    : undefined;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
