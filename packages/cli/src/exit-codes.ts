@@ -1,0 +1,65 @@
+import { isVerifyError, type VerifyErrorCode } from "@ironclaw/verify";
+import { CliError, type CliErrorCode } from "./errors.js";
+
+/** DESIGN §4: the same exit codes for every command. */
+export const ExitCode = {
+  ok: 0,
+  /** A verification or a policy said no. */
+  rejected: 1,
+  /** Usage error or malformed input. */
+  usage: 2,
+  /** Environment failure: I/O, network, a missing tool. */
+  environment: 3,
+} as const;
+
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export type ErrorCode = VerifyErrorCode | CliErrorCode;
+
+/** The one place an error code becomes an exit code. A new code fails to compile until it is listed. */
+const EXIT_CODE_BY_ERROR: Readonly<Record<ErrorCode, ExitCode>> = {
+  IC_CHECKSUMS_EMPTY: ExitCode.usage,
+  IC_CHECKSUMS_TOO_LARGE: ExitCode.usage,
+  IC_CHECKSUMS_BAD_ENCODING: ExitCode.usage,
+  IC_CHECKSUMS_MALFORMED_LINE: ExitCode.usage,
+  IC_CHECKSUMS_UNSUPPORTED_ALGORITHM: ExitCode.usage,
+  IC_CHECKSUMS_DIGEST_LENGTH: ExitCode.usage,
+  IC_CHECKSUMS_BAD_ESCAPE: ExitCode.usage,
+  IC_CHECKSUMS_DUPLICATE_NAME: ExitCode.usage,
+  IC_CHECKSUMS_NAME_EMPTY: ExitCode.usage,
+  IC_CHECKSUMS_NAME_TOO_LONG: ExitCode.usage,
+  IC_CHECKSUMS_NAME_CONTROL_CHAR: ExitCode.usage,
+  IC_CHECKSUMS_NAME_BACKSLASH: ExitCode.usage,
+  IC_CHECKSUMS_NAME_ABSOLUTE: ExitCode.usage,
+  IC_CHECKSUMS_NAME_TRAVERSAL: ExitCode.usage,
+  IC_CHECKSUMS_NAME_NOT_CANONICAL: ExitCode.usage,
+  IC_FILE_MISSING: ExitCode.environment,
+  IC_FILE_NOT_REGULAR: ExitCode.usage,
+  IC_FILE_CHANGED: ExitCode.rejected,
+  IC_FILE_READ: ExitCode.environment,
+  IC_USAGE: ExitCode.usage,
+  IC_OUTPUT_WRITE: ExitCode.environment,
+  IC_INTERNAL: ExitCode.environment,
+};
+
+export function exitCodeForError(code: ErrorCode): ExitCode {
+  return EXIT_CODE_BY_ERROR[code];
+}
+
+export interface DescribedError {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly line?: number;
+}
+
+/** Anything thrown becomes a coded error; an unknown exception is IC_INTERNAL with its message. */
+export function describeError(error: unknown): DescribedError {
+  if (isVerifyError(error)) {
+    return error.line === undefined
+      ? { code: error.code, message: error.message }
+      : { code: error.code, message: error.message, line: error.line };
+  }
+  if (error instanceof CliError) return { code: error.code, message: error.message };
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: "IC_INTERNAL", message: `unexpected failure: ${message}` };
+}

@@ -1,0 +1,3 @@
+export { ExitCode, exitCodeForError } from "./exit-codes.js";
+export type { CommandIo, OutputStream } from "./io.js";
+export { run } from "./main.js";

@@ -1,0 +1,27 @@
+import { Command } from "commander";
+import { registerChecksumsCommands } from "./commands/checksums.js";
+import type { CommandContext } from "./commands/context.js";
+import { buildInfo } from "./version.js";
+
+/** The `ironclaw` command tree. Commander's own exits are turned into exceptions for main to map. */
+export function buildProgram(context: CommandContext): Command {
+  const { io } = context;
+  const program = new Command("ironclaw")
+    .description("IronClaw: verify releases and run agents you do not have to trust")
+    .version(buildInfo().version, "-V, --version", "print the version")
+    .helpOption("-h, --help", "show help")
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    })
+    .addHelpText(
+      "after",
+      `
+Exit codes (every command): 0 success; 1 a verification or policy said no;
+2 usage error or malformed input; 3 environment failure (I/O, network, missing tool).`,
+    );
+  registerChecksumsCommands(program, context);
+  return program;
+}
