@@ -25,6 +25,32 @@ export const VERIFY_ERROR_CODES = [
   "IC_FILE_NOT_REGULAR",
   "IC_FILE_CHANGED",
   "IC_FILE_READ",
+  // A Sigstore bundle as a document, before any cryptography.
+  "IC_BUNDLE_TOO_LARGE",
+  "IC_BUNDLE_MALFORMED_JSON",
+  "IC_BUNDLE_DETACHED_SIGNATURE",
+  "IC_BUNDLE_UNKNOWN_MEDIA_TYPE",
+  "IC_BUNDLE_INVALID",
+  // A trusted root as a document.
+  "IC_TRUSTED_ROOT_INVALID",
+  "IC_TRUSTED_ROOT_MISSING_VALIDITY",
+  // The artifact given for a signature.
+  "IC_ARTIFACT_DIGEST_INVALID",
+  "IC_ARTIFACT_DIGEST_UNSUPPORTED",
+  // Verification that ran and said no.
+  "IC_SIGNATURE_INVALID",
+  "IC_SIGNATURE_CERTIFICATE",
+  "IC_SIGNATURE_PUBLIC_KEY",
+  "IC_SIGNATURE_TLOG",
+  "IC_SIGNATURE_TLOG_BODY",
+  "IC_SIGNATURE_TIMESTAMP",
+  "IC_SIGNATURE_ARTIFACT_MISMATCH",
+  "IC_SIGNATURE_FAILED",
+  // A signature that verified, from a signer the policy does not accept.
+  "IC_POLICY_INVALID",
+  "IC_POLICY_SIGNER_KIND",
+  "IC_POLICY_IDENTITY_MISMATCH",
+  "IC_POLICY_ISSUER_MISMATCH",
 ] as const;
 
 export type VerifyErrorCode = (typeof VERIFY_ERROR_CODES)[number];

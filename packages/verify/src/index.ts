@@ -1,26 +1,3 @@
-export { readChecksumsFile, readChecksumsStream, verifyChecksumsInDirectory } from "./checksums/directory.js";
-export { compareNames, formatChecksums, type NamedDigest } from "./checksums/format.js";
-export { assertSafeName, MAX_NAME_BYTES } from "./checksums/names.js";
-export { MAX_CHECKSUMS_BYTES, parseChecksums } from "./checksums/parse.js";
-export type { ChecksumEntry, ChecksumLineForm, ChecksumList } from "./checksums/types.js";
-export {
-  type ChecksumsVerification,
-  type FileCheck,
-  type FileSelection,
-  type FileStatus,
-  type HashByName,
-  verifyChecksums,
-} from "./checksums/verify.js";
-export {
-  isVerifyError,
-  VERIFY_ERROR_CODES,
-  VerifyError,
-  type VerifyErrorCode,
-  type VerifyErrorOptions,
-} from "./errors.js";
-export {
-  DEFAULT_CHUNK_BYTES,
-  type FileDigest,
-  type HashFileOptions,
-  sha256File,
-} from "./hashing/sha256-file.js";
+export * from "./checksums.js";
+export * from "./errors.js";
+export * from "./sigstore.js";

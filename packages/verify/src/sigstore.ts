@@ -1,0 +1,43 @@
+/** Sigstore bundles: signatures, certificates, identities, trusted roots (sigstore-js underneath). */
+export {
+  type Artifact,
+  artifactFromBytes,
+  artifactFromDigest,
+  looksLikeDigest,
+} from "./sigstore/artifact.js";
+export {
+  type BundleFormat,
+  MAX_BUNDLE_BYTES,
+  type ParsedBundle,
+  parseBundleDocument,
+} from "./sigstore/bundle-document.js";
+export { type FulcioExtensions, readFulcioExtensions } from "./sigstore/fulcio-extensions.js";
+export {
+  type CertificateIdentityPolicy,
+  describeMatcher,
+  exactly,
+  matches,
+  matchingRegexp,
+  type StringMatcher,
+} from "./sigstore/identity-policy.js";
+export {
+  IN_TOTO_PAYLOAD_TYPE,
+  type InTotoStatement,
+  type InTotoSubject,
+  parseInTotoStatement,
+  subjectsMatching,
+} from "./sigstore/in-toto.js";
+export {
+  type LoadedTrustedRoot,
+  PUBLIC_GOOD_TUF_URL,
+  parseTrustedRoot,
+  publicGoodTrustedRoot,
+} from "./sigstore/trusted-root.js";
+export {
+  type SignatureVerification,
+  type SignerPolicy,
+  type VerifiedLogEntry,
+  type VerifiedSigner,
+  type VerifySignatureOptions,
+  verifySignature,
+} from "./sigstore/verify-signature.js";

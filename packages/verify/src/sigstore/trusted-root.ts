@@ -1,0 +1,117 @@
+import type { KeyObject } from "node:crypto";
+import { TrustedRoot } from "@sigstore/protobuf-specs";
+import seeds from "@sigstore/tuf/seeds.json" with { type: "json" };
+import { type TrustMaterial, toTrustMaterial } from "@sigstore/verify";
+import { VerifyError } from "../errors.js";
+import { findShapeViolation } from "./json-shape.js";
+import { TRUSTED_ROOT_SHAPE } from "./shapes.js";
+
+export const PUBLIC_GOOD_TUF_URL = "https://tuf-repo-cdn.sigstore.dev";
+
+/** A trusted root that passed our checks, with where it came from for reports. */
+export interface LoadedTrustedRoot {
+  readonly origin: string;
+  readonly document: Record<string, unknown>;
+  readonly root: TrustedRoot;
+}
+
+interface TimeRangeJson {
+  readonly start?: string;
+  readonly end?: string;
+}
+
+/**
+ * The Sigstore public-good production root, as embedded in the pinned @sigstore/tuf release: no
+ * network, no cache, the same bytes on every machine that installed the same lockfile.
+ */
+export function publicGoodTrustedRoot(): LoadedTrustedRoot {
+  const targets = (seeds as Record<string, { targets?: Record<string, string> }>)[PUBLIC_GOOD_TUF_URL]
+    ?.targets;
+  const encoded = targets?.["trusted_root.json"];
+  if (encoded === undefined) {
+    throw new VerifyError(
+      "IC_TRUSTED_ROOT_INVALID",
+      "the embedded Sigstore public-good trusted root is missing from @sigstore/tuf; reinstall with npm ci",
+    );
+  }
+  return parseTrustedRoot(Buffer.from(encoded, "base64"), "Sigstore public-good (embedded)");
+}
+
+/**
+ * Parses and checks a trusted_root.json. Refused: malformed JSON, unknown fields, and any log or
+ * authority without `validFor.start` — an open start would trust a key for all of the past.
+ */
+export function parseTrustedRoot(bytes: Uint8Array, origin: string): LoadedTrustedRoot {
+  let document: unknown;
+  try {
+    document = JSON.parse(Buffer.from(bytes).toString("utf8"));
+  } catch (cause) {
+    throw new VerifyError("IC_TRUSTED_ROOT_INVALID", `${origin} is not JSON: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+  const violation = findShapeViolation(document, TRUSTED_ROOT_SHAPE);
+  if (violation !== undefined) {
+    throw new VerifyError("IC_TRUSTED_ROOT_INVALID", `${origin} is not a valid trusted root: ${violation}`);
+  }
+  const record = document as Record<string, unknown>;
+  checkValidity(record);
+  let root: TrustedRoot;
+  try {
+    root = TrustedRoot.fromJSON(record);
+    toTrustMaterial(root);
+  } catch (cause) {
+    throw new VerifyError(
+      "IC_TRUSTED_ROOT_INVALID",
+      `${origin} cannot be used: ${(cause as Error).message}`,
+      {
+        cause,
+      },
+    );
+  }
+  return { origin, document: record, root };
+}
+
+function checkValidity(document: Record<string, unknown>): void {
+  const logs = (name: string) =>
+    ((document[name] as Array<{ publicKey: { validFor?: TimeRangeJson } }> | undefined) ?? []).map(
+      (log, index) => [`${name}[${index}].publicKey.validFor`, log.publicKey.validFor] as const,
+    );
+  const authorities = (name: string) =>
+    ((document[name] as Array<{ validFor?: TimeRangeJson }> | undefined) ?? []).map(
+      (authority, index) => [`${name}[${index}].validFor`, authority.validFor] as const,
+    );
+  for (const [path, range] of [
+    ...logs("tlogs"),
+    ...logs("ctlogs"),
+    ...authorities("certificateAuthorities"),
+    ...authorities("timestampAuthorities"),
+  ]) {
+    if (range?.start === undefined) {
+      throw new VerifyError(
+        "IC_TRUSTED_ROOT_MISSING_VALIDITY",
+        `${path}.start is missing; every log and authority must say from when it is trusted`,
+      );
+    }
+    if (range.end !== undefined && Date.parse(range.end) < Date.parse(range.start)) {
+      throw new VerifyError(
+        "IC_TRUSTED_ROOT_INVALID",
+        `${path} ends (${range.end}) before it starts (${range.start})`,
+      );
+    }
+  }
+}
+
+/** Parsing a root's certificates costs more than verifying a bundle; do it once per root. */
+const keylessMaterial = new WeakMap<LoadedTrustedRoot, TrustMaterial>();
+
+/** Trust material for sigstore-js; a fixed public key replaces the root's key lookup in key mode. */
+export function trustMaterialFor(root: LoadedTrustedRoot, publicKey?: KeyObject): TrustMaterial {
+  if (publicKey !== undefined) return toTrustMaterial(root.root, () => ({ publicKey, validFor: () => true }));
+  let material = keylessMaterial.get(root);
+  if (material === undefined) {
+    material = toTrustMaterial(root.root, {});
+    keylessMaterial.set(root, material);
+  }
+  return material;
+}

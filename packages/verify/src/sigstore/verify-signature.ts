@@ -1,0 +1,266 @@
+import type { KeyObject } from "node:crypto";
+import type { Bundle, TransparencyLogEntry } from "@sigstore/bundle";
+import { RFC3161Timestamp, X509Certificate } from "@sigstore/core";
+import { type SignedEntity, toSignedEntity, Verifier } from "@sigstore/verify";
+import { VerifyError, type VerifyErrorCode } from "../errors.js";
+import { type Artifact, artifactDigest } from "./artifact.js";
+import type { BundleFormat, ParsedBundle } from "./bundle-document.js";
+import { type FulcioExtensions, readFulcioExtensions } from "./fulcio-extensions.js";
+import { type CertificateIdentityPolicy, checkIdentity } from "./identity-policy.js";
+import { IN_TOTO_PAYLOAD_TYPE, parseInTotoStatement, subjectsMatching } from "./in-toto.js";
+import {
+  ArtifactMessageContent,
+  EnvelopeContent,
+  messageHashName,
+  type SignatureContent,
+} from "./signature-content.js";
+import { type LoadedTrustedRoot, trustMaterialFor } from "./trusted-root.js";
+
+/** Who must have signed: a certificate identity (keyless), or one public key. */
+export type SignerPolicy =
+  | { readonly kind: "certificate"; readonly identity: CertificateIdentityPolicy }
+  | { readonly kind: "key"; readonly publicKey: KeyObject };
+
+export interface VerifySignatureOptions {
+  readonly trustedRoot: LoadedTrustedRoot;
+  readonly signer: SignerPolicy;
+}
+
+export type VerifiedSigner =
+  | {
+      readonly kind: "certificate";
+      readonly subjectAlternativeName: string;
+      readonly issuer: string;
+      readonly extensions: FulcioExtensions;
+      readonly notBefore: Date;
+      readonly notAfter: Date;
+    }
+  | { readonly kind: "key" };
+
+export interface VerifiedLogEntry {
+  readonly logIndex: string;
+  readonly logId: string;
+  readonly kind: string;
+  readonly version: string;
+  /** Absent for Rekor v2 entries, which are timed by a timestamp authority instead. */
+  readonly integratedTime?: Date;
+}
+
+export interface SignatureVerification {
+  /** The SHA-256 of the artifact the signature was checked against. */
+  readonly artifactSha256: string;
+  readonly format: BundleFormat;
+  readonly mediaType: string;
+  readonly content:
+    | { readonly kind: "message-signature" }
+    | { readonly kind: "dsse"; readonly payloadType: string; readonly payload: Buffer };
+  readonly signer: VerifiedSigner;
+  readonly transparencyLog: readonly VerifiedLogEntry[];
+  readonly timestamps: readonly {
+    readonly source: "transparency-log" | "timestamp-authority";
+    readonly time: Date;
+  }[];
+  readonly trustedRoot: string;
+}
+
+/** sigstore-js error codes, as ours. */
+const SIGSTORE_CODES: Readonly<Record<string, VerifyErrorCode>> = {
+  TLOG_ERROR: "IC_SIGNATURE_TLOG",
+  TLOG_INCLUSION_PROOF_ERROR: "IC_SIGNATURE_TLOG",
+  TLOG_INCLUSION_PROMISE_ERROR: "IC_SIGNATURE_TLOG",
+  TLOG_MISSING_INCLUSION_ERROR: "IC_SIGNATURE_TLOG",
+  TLOG_BODY_ERROR: "IC_SIGNATURE_TLOG_BODY",
+  CERTIFICATE_ERROR: "IC_SIGNATURE_CERTIFICATE",
+  PUBLIC_KEY_ERROR: "IC_SIGNATURE_PUBLIC_KEY",
+  SIGNATURE_ERROR: "IC_SIGNATURE_INVALID",
+  TIMESTAMP_ERROR: "IC_SIGNATURE_TIMESTAMP",
+};
+
+/**
+ * Verifies a bundle over an artifact: the content matches the artifact, the signature, certificate
+ * chain, SCTs, log inclusion and timestamps verify against the trusted root (sigstore-js), and the
+ * signer is the one the policy names, matched on parsed certificate values. Any doubt is an error.
+ */
+export function verifySignature(
+  parsed: ParsedBundle,
+  artifact: Artifact,
+  options: VerifySignatureOptions,
+): SignatureVerification {
+  const { bundle } = parsed;
+  checkKeyKind(bundle, options.signer);
+  const { content, summary } = signatureContent(bundle, artifact);
+  const entity: SignedEntity = { ...toSignedEntity(bundle), signature: content };
+  const publicKey = options.signer.kind === "key" ? options.signer.publicKey : undefined;
+  try {
+    new Verifier(trustMaterialFor(options.trustedRoot, publicKey)).verify(entity);
+  } catch (error) {
+    throw fromSigstoreError(error);
+  }
+  const signer = verifiedSigner(bundle, options.signer);
+  return {
+    artifactSha256: artifactDigest(artifact).toString("hex"),
+    format: parsed.format,
+    mediaType: parsed.mediaType,
+    content: summary,
+    signer,
+    transparencyLog: bundle.verificationMaterial.tlogEntries.map(logEntrySummary),
+    timestamps: timestampsOf(bundle),
+    trustedRoot: options.trustedRoot.origin,
+  };
+}
+
+function checkKeyKind(bundle: Bundle, signer: SignerPolicy): void {
+  const material = bundle.verificationMaterial.content.$case;
+  if (signer.kind === "key" && material !== "publicKey") {
+    throw new VerifyError(
+      "IC_POLICY_SIGNER_KIND",
+      "the bundle is signed with a certificate; verify it with --certificate-identity and --certificate-oidc-issuer, not --key",
+    );
+  }
+  if (signer.kind === "certificate" && material === "publicKey") {
+    throw new VerifyError(
+      "IC_POLICY_SIGNER_KIND",
+      "the bundle is signed with a public key, not a certificate; verify it with --key",
+    );
+  }
+}
+
+function signatureContent(
+  bundle: Bundle,
+  artifact: Artifact,
+): { content: SignatureContent; summary: SignatureVerification["content"] } {
+  const { content } = bundle;
+  if (content.$case === "messageSignature") {
+    const hashName = messageHashName(content.messageSignature);
+    if (hashName === undefined) {
+      throw new VerifyError(
+        "IC_BUNDLE_INVALID",
+        "the bundle's message digest has no supported hash algorithm (SHA2_256, SHA2_384, SHA2_512)",
+      );
+    }
+    const digest = artifactDigest(artifact, hashName);
+    const claimed = Buffer.from(content.messageSignature.messageDigest?.digest ?? Buffer.alloc(0));
+    if (!claimed.equals(digest)) {
+      throw new VerifyError(
+        "IC_SIGNATURE_ARTIFACT_MISMATCH",
+        `the bundle signs a file with ${hashName} ${claimed.toString("hex")}; the artifact has ${digest.toString("hex")}`,
+      );
+    }
+    return {
+      content: new ArtifactMessageContent(content.messageSignature, artifact, digest, hashName),
+      summary: { kind: "message-signature" },
+    };
+  }
+  const envelope = content.dsseEnvelope;
+  checkEnvelopeSubject(
+    envelope.payloadType,
+    Buffer.from(envelope.payload),
+    artifactDigest(artifact).toString("hex"),
+  );
+  return {
+    content: new EnvelopeContent(envelope, logsPreAuthEncoding(bundle.verificationMaterial.tlogEntries)),
+    summary: { kind: "dsse", payloadType: envelope.payloadType, payload: Buffer.from(envelope.payload) },
+  };
+}
+
+/** An in-toto statement must name the artifact among its subjects; any other payload must be it. */
+function checkEnvelopeSubject(payloadType: string, payload: Buffer, sha256Hex: string): void {
+  if (payloadType === IN_TOTO_PAYLOAD_TYPE) {
+    const statement = parseInTotoStatement(payload);
+    if (subjectsMatching(statement, "sha256", sha256Hex).length === 0) {
+      throw new VerifyError(
+        "IC_SIGNATURE_ARTIFACT_MISMATCH",
+        `no subject of the in-toto statement has sha256 ${sha256Hex}; it names ${statement.subjects.map((s) => s.name || "(unnamed)").join(", ")}`,
+      );
+    }
+    return;
+  }
+  const payloadDigest = artifactDigest({ kind: "bytes", bytes: payload }).toString("hex");
+  if (payloadDigest !== sha256Hex) {
+    throw new VerifyError(
+      "IC_SIGNATURE_ARTIFACT_MISMATCH",
+      `the DSSE payload (${payloadType}) has sha256 ${payloadDigest}; the artifact has ${sha256Hex}`,
+    );
+  }
+}
+
+/** Rekor v2 logs DSSE as hashedrekord over PAE; a bundle mixing that with payload-digest entries is refused. */
+function logsPreAuthEncoding(entries: readonly TransparencyLogEntry[]): boolean {
+  const kinds = new Set(entries.map((entry) => entry.kindVersion?.kind));
+  if (kinds.has("hashedrekord") && kinds.size > 1) {
+    throw new VerifyError(
+      "IC_BUNDLE_INVALID",
+      `the bundle's log entries mix kinds (${[...kinds].join(", ")}) for one envelope`,
+    );
+  }
+  return kinds.has("hashedrekord");
+}
+
+function verifiedSigner(bundle: Bundle, policy: SignerPolicy): VerifiedSigner {
+  if (policy.kind === "key") return { kind: "key" };
+  const certificate = leafCertificate(bundle);
+  const extensions = readFulcioExtensions(certificate);
+  const subjectAlternativeName = certificate.subjectAltName;
+  checkIdentity(policy.identity, { subjectAlternativeName, issuer: extensions.issuer });
+  return {
+    kind: "certificate",
+    subjectAlternativeName: subjectAlternativeName ?? "",
+    issuer: extensions.issuer ?? "",
+    extensions,
+    notBefore: certificate.notBefore,
+    notAfter: certificate.notAfter,
+  };
+}
+
+function leafCertificate(bundle: Bundle): X509Certificate {
+  const material = bundle.verificationMaterial.content;
+  const raw =
+    material.$case === "certificate"
+      ? material.certificate.rawBytes
+      : material.$case === "x509CertificateChain"
+        ? material.x509CertificateChain.certificates[0]?.rawBytes
+        : undefined;
+  if (raw === undefined) throw new VerifyError("IC_BUNDLE_INVALID", "the bundle has no signing certificate");
+  return X509Certificate.parse(Buffer.from(raw));
+}
+
+function logEntrySummary(entry: TransparencyLogEntry): VerifiedLogEntry {
+  const integrated = Number(entry.integratedTime);
+  return {
+    logIndex: String(entry.logIndex),
+    logId: Buffer.from(entry.logId?.keyId ?? Buffer.alloc(0)).toString("hex"),
+    kind: entry.kindVersion?.kind ?? "",
+    version: entry.kindVersion?.version ?? "",
+    ...(integrated > 0 ? { integratedTime: new Date(integrated * 1000) } : {}),
+  };
+}
+
+function timestampsOf(bundle: Bundle): SignatureVerification["timestamps"] {
+  const fromLog = bundle.verificationMaterial.tlogEntries
+    .filter((entry) => entry.inclusionPromise !== undefined && Number(entry.integratedTime) > 0)
+    .map((entry) => ({
+      source: "transparency-log" as const,
+      time: new Date(Number(entry.integratedTime) * 1000),
+    }));
+  const fromAuthority = (bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps ?? []).map(
+    (stamp) => ({
+      source: "timestamp-authority" as const,
+      time: RFC3161Timestamp.parse(Buffer.from(stamp.signedTimestamp)).signingTime,
+    }),
+  );
+  return [...fromLog, ...fromAuthority];
+}
+
+/** A sigstore-js verdict, or any exception from a dependency, becomes a coded verification failure. */
+function fromSigstoreError(error: unknown): VerifyError {
+  if (error instanceof VerifyError) return error;
+  const code = (error as { code?: unknown }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  const cause = (error as { cause?: unknown }).cause;
+  const detail =
+    cause instanceof Error && cause.message !== message ? `${message}: ${cause.message}` : message;
+  const ours = typeof code === "string" ? SIGSTORE_CODES[code] : undefined;
+  return new VerifyError(ours ?? "IC_SIGNATURE_FAILED", `signature verification failed: ${detail}`, {
+    cause: error,
+  });
+}
