@@ -1,4 +1,4 @@
-import { isVerifyError, type VerifyErrorCode } from "@ironclaw/verify";
+import { isVerifyError, type VerifyErrorCode } from "@ironclaw/verify/errors";
 import { CliError, type CliErrorCode } from "./errors.js";
 
 /** DESIGN §4: the same exit codes for every command. */
@@ -37,6 +37,27 @@ const EXIT_CODE_BY_ERROR: Readonly<Record<ErrorCode, ExitCode>> = {
   IC_FILE_NOT_REGULAR: ExitCode.usage,
   IC_FILE_CHANGED: ExitCode.rejected,
   IC_FILE_READ: ExitCode.environment,
+  IC_BUNDLE_TOO_LARGE: ExitCode.usage,
+  IC_BUNDLE_MALFORMED_JSON: ExitCode.usage,
+  IC_BUNDLE_DETACHED_SIGNATURE: ExitCode.usage,
+  IC_BUNDLE_UNKNOWN_MEDIA_TYPE: ExitCode.usage,
+  IC_BUNDLE_INVALID: ExitCode.usage,
+  IC_TRUSTED_ROOT_INVALID: ExitCode.usage,
+  IC_TRUSTED_ROOT_MISSING_VALIDITY: ExitCode.usage,
+  IC_ARTIFACT_DIGEST_INVALID: ExitCode.usage,
+  IC_ARTIFACT_DIGEST_UNSUPPORTED: ExitCode.usage,
+  IC_SIGNATURE_INVALID: ExitCode.rejected,
+  IC_SIGNATURE_CERTIFICATE: ExitCode.rejected,
+  IC_SIGNATURE_PUBLIC_KEY: ExitCode.rejected,
+  IC_SIGNATURE_TLOG: ExitCode.rejected,
+  IC_SIGNATURE_TLOG_BODY: ExitCode.rejected,
+  IC_SIGNATURE_TIMESTAMP: ExitCode.rejected,
+  IC_SIGNATURE_ARTIFACT_MISMATCH: ExitCode.rejected,
+  IC_SIGNATURE_FAILED: ExitCode.rejected,
+  IC_POLICY_INVALID: ExitCode.usage,
+  IC_POLICY_SIGNER_KIND: ExitCode.rejected,
+  IC_POLICY_IDENTITY_MISMATCH: ExitCode.rejected,
+  IC_POLICY_ISSUER_MISMATCH: ExitCode.rejected,
   IC_USAGE: ExitCode.usage,
   IC_OUTPUT_WRITE: ExitCode.environment,
   IC_INTERNAL: ExitCode.environment,

@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { registerChecksumsCommands } from "./commands/checksums.js";
 import type { CommandContext } from "./commands/context.js";
+import { registerVerifyBundleCommand } from "./commands/verify-bundle.js";
 import { buildInfo } from "./version.js";
 
 /** The `ironclaw` command tree. Commander's own exits are turned into exceptions for main to map. */
@@ -23,5 +24,6 @@ Exit codes (every command): 0 success; 1 a verification or policy said no;
 2 usage error or malformed input; 3 environment failure (I/O, network, missing tool).`,
     );
   registerChecksumsCommands(program, context);
+  registerVerifyBundleCommand(program, context);
   return program;
 }

@@ -1,4 +1,4 @@
-import type { ChecksumsVerification, FileCheck, FileStatus } from "@ironclaw/verify";
+import type { ChecksumsVerification, FileCheck, FileStatus } from "@ironclaw/verify/checksums";
 import { type Palette, palette } from "../terminal/color.js";
 
 export const CHECKSUMS_VERIFY_SCHEMA = "https://ironclaw.dev/schemas/checksums-verify/v1";

@@ -9,7 +9,7 @@ import {
   readChecksumsStream,
   sha256File,
   verifyChecksumsInDirectory,
-} from "@ironclaw/verify";
+} from "@ironclaw/verify/checksums";
 import type { Command } from "commander";
 import { CliError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";

@@ -1,0 +1,124 @@
+import { createPublicKey, type KeyObject } from "node:crypto";
+import { resolve } from "node:path";
+import { VerifyError } from "@ironclaw/verify/errors";
+import {
+  type Artifact,
+  artifactFromBytes,
+  artifactFromDigest,
+  exactly,
+  type LoadedTrustedRoot,
+  looksLikeDigest,
+  matchingRegexp,
+  parseBundleDocument,
+  parseTrustedRoot,
+  publicGoodTrustedRoot,
+  type SignerPolicy,
+  verifySignature,
+} from "@ironclaw/verify/sigstore";
+import { CliError } from "../errors.js";
+import { ExitCode } from "../exit-codes.js";
+import { readInputFile } from "../fs/read-input.js";
+import { type CommandContext, type JsonOption, writeJson } from "./context.js";
+import { renderSignatureReport, signatureReportDocument } from "./signature-report.js";
+
+export interface VerifyBundleOptions extends JsonOption {
+  readonly bundle: string;
+  readonly certificateIdentity?: string;
+  readonly certificateIdentityRegexp?: string;
+  readonly certificateOidcIssuer?: string;
+  readonly certificateOidcIssuerRegexp?: string;
+  readonly key?: string;
+  readonly trustedRoot?: string;
+  readonly signature?: string;
+  readonly certificate?: string;
+}
+
+/** Keyless needs one identity form and one issuer form; --key excludes both. */
+export async function signerPolicyFrom(options: VerifyBundleOptions, cwd: string): Promise<SignerPolicy> {
+  const identityForms = [options.certificateIdentity, options.certificateIdentityRegexp].filter(
+    (v) => v !== undefined,
+  );
+  const issuerForms = [options.certificateOidcIssuer, options.certificateOidcIssuerRegexp].filter(
+    (v) => v !== undefined,
+  );
+  if (options.key !== undefined) {
+    if (identityForms.length + issuerForms.length > 0) {
+      throw new CliError(
+        "IC_USAGE",
+        "--key verifies a key-signed bundle; it cannot be combined with --certificate-* flags",
+      );
+    }
+    return { kind: "key", publicKey: await readPublicKey(resolve(cwd, options.key)) };
+  }
+  if (identityForms.length !== 1 || issuerForms.length !== 1) {
+    throw new CliError(
+      "IC_USAGE",
+      "give exactly one of --certificate-identity / --certificate-identity-regexp and exactly one of --certificate-oidc-issuer / --certificate-oidc-issuer-regexp (or --key for a key-signed bundle)",
+    );
+  }
+  return {
+    kind: "certificate",
+    identity: {
+      subjectAlternativeName:
+        options.certificateIdentity !== undefined
+          ? exactly(options.certificateIdentity, "certificate identity")
+          : matchingRegexp(options.certificateIdentityRegexp ?? "", "certificate identity"),
+      issuer:
+        options.certificateOidcIssuer !== undefined
+          ? exactly(options.certificateOidcIssuer, "OIDC issuer")
+          : matchingRegexp(options.certificateOidcIssuerRegexp ?? "", "OIDC issuer"),
+    },
+  };
+}
+
+async function readPublicKey(path: string): Promise<KeyObject> {
+  const pem = await readInputFile(path, "the public key");
+  try {
+    return createPublicKey(pem);
+  } catch (cause) {
+    throw new VerifyError(
+      "IC_POLICY_INVALID",
+      `${path} is not a PEM or DER public key: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+}
+
+export async function loadTrustedRoot(path: string | undefined, cwd: string): Promise<LoadedTrustedRoot> {
+  if (path === undefined) return publicGoodTrustedRoot();
+  const absolute = resolve(cwd, path);
+  return parseTrustedRoot(await readInputFile(absolute, "the trusted root"), absolute);
+}
+
+async function readArtifact(
+  argument: string,
+  cwd: string,
+): Promise<{ artifact: Artifact; path: string | null }> {
+  if (looksLikeDigest(argument)) return { artifact: artifactFromDigest(argument), path: null };
+  const path = resolve(cwd, argument);
+  return { artifact: artifactFromBytes(await readInputFile(path, "the artifact")), path };
+}
+
+export async function verifyBundleAction(
+  target: string,
+  options: VerifyBundleOptions,
+  context: CommandContext,
+): Promise<void> {
+  const { io } = context;
+  if (options.signature !== undefined || options.certificate !== undefined) {
+    throw new VerifyError(
+      "IC_BUNDLE_DETACHED_SIGNATURE",
+      "a detached signature and certificate cannot be verified offline: without the bundle there is no transparency-log entry to check. Sign with `cosign sign-blob --bundle F` and pass --bundle F",
+    );
+  }
+  const signer = await signerPolicyFrom(options, io.cwd);
+  const trustedRoot = await loadTrustedRoot(options.trustedRoot, io.cwd);
+  const bundlePath = resolve(io.cwd, options.bundle);
+  const parsed = parseBundleDocument(await readInputFile(bundlePath, "the bundle"), bundlePath);
+  const { artifact, path } = await readArtifact(target, io.cwd);
+  const result = verifySignature(parsed, artifact, { trustedRoot, signer });
+  const context_ = { bundle: bundlePath, artifact: path };
+  if (options.json === true) writeJson(io, signatureReportDocument(result, context_));
+  else io.stdout.write(renderSignatureReport(result, context_));
+  context.setExitCode(ExitCode.ok);
+}
