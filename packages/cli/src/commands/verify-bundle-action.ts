@@ -117,8 +117,8 @@ export async function verifyBundleAction(
   const parsed = parseBundleDocument(await readInputFile(bundlePath, "the bundle"), bundlePath);
   const { artifact, path } = await readArtifact(target, io.cwd);
   const result = verifySignature(parsed, artifact, { trustedRoot, signer });
-  const context_ = { bundle: bundlePath, artifact: path };
-  if (options.json === true) writeJson(io, signatureReportDocument(result, context_));
-  else io.stdout.write(renderSignatureReport(result, context_));
+  const reportContext = { bundle: bundlePath, artifact: path };
+  if (options.json === true) writeJson(io, signatureReportDocument(result, reportContext));
+  else io.stdout.write(renderSignatureReport(result, reportContext));
   context.setExitCode(ExitCode.ok);
 }

@@ -8,6 +8,7 @@ import type { BundleFormat, ParsedBundle } from "./bundle-document.js";
 import { type FulcioExtensions, readFulcioExtensions } from "./fulcio-extensions.js";
 import { type CertificateIdentityPolicy, checkIdentity } from "./identity-policy.js";
 import { IN_TOTO_PAYLOAD_TYPE, parseInTotoStatement, subjectsMatching } from "./in-toto.js";
+import { checkInclusionProofsAgreeWithCheckpoints } from "./inclusion-proof.js";
 import {
   ArtifactMessageContent,
   EnvelopeContent,
@@ -86,16 +87,26 @@ export function verifySignature(
   artifact: Artifact,
   options: VerifySignatureOptions,
 ): SignatureVerification {
+  try {
+    return verifyOrThrow(parsed, artifact, options);
+  } catch (error) {
+    // Whatever a dependency throws (a DER parser on a corrupt certificate, say) is a "no", with its cause.
+    throw fromSigstoreError(error);
+  }
+}
+
+function verifyOrThrow(
+  parsed: ParsedBundle,
+  artifact: Artifact,
+  options: VerifySignatureOptions,
+): SignatureVerification {
   const { bundle } = parsed;
   checkKeyKind(bundle, options.signer);
   const { content, summary } = signatureContent(bundle, artifact);
   const entity: SignedEntity = { ...toSignedEntity(bundle), signature: content };
   const publicKey = options.signer.kind === "key" ? options.signer.publicKey : undefined;
-  try {
-    new Verifier(trustMaterialFor(options.trustedRoot, publicKey)).verify(entity);
-  } catch (error) {
-    throw fromSigstoreError(error);
-  }
+  checkInclusionProofsAgreeWithCheckpoints(bundle.verificationMaterial.tlogEntries);
+  new Verifier(trustMaterialFor(options.trustedRoot, publicKey)).verify(entity);
   const signer = verifiedSigner(bundle, options.signer);
   return {
     artifactSha256: artifactDigest(artifact).toString("hex"),

@@ -208,6 +208,45 @@ describe("tampering", () => {
     expectVerifyError(() => verify(bundle, sigstore.root), "IC_SIGNATURE_TLOG");
   });
 
+  it.each([
+    ["the log index", (entry: EditableJson) => (entry.logIndex = String(Number(entry.logIndex) + 1))],
+    [
+      "the proof's log index",
+      (entry: EditableJson) =>
+        (entry.inclusionProof.logIndex = String(Number(entry.inclusionProof.logIndex ?? 0) + 1)),
+    ],
+    [
+      "the proof's tree size",
+      (entry: EditableJson) =>
+        (entry.inclusionProof.treeSize = String(Number(entry.inclusionProof.treeSize) + 1)),
+    ],
+    [
+      "the proof's root hash",
+      (entry: EditableJson) => (entry.inclusionProof.rootHash = flipBase64(entry.inclusionProof.rootHash)),
+    ],
+    [
+      "the checkpoint",
+      (entry: EditableJson) =>
+        (entry.inclusionProof.checkpoint.envelope = entry.inclusionProof.checkpoint.envelope.replace(
+          "\n",
+          "x\n",
+        )),
+    ],
+    ["the entry kind's version", (entry: EditableJson) => (entry.kindVersion.version = "0.0.2")],
+  ])("refuses a bundle with %s changed", async (_what, edit) => {
+    const bundle = await signRelease();
+    edit(bundle.verificationMaterial.tlogEntries[0]);
+    const error = (() => {
+      try {
+        verify(bundle, sigstore.root);
+      } catch (caught) {
+        return caught as { code?: string };
+      }
+      return undefined;
+    })();
+    expect(error?.code).toMatch(/^IC_(SIGNATURE|BUNDLE)_/);
+  });
+
   it("refuses a tampered log entry body", async () => {
     const bundle = await signRelease();
     const entry = bundle.verificationMaterial.tlogEntries[0];
@@ -306,5 +345,46 @@ describe("a DSSE envelope over an in-toto statement", () => {
     payload.predicate = { forged: true };
     bundle.dsseEnvelope.payload = Buffer.from(JSON.stringify(payload)).toString("base64");
     expectVerifyError(() => verify(bundle, sigstore.root), "IC_SIGNATURE_TLOG_BODY");
+  });
+});
+
+describe("bundles broken anywhere", () => {
+  /** Every base64 field of a bundle, as a path into it. */
+  function base64Paths(value: unknown, path: (string | number)[] = []): (string | number)[][] {
+    if (typeof value === "string") return /^[A-Za-z0-9+/]{8,}={0,2}$/.test(value) ? [path] : [];
+    if (Array.isArray(value)) return value.flatMap((item, index) => base64Paths(item, [...path, index]));
+    if (typeof value === "object" && value !== null) {
+      return Object.entries(value).flatMap(([key, item]) => base64Paths(item, [...path, key]));
+    }
+    return [];
+  }
+
+  it("fail with a typed error, never an exception and never a pass, whichever base64 field is flipped", async () => {
+    const original = await signRelease();
+    const paths = base64Paths(original);
+    expect(paths.length).toBeGreaterThan(8);
+    for (const path of paths) {
+      const broken = structuredClone(original);
+      const parent = path.slice(0, -1).reduce<EditableJson>((node, key) => node[key], broken);
+      const key = path.at(-1) as string | number;
+      parent[key] = flipBase64(parent[key]);
+      const error = (() => {
+        try {
+          verify(broken, sigstore.root);
+        } catch (caught) {
+          return caught;
+        }
+        return undefined;
+      })();
+      expect(error, `flipping ${path.join(".")} must be refused`).toBeInstanceOf(Error);
+      expect((error as { code?: string }).code, `flipping ${path.join(".")}`).toMatch(/^IC_/);
+    }
+  });
+
+  it("fail with a typed error for a certificate that is not DER", async () => {
+    const bundle = await signRelease();
+    bundle.verificationMaterial.certificate.rawBytes = Buffer.from("not a certificate").toString("base64");
+    const error = expectVerifyError(() => verify(bundle, sigstore.root), "IC_SIGNATURE_FAILED");
+    expect(error.cause).toBeDefined();
   });
 });
