@@ -14,7 +14,10 @@ export {
 } from "./checksums/verify.js";
 export {
   DEFAULT_CHUNK_BYTES,
+  type DigestAlgorithm,
+  digestFile,
   type FileDigest,
+  type FileDigests,
   type HashFileOptions,
   sha256File,
 } from "./hashing/sha256-file.js";

@@ -10,6 +10,14 @@ export interface FileDigest {
   readonly size: number;
 }
 
+export type DigestAlgorithm = "sha256" | "sha512";
+
+export interface FileDigests {
+  /** Lower-case hex digest of the file's bytes, per algorithm asked for. */
+  readonly digests: Readonly<Partial<Record<DigestAlgorithm, string>>>;
+  readonly size: number;
+}
+
 export interface HashFileOptions {
   /** Called after each chunk with the bytes hashed so far and the size the file had at open. */
   readonly onProgress?: (hashedBytes: number, totalBytes: number) => void;
@@ -26,6 +34,16 @@ export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
  * never a digest of bytes that no longer exist together.
  */
 export async function sha256File(path: string, options: HashFileOptions = {}): Promise<FileDigest> {
+  const { digests, size } = await digestFile(path, ["sha256"], options);
+  return { sha256: digests.sha256 ?? "", size };
+}
+
+/** The same single streaming pass, feeding every requested algorithm. */
+export async function digestFile(
+  path: string,
+  algorithms: readonly DigestAlgorithm[],
+  options: HashFileOptions = {},
+): Promise<FileDigests> {
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   const handle = await openForReading(path);
   let pending: Promise<number> = Promise.resolve(0);
@@ -38,7 +56,7 @@ export async function sha256File(path: string, options: HashFileOptions = {}): P
       );
     }
     const expectedSize = before.size;
-    const hash = createHash("sha256");
+    const hashes = algorithms.map((algorithm) => [algorithm, createHash(algorithm)] as const);
     const buffers = [Buffer.allocUnsafe(chunkBytes), Buffer.allocUnsafe(chunkBytes)] as const;
     let filling: 0 | 1 = 0;
     let hashed = 0;
@@ -52,7 +70,8 @@ export async function sha256File(path: string, options: HashFileOptions = {}): P
       // Start the next read before hashing this chunk, so the two overlap.
       filling = filling === 0 ? 1 : 0;
       pending = readChunk(handle, buffers[filling], hashed, path);
-      hash.update(length === filled.length ? filled : filled.subarray(0, length));
+      const chunk = length === filled.length ? filled : filled.subarray(0, length);
+      for (const [, hash] of hashes) hash.update(chunk);
       options.onProgress?.(hashed, expectedSize);
     }
     if (hashed !== expectedSize) throw changedWhileHashing(path, expectedSize, "shrank");
@@ -60,7 +79,9 @@ export async function sha256File(path: string, options: HashFileOptions = {}): P
     if (after.size !== before.size || after.mtimeMs !== before.mtimeMs) {
       throw changedWhileHashing(path, expectedSize, "was modified");
     }
-    return { sha256: hash.digest("hex"), size: hashed };
+    const digests: Partial<Record<DigestAlgorithm, string>> = {};
+    for (const [algorithm, hash] of hashes) digests[algorithm] = hash.digest("hex");
+    return { digests, size: hashed };
   } finally {
     // Never close the descriptor under a read that is still in flight.
     await pending.catch(() => 0);
