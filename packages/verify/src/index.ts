@@ -1,3 +1,4 @@
+export * from "./attestation.js";
 export * from "./checksums.js";
 export * from "./errors.js";
 export * from "./sigstore.js";

@@ -16,7 +16,7 @@ export interface ParsedBundle {
 }
 
 /** What a detached cosign signature or certificate looks like: base64 text or PEM, not JSON. */
-const DETACHED = /^(-----BEGIN [A-Z ]+-----|[A-Za-z0-9+/=\s]+$)/;
+const DETACHED = /^(-----BEGIN [A-Z ]+-----[\s\S]*-----END [A-Z ]+-----|[A-Za-z0-9+/]{16,}={0,2})$/;
 
 /**
  * Reads a Sigstore bundle (v0.1, v0.2, v0.3 in both media-type spellings) or cosign's legacy bundle.

@@ -72,7 +72,7 @@ export function subjectsMatching(
 
 function invalid(message: string, cause?: unknown): VerifyError {
   return new VerifyError(
-    "IC_BUNDLE_INVALID",
+    "IC_ATTESTATION_STATEMENT_INVALID",
     `the DSSE payload is not a valid in-toto statement: ${message}`,
     { cause },
   );

@@ -20,7 +20,12 @@ import { type LoadedTrustedRoot, trustMaterialFor } from "./trusted-root.js";
 /** Who must have signed: a certificate identity (keyless), or one public key. */
 export type SignerPolicy =
   | { readonly kind: "certificate"; readonly identity: CertificateIdentityPolicy }
-  | { readonly kind: "key"; readonly publicKey: KeyObject };
+  | { readonly kind: "key"; readonly publicKey: KeyObject }
+  /**
+   * Any certificate the trusted root's CA issued. Only for callers that apply their own policy to
+   * `signer` afterwards (attestation policies built on Fulcio extensions); never a policy by itself.
+   */
+  | { readonly kind: "any-trusted-certificate" };
 
 export interface VerifySignatureOptions {
   readonly trustedRoot: LoadedTrustedRoot;
@@ -48,8 +53,8 @@ export interface VerifiedLogEntry {
 }
 
 export interface SignatureVerification {
-  /** The SHA-256 of the artifact the signature was checked against. */
-  readonly artifactSha256: string;
+  /** The SHA-256 of the artifact the signature was checked against; absent when the caller checks the subject. */
+  readonly artifactSha256?: string;
   readonly format: BundleFormat;
   readonly mediaType: string;
   readonly content:
@@ -82,9 +87,13 @@ const SIGSTORE_CODES: Readonly<Record<string, VerifyErrorCode>> = {
  * chain, SCTs, log inclusion and timestamps verify against the trusted root (sigstore-js), and the
  * signer is the one the policy names, matched on parsed certificate values. Any doubt is an error.
  */
+/**
+ * `artifact` undefined: a DSSE envelope whose subjects the caller checks itself (attestations name
+ * their subjects by several digests); a message signature always needs its artifact.
+ */
 export function verifySignature(
   parsed: ParsedBundle,
-  artifact: Artifact,
+  artifact: Artifact | undefined,
   options: VerifySignatureOptions,
 ): SignatureVerification {
   try {
@@ -97,7 +106,7 @@ export function verifySignature(
 
 function verifyOrThrow(
   parsed: ParsedBundle,
-  artifact: Artifact,
+  artifact: Artifact | undefined,
   options: VerifySignatureOptions,
 ): SignatureVerification {
   const { bundle } = parsed;
@@ -109,7 +118,7 @@ function verifyOrThrow(
   new Verifier(trustMaterialFor(options.trustedRoot, publicKey)).verify(entity);
   const signer = verifiedSigner(bundle, options.signer);
   return {
-    artifactSha256: artifactDigest(artifact).toString("hex"),
+    ...(artifact === undefined ? {} : { artifactSha256: artifactDigest(artifact).toString("hex") }),
     format: parsed.format,
     mediaType: parsed.mediaType,
     content: summary,
@@ -128,7 +137,7 @@ function checkKeyKind(bundle: Bundle, signer: SignerPolicy): void {
       "the bundle is signed with a certificate; verify it with --certificate-identity and --certificate-oidc-issuer, not --key",
     );
   }
-  if (signer.kind === "certificate" && material === "publicKey") {
+  if (signer.kind !== "key" && material === "publicKey") {
     throw new VerifyError(
       "IC_POLICY_SIGNER_KIND",
       "the bundle is signed with a public key, not a certificate; verify it with --key",
@@ -138,10 +147,16 @@ function checkKeyKind(bundle: Bundle, signer: SignerPolicy): void {
 
 function signatureContent(
   bundle: Bundle,
-  artifact: Artifact,
+  artifact: Artifact | undefined,
 ): { content: SignatureContent; summary: SignatureVerification["content"] } {
   const { content } = bundle;
   if (content.$case === "messageSignature") {
+    if (artifact === undefined) {
+      throw new VerifyError(
+        "IC_ARTIFACT_REQUIRED",
+        "a message signature can only be verified against its artifact",
+      );
+    }
     const hashName = messageHashName(content.messageSignature);
     if (hashName === undefined) {
       throw new VerifyError(
@@ -163,11 +178,13 @@ function signatureContent(
     };
   }
   const envelope = content.dsseEnvelope;
-  checkEnvelopeSubject(
-    envelope.payloadType,
-    Buffer.from(envelope.payload),
-    artifactDigest(artifact).toString("hex"),
-  );
+  if (artifact !== undefined) {
+    checkEnvelopeSubject(
+      envelope.payloadType,
+      Buffer.from(envelope.payload),
+      artifactDigest(artifact).toString("hex"),
+    );
+  }
   return {
     content: new EnvelopeContent(envelope, logsPreAuthEncoding(bundle.verificationMaterial.tlogEntries)),
     summary: { kind: "dsse", payloadType: envelope.payloadType, payload: Buffer.from(envelope.payload) },
@@ -212,7 +229,9 @@ function verifiedSigner(bundle: Bundle, policy: SignerPolicy): VerifiedSigner {
   const certificate = leafCertificate(bundle);
   const extensions = readFulcioExtensions(certificate);
   const subjectAlternativeName = certificate.subjectAltName;
-  checkIdentity(policy.identity, { subjectAlternativeName, issuer: extensions.issuer });
+  if (policy.kind === "certificate") {
+    checkIdentity(policy.identity, { subjectAlternativeName, issuer: extensions.issuer });
+  }
   return {
     kind: "certificate",
     subjectAlternativeName: subjectAlternativeName ?? "",
@@ -223,7 +242,7 @@ function verifiedSigner(bundle: Bundle, policy: SignerPolicy): VerifiedSigner {
   };
 }
 
-function leafCertificate(bundle: Bundle): X509Certificate {
+export function leafCertificate(bundle: Bundle): X509Certificate {
   const material = bundle.verificationMaterial.content;
   const raw =
     material.$case === "certificate"

@@ -63,6 +63,6 @@ describe("in-toto statements", () => {
     ],
     ["no predicate type", statement({ predicateType: undefined, subject: [{ digest: { sha256: HEX } }] })],
   ])("refuses a statement with %s", (_what, payload) => {
-    expectVerifyError(() => parseInTotoStatement(payload), "IC_BUNDLE_INVALID");
+    expectVerifyError(() => parseInTotoStatement(payload), "IC_ATTESTATION_STATEMENT_INVALID");
   });
 });

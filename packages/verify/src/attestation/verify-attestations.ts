@@ -1,0 +1,213 @@
+import { isVerifyError, VerifyError, type VerifyErrorCode } from "../errors.js";
+import type { DigestAlgorithm } from "../hashing/sha256-file.js";
+import type { ParsedBundle } from "../sigstore/bundle-document.js";
+import { type FulcioExtensions, readFulcioExtensions } from "../sigstore/fulcio-extensions.js";
+import {
+  IN_TOTO_PAYLOAD_TYPE,
+  type InTotoSubject,
+  parseInTotoStatement,
+  subjectsMatching,
+} from "../sigstore/in-toto.js";
+import type { LoadedTrustedRoot } from "../sigstore/trusted-root.js";
+import { leafCertificate, verifySignature } from "../sigstore/verify-signature.js";
+import type { AttestationEntry } from "./container.js";
+import { type AttestationPolicy, checkAttestationCertificate, SLSA_PROVENANCE_V1 } from "./policy.js";
+import { checkProvenanceAgainstCertificate } from "./provenance.js";
+
+export interface VerifyAttestationsOptions {
+  readonly trustedRoot: LoadedTrustedRoot;
+  readonly policy: AttestationPolicy;
+  /** The artifact's digest in the algorithm subjects are matched with (`--digest-alg`). */
+  readonly artifact: { readonly algorithm: DigestAlgorithm; readonly digest: string };
+  /** `--all`: every statement about the artifact must verify, not just one. */
+  readonly requireAll: boolean;
+}
+
+/** verified: good signature, names the artifact, satisfies the policy. other-artifact: names another artifact. */
+export type StatementVerdict = "verified" | "failed" | "other-artifact";
+
+/** What the certificate says about the signer, verified or not (see `signatureVerified`). */
+export interface StatementSigner {
+  readonly workflow: string;
+  readonly issuer?: string;
+  readonly sourceRepository?: string;
+  readonly sourceRef?: string;
+  readonly sourceCommit?: string;
+  readonly signerDigest?: string;
+  readonly runnerEnvironment?: string;
+  readonly runInvocationUri?: string;
+}
+
+export interface StatementReport {
+  readonly line: number;
+  readonly verdict: StatementVerdict;
+  readonly failure?: { readonly code: VerifyErrorCode; readonly message: string };
+  readonly signatureVerified: boolean;
+  readonly predicateType?: string;
+  readonly subjects: readonly InTotoSubject[];
+  readonly signer?: StatementSigner;
+  readonly logEntries: readonly { readonly logIndex: string; readonly integratedTime?: Date }[];
+  readonly timestamps: readonly { readonly source: string; readonly time: Date }[];
+  /** Whether a GitHub provenance predicate was compared with the certificate (and its build type). */
+  readonly provenance?: { readonly crossChecked: boolean; readonly buildType?: string };
+}
+
+export interface AttestationVerification {
+  readonly ok: boolean;
+  readonly requireAll: boolean;
+  readonly statements: readonly StatementReport[];
+  readonly counts: {
+    readonly total: number;
+    readonly verified: number;
+    readonly failed: number;
+    readonly otherArtifact: number;
+  };
+  /** One sentence: why the whole answer is yes or no. */
+  readonly summary: string;
+}
+
+/** Verifies every statement and reports each one; success needs one (or, with requireAll, all) to pass. */
+export function verifyAttestations(
+  entries: readonly AttestationEntry[],
+  options: VerifyAttestationsOptions,
+): AttestationVerification {
+  if (entries.length === 0)
+    throw new VerifyError("IC_ATTESTATION_EMPTY", "there are no attestations to verify");
+  const statements = entries.map((entry) => verifyStatement(entry, options));
+  const verified = statements.filter((s) => s.verdict === "verified").length;
+  const otherArtifact = statements.filter((s) => s.verdict === "other-artifact").length;
+  const failed = statements.length - verified - otherArtifact;
+  const about = statements.length - otherArtifact;
+  const ok = options.requireAll ? about > 0 && failed === 0 : verified > 0;
+  const digest = `${options.artifact.algorithm}:${options.artifact.digest}`;
+  const summary =
+    about === 0
+      ? `no attestation names the artifact ${digest}`
+      : ok
+        ? `${verified} of ${about} statement(s) about the artifact verified${options.requireAll ? " (--all: every one)" : ""}`
+        : options.requireAll && verified > 0
+          ? `${failed} of ${about} statement(s) about the artifact failed, and --all requires every one to verify`
+          : `none of the ${about} statement(s) about the artifact verified`;
+  return {
+    ok,
+    requireAll: options.requireAll,
+    statements,
+    counts: { total: statements.length, verified, failed, otherArtifact },
+    summary,
+  };
+}
+
+function verifyStatement(
+  { line, parsed }: AttestationEntry,
+  options: VerifyAttestationsOptions,
+): StatementReport {
+  let report: Mutable<StatementReport> = {
+    line,
+    verdict: "failed",
+    signatureVerified: false,
+    subjects: [],
+    logEntries: [],
+    timestamps: [],
+  };
+  let namesArtifact: boolean | undefined;
+  try {
+    const payload = inTotoPayload(parsed);
+    const statement = parseInTotoStatement(payload);
+    report.subjects = statement.subjects;
+    report.predicateType = statement.predicateType;
+    namesArtifact =
+      subjectsMatching(statement, options.artifact.algorithm, options.artifact.digest).length > 0;
+    const facts = certificateFacts(parsed);
+    if (facts !== undefined) report.signer = describeSigner(facts.subjectAlternativeName, facts.extensions);
+
+    const signature = verifySignature(parsed, undefined, {
+      trustedRoot: options.trustedRoot,
+      signer: { kind: "any-trusted-certificate" },
+    });
+    report = {
+      ...report,
+      signatureVerified: true,
+      logEntries: signature.transparencyLog,
+      timestamps: signature.timestamps,
+    };
+    if (signature.signer.kind !== "certificate")
+      throw new VerifyError("IC_POLICY_SIGNER_KIND", "the attestation is not signed by a certificate");
+
+    if (!namesArtifact) {
+      throw new VerifyError(
+        "IC_ATTESTATION_SUBJECT_MISMATCH",
+        `no subject has ${options.artifact.algorithm} ${options.artifact.digest} (subjects: ${statement.subjects.map((s) => s.name || "(unnamed)").join(", ")})`,
+      );
+    }
+    if (statement.predicateType !== options.policy.predicateType) {
+      throw new VerifyError(
+        "IC_ATTESTATION_PREDICATE_TYPE",
+        `the predicate type is ${JSON.stringify(statement.predicateType)}; expected ${JSON.stringify(options.policy.predicateType)} (--predicate-type)`,
+      );
+    }
+    const { subjectAlternativeName, extensions } = signature.signer;
+    checkAttestationCertificate(options.policy, { subjectAlternativeName, extensions });
+    if (statement.predicateType === SLSA_PROVENANCE_V1) {
+      const check = checkProvenanceAgainstCertificate(statement.predicate, extensions);
+      report.provenance =
+        check.buildType === undefined
+          ? { crossChecked: check.crossChecked }
+          : { crossChecked: check.crossChecked, buildType: check.buildType };
+    }
+    return { ...report, verdict: "verified" };
+  } catch (error) {
+    const failure = isVerifyError(error)
+      ? { code: error.code, message: error.message }
+      : {
+          code: "IC_SIGNATURE_FAILED" as const,
+          message: `unexpected failure: ${error instanceof Error ? error.message : String(error)}`,
+        };
+    return { ...report, verdict: namesArtifact === false ? "other-artifact" : "failed", failure };
+  }
+}
+
+function inTotoPayload(parsed: ParsedBundle): Buffer {
+  const { content } = parsed.bundle;
+  if (content.$case !== "dsseEnvelope") {
+    throw new VerifyError(
+      "IC_ATTESTATION_NOT_DSSE",
+      "the bundle holds a message signature, not a DSSE attestation",
+    );
+  }
+  if (content.dsseEnvelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
+    throw new VerifyError(
+      "IC_ATTESTATION_NOT_IN_TOTO",
+      `the DSSE payload type is ${JSON.stringify(content.dsseEnvelope.payloadType)}; expected ${IN_TOTO_PAYLOAD_TYPE}`,
+    );
+  }
+  return Buffer.from(content.dsseEnvelope.payload);
+}
+
+/** The certificate's claims before verification, for the report only; decisions wait for verifySignature. */
+export function certificateFacts(
+  parsed: ParsedBundle,
+): { subjectAlternativeName: string; extensions: FulcioExtensions } | undefined {
+  try {
+    const certificate = leafCertificate(parsed.bundle);
+    return {
+      subjectAlternativeName: certificate.subjectAltName ?? "",
+      extensions: readFulcioExtensions(certificate),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+export function describeSigner(workflow: string, ext: FulcioExtensions): StatementSigner {
+  const signer: Mutable<StatementSigner> = { workflow };
+  if (ext.issuer !== undefined) signer.issuer = ext.issuer;
+  if (ext.sourceRepositoryUri !== undefined) signer.sourceRepository = ext.sourceRepositoryUri;
+  if (ext.sourceRepositoryRef !== undefined) signer.sourceRef = ext.sourceRepositoryRef;
+  if (ext.sourceRepositoryDigest !== undefined) signer.sourceCommit = ext.sourceRepositoryDigest;
+  if (ext.buildSignerDigest !== undefined) signer.signerDigest = ext.buildSignerDigest;
+  if (ext.runnerEnvironment !== undefined) signer.runnerEnvironment = ext.runnerEnvironment;
+  if (ext.runInvocationUri !== undefined) signer.runInvocationUri = ext.runInvocationUri;
+  return signer;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
