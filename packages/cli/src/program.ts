@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { registerAttestationCommands } from "./commands/attestation.js";
 import { registerChecksumsCommands } from "./commands/checksums.js";
 import type { CommandContext } from "./commands/context.js";
 import { registerVerifyBundleCommand } from "./commands/verify-bundle.js";
@@ -25,5 +26,6 @@ Exit codes (every command): 0 success; 1 a verification or policy said no;
     );
   registerChecksumsCommands(program, context);
   registerVerifyBundleCommand(program, context);
+  registerAttestationCommands(program, context);
   return program;
 }

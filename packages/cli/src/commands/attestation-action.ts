@@ -1,0 +1,160 @@
+import { resolve } from "node:path";
+import {
+  buildAttestationPolicy,
+  inspectAttestations,
+  parseAttestationFile,
+  verifyAttestations,
+} from "@ironclaw/verify/attestation";
+import { type DigestAlgorithm, digestFile } from "@ironclaw/verify/checksums";
+import { VerifyError } from "@ironclaw/verify/errors";
+import { CliError } from "../errors.js";
+import { ExitCode } from "../exit-codes.js";
+import { readInputFile } from "../fs/read-input.js";
+import { colorEnabled } from "../terminal/color.js";
+import { progressOnTerminal } from "../terminal/progress.js";
+import {
+  inspectDocument,
+  renderInspection,
+  renderVerification,
+  verificationDocument,
+} from "./attestation-report.js";
+import { type CommandContext, type JsonOption, writeJson } from "./context.js";
+import { loadTrustedRoot } from "./verify-bundle-action.js";
+
+export interface AttestationVerifyFlags extends JsonOption {
+  readonly bundle: string;
+  readonly owner?: string;
+  readonly repo?: string;
+  readonly signerRepo?: string;
+  readonly signerWorkflow?: string;
+  readonly signerDigest?: string;
+  readonly certIdentity?: string;
+  readonly certIdentityRegex?: string;
+  readonly certOidcIssuer: string;
+  readonly denySelfHostedRunners?: boolean;
+  readonly sourceRef?: string;
+  readonly sourceDigest?: string;
+  readonly predicateType: string;
+  readonly trustedRoot?: string;
+  readonly customTrustedRoot?: string;
+  readonly digestAlg: string;
+  readonly all?: boolean;
+  readonly format?: string;
+}
+
+export type InspectFlags = JsonOption;
+
+const DIGEST_ARGUMENT = /^(sha256|sha512):([0-9a-fA-F]+)$/;
+const DIGEST_LENGTH: Record<DigestAlgorithm, number> = { sha256: 64, sha512: 128 };
+
+function digestAlgorithm(value: string): DigestAlgorithm {
+  if (value === "sha256" || value === "sha512") return value;
+  throw new CliError("IC_USAGE", `--digest-alg must be sha256 or sha512, not ${JSON.stringify(value)}`);
+}
+
+function wantsJson(flags: AttestationVerifyFlags): boolean {
+  if (flags.format !== undefined && flags.format !== "json") {
+    throw new CliError("IC_USAGE", `--format supports only json, not ${JSON.stringify(flags.format)}`);
+  }
+  return flags.json === true || flags.format === "json";
+}
+
+/** The artifact's digest: given as `alg:hex`, or hashed from the file in one streaming pass. */
+async function artifactDigest(
+  argument: string,
+  algorithm: DigestAlgorithm,
+  context: CommandContext,
+): Promise<{ path: string | null; digest: string }> {
+  const given = DIGEST_ARGUMENT.exec(argument);
+  if (given !== null) {
+    const [, givenAlgorithm = "", hex = ""] = given;
+    if (givenAlgorithm !== algorithm) {
+      throw new CliError(
+        "IC_USAGE",
+        `the artifact is given as ${givenAlgorithm}:…, but --digest-alg is ${algorithm}`,
+      );
+    }
+    if (hex.length !== DIGEST_LENGTH[algorithm]) {
+      throw new VerifyError(
+        "IC_ARTIFACT_DIGEST_INVALID",
+        `a ${algorithm} digest has ${DIGEST_LENGTH[algorithm]} hex digits, not ${hex.length}`,
+      );
+    }
+    return { path: null, digest: hex.toLowerCase() };
+  }
+  const path = resolve(context.io.cwd, argument);
+  const progress = progressOnTerminal(context.io.stderr, `hashing ${argument}`);
+  const { digests } = await digestFile(path, [algorithm], {
+    onProgress: (done, total) => progress.update(done, total),
+  });
+  progress.finish();
+  return { path, digest: digests[algorithm] ?? "" };
+}
+
+export async function verifyAttestationAction(
+  artifactArgument: string,
+  flags: AttestationVerifyFlags,
+  context: CommandContext,
+): Promise<void> {
+  const { io } = context;
+  const json = wantsJson(flags);
+  const algorithm = digestAlgorithm(flags.digestAlg);
+  if (flags.trustedRoot !== undefined && flags.customTrustedRoot !== undefined) {
+    throw new CliError("IC_USAGE", "give --trusted-root or --custom-trusted-root, not both");
+  }
+  const policy = buildAttestationPolicy({
+    ...definedOnly({
+      owner: flags.owner,
+      repo: flags.repo,
+      signerRepo: flags.signerRepo,
+      signerWorkflow: flags.signerWorkflow,
+      signerDigest: flags.signerDigest,
+      certIdentity: flags.certIdentity,
+      certIdentityRegex: flags.certIdentityRegex,
+      sourceRef: flags.sourceRef,
+      sourceDigest: flags.sourceDigest,
+    }),
+    certOidcIssuer: flags.certOidcIssuer,
+    denySelfHostedRunners: flags.denySelfHostedRunners === true,
+    predicateType: flags.predicateType,
+  });
+  const trustedRoot = await loadTrustedRoot(flags.trustedRoot ?? flags.customTrustedRoot, io.cwd);
+  const bundlePath = resolve(io.cwd, flags.bundle);
+  const entries = parseAttestationFile(await readInputFile(bundlePath, "the attestation bundle"), bundlePath);
+  const artifact = await artifactDigest(artifactArgument, algorithm, context);
+  const result = verifyAttestations(entries, {
+    trustedRoot,
+    policy,
+    artifact: { algorithm, digest: artifact.digest },
+    requireAll: flags.all === true,
+  });
+  const reportContext = {
+    artifact: artifact.path ?? artifactArgument,
+    algorithm,
+    digest: artifact.digest,
+    bundle: bundlePath,
+  };
+  if (json) writeJson(io, verificationDocument(result, policy, reportContext));
+  else io.stdout.write(renderVerification(result, reportContext, colorEnabled(io.stdout, io.env)));
+  context.setExitCode(result.ok ? ExitCode.ok : ExitCode.rejected);
+}
+
+export async function inspectAttestationAction(
+  file: string,
+  flags: InspectFlags,
+  context: CommandContext,
+): Promise<void> {
+  const path = resolve(context.io.cwd, file);
+  const inspected = inspectAttestations(
+    parseAttestationFile(await readInputFile(path, "the attestation bundle"), path),
+  );
+  if (flags.json === true) writeJson(context.io, inspectDocument(inspected, path));
+  else context.io.stdout.write(renderInspection(inspected, path));
+  context.setExitCode(ExitCode.ok);
+}
+
+function definedOnly<T extends Record<string, string | undefined>>(values: T): { [K in keyof T]?: string } {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as {
+    [K in keyof T]?: string;
+  };
+}
