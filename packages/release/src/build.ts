@@ -1,0 +1,127 @@
+import { createHash } from "node:crypto";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { formatChecksums, sha256File } from "@ironclaw/verify/checksums";
+import type { ArchiveEntry } from "./archive-entries.js";
+import { bundleCli } from "./bundle.js";
+import {
+  archiveName,
+  BLOB_BUILDER_PACKAGE,
+  EXECUTABLE_TARGETS,
+  type ExecutableTarget,
+  executableName,
+  nodeArchiveName,
+  targetName,
+} from "./config.js";
+import { buildExecutable } from "./sea.js";
+import type { SourceInfo } from "./source-info.js";
+import { createTarGz } from "./tar-gz.js";
+import { ensureTargetNodes, nodeBinary } from "./target-nodes.js";
+import { createZip } from "./zip.js";
+
+export const NODE_TARGET = "node";
+
+export interface BuildOptions {
+  readonly source: SourceInfo;
+  readonly outDir: string;
+  /** Target names (`linux_amd64`, `windows_amd64`, `node`…); all that can be built here when absent. */
+  readonly targets?: readonly string[];
+  /** Called as each step finishes, for progress on the terminal. */
+  readonly log?: (message: string) => void;
+}
+
+export interface BuiltExecutable {
+  readonly target: string;
+  /** The archive it ships in, and its path inside. */
+  readonly archive: string;
+  readonly name: string;
+  readonly sha256: string;
+}
+
+export interface BuildResult {
+  readonly source: SourceInfo;
+  /** Asset file names in outDir. */
+  readonly archives: readonly string[];
+  readonly executables: readonly BuiltExecutable[];
+  readonly skipped: readonly { readonly target: string; readonly reason: string }[];
+}
+
+export function knownTargets(): string[] {
+  return [...EXECUTABLE_TARGETS.map(targetName), NODE_TARGET];
+}
+
+/** Builds the archives of a release into an empty directory. */
+export async function buildRelease(options: BuildOptions): Promise<BuildResult> {
+  const { source, outDir } = options;
+  const log = options.log ?? (() => {});
+  const selected = new Set(options.targets ?? knownTargets());
+  for (const name of selected) {
+    if (!knownTargets().includes(name)) throw new Error(`unknown target ${JSON.stringify(name)}; known: ${knownTargets().join(", ")}`);
+  }
+  await mkdir(outDir, { recursive: true });
+  if ((await readdir(outDir)).length > 0) throw new Error(`${outDir} is not empty; a release is built into an empty directory`);
+
+  const common: ArchiveEntry[] = [
+    { name: "LICENSE", data: await readFile(join(source.root, "LICENSE")), executable: false },
+    { name: "README.md", data: await readFile(join(source.root, "README.md")), executable: false },
+  ];
+  const archives: string[] = [];
+  const executables: BuiltExecutable[] = [];
+  const skipped: { target: string; reason: string }[] = [];
+
+  if (selected.has(NODE_TARGET)) {
+    const bundle = await bundleCli(source, "esm");
+    const name = nodeArchiveName(source.version);
+    await writeFile(join(outDir, name), await createTarGz([{ name: "ironclaw.mjs", data: bundle, executable: false }, ...common], source.sourceDateEpoch));
+    archives.push(name);
+    log(`built ${name}`);
+  }
+
+  const wanted = EXECUTABLE_TARGETS.filter((target) => selected.has(targetName(target)));
+  const buildable = wanted.filter((target) => {
+    if ("unavailable" in target.node) skipped.push({ target: targetName(target), reason: target.node.unavailable });
+    return !("unavailable" in target.node);
+  });
+  if (buildable.length > 0) {
+    const modules = await ensureTargetNodes(join(source.root, "packages", "release", "targets"));
+    const script = await bundleCli(source, "cjs");
+    for (const target of buildable) {
+      const built = await buildTargetArchive(target, script, modules, common, options);
+      archives.push(built.archive);
+      executables.push(built);
+      log(`built ${built.archive}`);
+    }
+  }
+  return { source, archives, executables, skipped };
+}
+
+async function buildTargetArchive(
+  target: ExecutableTarget,
+  script: Uint8Array,
+  modules: string,
+  common: readonly ArchiveEntry[],
+  options: BuildOptions,
+): Promise<BuiltExecutable> {
+  if ("unavailable" in target.node) throw new Error(target.node.unavailable);
+  const executable = await buildExecutable({
+    script,
+    targetNode: nodeBinary(modules, target.node),
+    blobBuilderNode: nodeBinary(modules, BLOB_BUILDER_PACKAGE),
+    macos: target.os === "darwin",
+  });
+  const name = executableName(target);
+  const entries = [{ name, data: executable, executable: true }, ...common];
+  const archive = archiveName(options.source.version, target);
+  const bytes = target.os === "windows" ? createZip(entries, options.source.sourceDateEpoch) : await createTarGz(entries, options.source.sourceDateEpoch);
+  await writeFile(join(options.outDir, archive), bytes);
+  return { target: targetName(target), archive, name, sha256: createHash("sha256").update(executable).digest("hex") };
+}
+
+/** Writes SHA256SUMS over the named assets of `dir`, with the verify package's canonical writer. */
+export async function writeChecksums(dir: string, names: readonly string[]): Promise<string> {
+  const files = [];
+  for (const name of names) files.push({ name, sha256: (await sha256File(join(dir, name))).sha256 });
+  const document = formatChecksums(files);
+  await writeFile(join(dir, "SHA256SUMS"), document);
+  return document;
+}

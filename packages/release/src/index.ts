@@ -1,0 +1,5 @@
+export { type BuildOptions, type BuildResult, type BuiltExecutable, buildRelease, knownTargets, NODE_TARGET, writeChecksums } from "./build.js";
+export * from "./config.js";
+export { compareTrees, type TreeDifference } from "./compare.js";
+export { type LocalReleaseOptions, type LocalReleaseResult, releaseLocally } from "./local-release.js";
+export { readSourceInfo, type SourceInfo } from "./source-info.js";

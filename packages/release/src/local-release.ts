@@ -1,0 +1,65 @@
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { githubBuildProvenance, githubWorkflowIdentity, inTotoStatement, LocalSigstore, SLSA_PROVENANCE_V1 } from "@ironclaw/sigstore-local";
+import { sha256File } from "@ironclaw/verify/checksums";
+import { type BuildResult, buildRelease, writeChecksums } from "./build.js";
+import { attestationsName, CHECKSUMS_BUNDLE_NAME, OFFICIAL_REPOSITORY, RELEASE_WORKFLOW_PATH } from "./config.js";
+import type { SourceInfo } from "./source-info.js";
+
+export interface LocalReleaseOptions {
+  readonly source: SourceInfo;
+  readonly outDir: string;
+  readonly repository?: string;
+  readonly targets?: readonly string[];
+  readonly log?: (message: string) => void;
+}
+
+export interface LocalReleaseResult extends BuildResult {
+  readonly repository: string;
+  readonly identity: string;
+  readonly assets: readonly string[];
+}
+
+/**
+ * Builds a release and signs it with a throwaway local Sigstore exactly as the release workflow signs
+ * with the real one: build-provenance attestations for every archive and executable (SLSA v1, as
+ * actions/attest writes them), SHA256SUMS over every asset, and a keyless signature over SHA256SUMS
+ * whose certificate carries the workflow identity and its GitHub claims. The instance's
+ * trusted_root.json is written beside the assets, because nothing else would trust it.
+ */
+export async function releaseLocally(options: LocalReleaseOptions): Promise<LocalReleaseResult> {
+  const repository = options.repository ?? OFFICIAL_REPOSITORY;
+  const built = await buildRelease(options);
+  const { source, outDir } = options;
+  const identity = githubWorkflowIdentity({
+    repository,
+    ref: `refs/tags/v${source.version}`,
+    sha: source.commit,
+    workflowPath: RELEASE_WORKFLOW_PATH,
+  });
+  const sigstore = await LocalSigstore.start();
+  try {
+    const provenance = githubBuildProvenance(identity);
+    const subjects = [
+      ...(await Promise.all(built.archives.map(async (name) => ({ name, sha256: (await sha256File(join(outDir, name))).sha256 })))),
+      ...built.executables.map((executable) => ({ name: executable.name, sha256: executable.sha256 })),
+    ];
+    const lines: string[] = [];
+    for (const subject of subjects) {
+      const statement = inTotoStatement([subject], SLSA_PROVENANCE_V1, provenance);
+      const bundle = await sigstore.signDsse(Buffer.from(JSON.stringify(statement)), "application/vnd.in-toto+json", identity);
+      lines.push(JSON.stringify(bundle));
+    }
+    const attestations = attestationsName(source.version);
+    await writeFile(join(outDir, attestations), `${lines.join("\n")}\n`);
+    const assets = [...built.archives, attestations];
+    const checksums = await writeChecksums(outDir, assets);
+    const signature = await sigstore.signMessage(Buffer.from(checksums), identity);
+    await writeFile(join(outDir, CHECKSUMS_BUNDLE_NAME), `${JSON.stringify(signature)}\n`);
+    await writeFile(join(outDir, "trusted_root.json"), `${JSON.stringify(sigstore.trustedRoot, null, 2)}\n`);
+    options.log?.(`signed with a local Sigstore instance as ${identity.subject}`);
+    return { ...built, repository, identity: identity.subject, assets: [...assets, "SHA256SUMS", CHECKSUMS_BUNDLE_NAME] };
+  } finally {
+    await sigstore.stop();
+  }
+}

@@ -1,0 +1,56 @@
+import { execFile } from "node:child_process";
+import { chmod, copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { inject } from "postject";
+
+const run = promisify(execFile);
+
+/** The fuse Node looks for to know a single-executable blob was injected (Node's SEA documentation). */
+const SEA_FUSE = "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2";
+
+export interface ExecutableInputs {
+  /** The CommonJS bundle the executable runs (SEA main scripts are CommonJS). */
+  readonly script: Uint8Array;
+  /** The official node binary of the target platform. */
+  readonly targetNode: string;
+  /** A node of the same release that runs on this host, to write the blob. */
+  readonly blobBuilderNode: string;
+  readonly macos: boolean;
+}
+
+/**
+ * A Node single-executable application: the blob (code cache and snapshot off, so its bytes are the
+ * script's) written by the pinned Node release, injected with postject into a copy of the target's
+ * node binary. Nothing from the host's environment reaches the blob.
+ */
+export async function buildExecutable(inputs: ExecutableInputs): Promise<Uint8Array> {
+  const work = await mkdtemp(join(tmpdir(), "ironclaw-sea-"));
+  try {
+    await writeFile(join(work, "main.cjs"), inputs.script);
+    const config = {
+      main: "main.cjs",
+      output: "sea-prep.blob",
+      disableExperimentalSEAWarning: true,
+      useSnapshot: false,
+      useCodeCache: false,
+    };
+    await writeFile(join(work, "sea-config.json"), JSON.stringify(config));
+    await run(inputs.blobBuilderNode, ["--experimental-sea-config", "sea-config.json"], {
+      cwd: work,
+      env: { PATH: "/usr/bin:/bin" },
+    });
+    const blob = await readFile(join(work, "sea-prep.blob"));
+    const executable = join(work, "executable");
+    await copyFile(inputs.targetNode, executable);
+    await chmod(executable, 0o755);
+    await inject(executable, "NODE_SEA_BLOB", blob, {
+      sentinelFuse: SEA_FUSE,
+      ...(inputs.macos ? { machoSegmentName: "NODE_SEA" } : {}),
+    });
+    return await readFile(executable);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
