@@ -10,20 +10,31 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { loadRelease, repositoryRoot } from "./release-options.mjs";
 
-const { values } = parseArgs({ options: { targets: { type: "string" }, "inject-difference": { type: "boolean" } }, strict: true });
+const { values } = parseArgs({
+  options: { targets: { type: "string" }, "inject-difference": { type: "boolean" } },
+  strict: true,
+});
 const release = await loadRelease();
 const source = release.readSourceInfo(repositoryRoot);
 const started = Date.now();
 
 const environments = [
   { label: "A", checkout: ["src"], TZ: "UTC", LANG: "C.UTF-8", umask: "022", cwd: "checkout" },
-  { label: "B", checkout: ["a dir with spaces", "deeper", "ironclaw"], TZ: "Pacific/Kiritimati", LANG: "tr_TR.UTF-8", umask: "077", cwd: "/" },
+  {
+    label: "B",
+    checkout: ["a dir with spaces", "deeper", "ironclaw"],
+    TZ: "Pacific/Kiritimati",
+    LANG: "tr_TR.UTF-8",
+    umask: "077",
+    cwd: "/",
+  },
 ];
 
 const scratch = [];
 const worktrees = [];
 function cleanup() {
-  for (const worktree of worktrees) spawnSync("git", ["-C", repositoryRoot, "worktree", "remove", "--force", worktree]);
+  for (const worktree of worktrees)
+    spawnSync("git", ["-C", repositoryRoot, "worktree", "remove", "--force", worktree]);
   for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
 }
 
@@ -34,29 +45,52 @@ try {
     scratch.push(base);
     const checkout = join(base, ...env.checkout);
     mkdirSync(join(checkout, ".."), { recursive: true });
-    execFileSync("git", ["-C", repositoryRoot, "worktree", "add", "--quiet", "--detach", checkout, source.commit]);
+    execFileSync("git", [
+      "-C",
+      repositoryRoot,
+      "worktree",
+      "add",
+      "--quiet",
+      "--detach",
+      checkout,
+      source.commit,
+    ]);
     worktrees.push(checkout);
     // Installed dependencies are inputs too; both checkouts share the same ones.
     symlinkSync(join(repositoryRoot, "node_modules"), join(checkout, "node_modules"));
-    symlinkSync(join(repositoryRoot, "packages", "release", "targets", "node_modules"), join(checkout, "packages", "release", "targets", "node_modules"));
+    symlinkSync(
+      join(repositoryRoot, "packages", "release", "targets", "node_modules"),
+      join(checkout, "packages", "release", "targets", "node_modules"),
+    );
     const home = join(base, "home");
     const out = join(base, "out");
     mkdirSync(home);
-    const epoch = values["inject-difference"] && env.label === "B" ? source.sourceDateEpoch + 1 : source.sourceDateEpoch;
+    const epoch =
+      values["inject-difference"] && env.label === "B" ? source.sourceDateEpoch + 1 : source.sourceDateEpoch;
     const args = [join(repositoryRoot, "scripts", "release-build.mjs"), "--out", out, "--source", checkout];
     if (values.targets !== undefined) args.push("--targets", values.targets);
     const build = spawnSync("sh", ["-c", `umask ${env.umask} && exec "$0" "$@"`, process.execPath, ...args], {
       cwd: env.cwd === "checkout" ? checkout : env.cwd,
-      env: { PATH: process.env.PATH, HOME: home, TZ: env.TZ, LANG: env.LANG, LC_ALL: env.LANG, SOURCE_DATE_EPOCH: String(epoch) },
+      env: {
+        PATH: process.env.PATH,
+        HOME: home,
+        TZ: env.TZ,
+        LANG: env.LANG,
+        LC_ALL: env.LANG,
+        SOURCE_DATE_EPOCH: String(epoch),
+      },
       encoding: "utf8",
     });
-    if (build.status !== 0) throw new Error(`build ${env.label} failed (exit ${build.status}):\n${build.stderr}${build.stdout}`);
+    if (build.status !== 0)
+      throw new Error(`build ${env.label} failed (exit ${build.status}):\n${build.stderr}${build.stdout}`);
     outputs.push(out);
   }
   const differences = await release.compareTrees(outputs[0], outputs[1]);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   if (differences.length > 0) {
-    console.log(`NOT reproducible: ${differences.length} file(s) differ between the two builds of ${source.commit}:`);
+    console.log(
+      `NOT reproducible: ${differences.length} file(s) differ between the two builds of ${source.commit}:`,
+    );
     for (const { name, detail } of differences) console.log(`  ${name}: ${detail}`);
     process.exitCode = 1;
   } else {

@@ -56,10 +56,12 @@ export async function buildRelease(options: BuildOptions): Promise<BuildResult> 
   const log = options.log ?? (() => {});
   const selected = new Set(options.targets ?? knownTargets());
   for (const name of selected) {
-    if (!knownTargets().includes(name)) throw new Error(`unknown target ${JSON.stringify(name)}; known: ${knownTargets().join(", ")}`);
+    if (!knownTargets().includes(name))
+      throw new Error(`unknown target ${JSON.stringify(name)}; known: ${knownTargets().join(", ")}`);
   }
   await mkdir(outDir, { recursive: true });
-  if ((await readdir(outDir)).length > 0) throw new Error(`${outDir} is not empty; a release is built into an empty directory`);
+  if ((await readdir(outDir)).length > 0)
+    throw new Error(`${outDir} is not empty; a release is built into an empty directory`);
 
   const common: ArchiveEntry[] = [
     { name: "LICENSE", data: await readFile(join(source.root, "LICENSE")), executable: false },
@@ -72,14 +74,21 @@ export async function buildRelease(options: BuildOptions): Promise<BuildResult> 
   if (selected.has(NODE_TARGET)) {
     const bundle = await bundleCli(source, "esm");
     const name = nodeArchiveName(source.version);
-    await writeFile(join(outDir, name), await createTarGz([{ name: "ironclaw.mjs", data: bundle, executable: false }, ...common], source.sourceDateEpoch));
+    await writeFile(
+      join(outDir, name),
+      await createTarGz(
+        [{ name: "ironclaw.mjs", data: bundle, executable: false }, ...common],
+        source.sourceDateEpoch,
+      ),
+    );
     archives.push(name);
     log(`built ${name}`);
   }
 
   const wanted = EXECUTABLE_TARGETS.filter((target) => selected.has(targetName(target)));
   const buildable = wanted.filter((target) => {
-    if ("unavailable" in target.node) skipped.push({ target: targetName(target), reason: target.node.unavailable });
+    if ("unavailable" in target.node)
+      skipped.push({ target: targetName(target), reason: target.node.unavailable });
     return !("unavailable" in target.node);
   });
   if (buildable.length > 0) {
@@ -112,9 +121,17 @@ async function buildTargetArchive(
   const name = executableName(target);
   const entries = [{ name, data: executable, executable: true }, ...common];
   const archive = archiveName(options.source.version, target);
-  const bytes = target.os === "windows" ? createZip(entries, options.source.sourceDateEpoch) : await createTarGz(entries, options.source.sourceDateEpoch);
+  const bytes =
+    target.os === "windows"
+      ? createZip(entries, options.source.sourceDateEpoch)
+      : await createTarGz(entries, options.source.sourceDateEpoch);
   await writeFile(join(options.outDir, archive), bytes);
-  return { target: targetName(target), archive, name, sha256: createHash("sha256").update(executable).digest("hex") };
+  return {
+    target: targetName(target),
+    archive,
+    name,
+    sha256: createHash("sha256").update(executable).digest("hex"),
+  };
 }
 
 /** Writes SHA256SUMS over the named assets of `dir`, with the verify package's canonical writer. */

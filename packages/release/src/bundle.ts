@@ -9,8 +9,19 @@ export type BundleFormat = "esm" | "cjs";
 /** Our workspace packages, bundled from their TypeScript sources in the tree being built. */
 const WORKSPACE_PACKAGES = ["verify", "cli"] as const;
 
+/** The options of tsconfig.base.json that change emitted JavaScript. */
+const TSCONFIG = {
+  compilerOptions: {
+    alwaysStrict: true,
+    verbatimModuleSyntax: true,
+    useDefineForClassFields: true,
+    target: "ES2022",
+  },
+} as const;
+
 /** ESM output keeps require() for the bundled CommonJS dependencies that load Node built-ins. */
-const ESM_REQUIRE_BANNER = 'import { createRequire as __ironclawCreateRequire } from "node:module";\nconst require = __ironclawCreateRequire(import.meta.url);';
+const ESM_REQUIRE_BANNER =
+  'import { createRequire as __ironclawCreateRequire } from "node:module";\nconst require = __ironclawCreateRequire(import.meta.url);';
 
 /**
  * Resolves `@ironclaw/<package>[/<entry>]` to that entry's TypeScript source in the tree being built
@@ -54,6 +65,10 @@ export async function bundleCli(source: SourceInfo, format: BundleFormat): Promi
     target: BUNDLE_NODE_TARGET,
     format,
     plugins: [workspaceSources(source.root)],
+    // One TypeScript configuration for every file. Left to find tsconfig.json files itself, esbuild
+    // applies whichever one it meets first on a parallel path, so "use strict" came and went between
+    // builds (evanw/esbuild#3284).
+    tsconfigRaw: TSCONFIG,
     preserveSymlinks: true,
     define: { IRONCLAW_BUILD_INFO: JSON.stringify(buildInfo) },
     minifyWhitespace: true,
@@ -69,6 +84,7 @@ export async function bundleCli(source: SourceInfo, format: BundleFormat): Promi
     ...(format === "esm" ? { banner: { js: ESM_REQUIRE_BANNER } } : {}),
   });
   const [output] = result.outputFiles;
-  if (output === undefined || result.outputFiles.length !== 1) throw new Error("esbuild did not produce exactly one bundle");
+  if (output === undefined || result.outputFiles.length !== 1)
+    throw new Error("esbuild did not produce exactly one bundle");
   return output.contents;
 }

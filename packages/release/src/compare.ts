@@ -55,16 +55,21 @@ async function compareStreams(
   let bufferA: Buffer = Buffer.alloc(0);
   let bufferB: Buffer = Buffer.alloc(0);
   for (;;) {
-    if (bufferA.length === 0) bufferA = ((await streamA.next()).value as Buffer | undefined) ?? Buffer.alloc(0);
-    if (bufferB.length === 0) bufferB = ((await streamB.next()).value as Buffer | undefined) ?? Buffer.alloc(0);
+    if (bufferA.length === 0)
+      bufferA = ((await streamA.next()).value as Buffer | undefined) ?? Buffer.alloc(0);
+    if (bufferB.length === 0)
+      bufferB = ((await streamB.next()).value as Buffer | undefined) ?? Buffer.alloc(0);
     if (bufferA.length === 0 || bufferB.length === 0) break;
     const length = Math.min(bufferA.length, bufferB.length);
     for (let i = 0; i < length; i++) {
-      if (bufferA[i] !== bufferB[i]) return `bytes differ from offset ${offset + i} (sizes ${sizeA} and ${sizeB})`;
+      if (bufferA[i] !== bufferB[i])
+        return `bytes differ from offset ${offset + i} (sizes ${sizeA} and ${sizeB})`;
     }
     offset += length;
     bufferA = bufferA.subarray(length);
     bufferB = bufferB.subarray(length);
   }
-  return sizeA === sizeB ? undefined : `one file ends at offset ${Math.min(sizeA, sizeB)} (sizes ${sizeA} and ${sizeB})`;
+  return sizeA === sizeB
+    ? undefined
+    : `one file ends at offset ${Math.min(sizeA, sizeB)} (sizes ${sizeA} and ${sizeB})`;
 }

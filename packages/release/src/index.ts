@@ -1,5 +1,13 @@
-export { type BuildOptions, type BuildResult, type BuiltExecutable, buildRelease, knownTargets, NODE_TARGET, writeChecksums } from "./build.js";
-export * from "./config.js";
+export {
+  type BuildOptions,
+  type BuildResult,
+  type BuiltExecutable,
+  buildRelease,
+  knownTargets,
+  NODE_TARGET,
+  writeChecksums,
+} from "./build.js";
 export { compareTrees, type TreeDifference } from "./compare.js";
+export * from "./config.js";
 export { type LocalReleaseOptions, type LocalReleaseResult, releaseLocally } from "./local-release.js";
 export { readSourceInfo, type SourceInfo } from "./source-info.js";

@@ -1,9 +1,20 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { githubBuildProvenance, githubWorkflowIdentity, inTotoStatement, LocalSigstore, SLSA_PROVENANCE_V1 } from "@ironclaw/sigstore-local";
+import {
+  githubBuildProvenance,
+  githubWorkflowIdentity,
+  inTotoStatement,
+  LocalSigstore,
+  SLSA_PROVENANCE_V1,
+} from "@ironclaw/sigstore-local";
 import { sha256File } from "@ironclaw/verify/checksums";
 import { type BuildResult, buildRelease, writeChecksums } from "./build.js";
-import { attestationsName, CHECKSUMS_BUNDLE_NAME, OFFICIAL_REPOSITORY, RELEASE_WORKFLOW_PATH } from "./config.js";
+import {
+  attestationsName,
+  CHECKSUMS_BUNDLE_NAME,
+  OFFICIAL_REPOSITORY,
+  RELEASE_WORKFLOW_PATH,
+} from "./config.js";
 import type { SourceInfo } from "./source-info.js";
 
 export interface LocalReleaseOptions {
@@ -41,13 +52,19 @@ export async function releaseLocally(options: LocalReleaseOptions): Promise<Loca
   try {
     const provenance = githubBuildProvenance(identity);
     const subjects = [
-      ...(await Promise.all(built.archives.map(async (name) => ({ name, sha256: (await sha256File(join(outDir, name))).sha256 })))),
+      ...(await Promise.all(
+        built.archives.map(async (name) => ({ name, sha256: (await sha256File(join(outDir, name))).sha256 })),
+      )),
       ...built.executables.map((executable) => ({ name: executable.name, sha256: executable.sha256 })),
     ];
     const lines: string[] = [];
     for (const subject of subjects) {
       const statement = inTotoStatement([subject], SLSA_PROVENANCE_V1, provenance);
-      const bundle = await sigstore.signDsse(Buffer.from(JSON.stringify(statement)), "application/vnd.in-toto+json", identity);
+      const bundle = await sigstore.signDsse(
+        Buffer.from(JSON.stringify(statement)),
+        "application/vnd.in-toto+json",
+        identity,
+      );
       lines.push(JSON.stringify(bundle));
     }
     const attestations = attestationsName(source.version);
@@ -58,7 +75,12 @@ export async function releaseLocally(options: LocalReleaseOptions): Promise<Loca
     await writeFile(join(outDir, CHECKSUMS_BUNDLE_NAME), `${JSON.stringify(signature)}\n`);
     await writeFile(join(outDir, "trusted_root.json"), `${JSON.stringify(sigstore.trustedRoot, null, 2)}\n`);
     options.log?.(`signed with a local Sigstore instance as ${identity.subject}`);
-    return { ...built, repository, identity: identity.subject, assets: [...assets, "SHA256SUMS", CHECKSUMS_BUNDLE_NAME] };
+    return {
+      ...built,
+      repository,
+      identity: identity.subject,
+      assets: [...assets, "SHA256SUMS", CHECKSUMS_BUNDLE_NAME],
+    };
   } finally {
     await sigstore.stop();
   }

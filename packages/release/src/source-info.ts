@@ -25,11 +25,14 @@ export function readSourceInfo(
 ): SourceInfo {
   const env = options.env ?? process.env;
   const version =
-    options.version ?? (JSON.parse(readFileSync(join(root, "packages", "cli", "package.json"), "utf8")) as { version: string }).version;
+    options.version ??
+    (JSON.parse(readFileSync(join(root, "packages", "cli", "package.json"), "utf8")) as { version: string })
+      .version;
   if (!VERSION.test(version)) throw new Error(`the version ${JSON.stringify(version)} is not X.Y.Z`);
   const commit = git(root, ["rev-parse", "HEAD"]);
   const epochText = env.SOURCE_DATE_EPOCH ?? git(root, ["log", "-1", "--format=%ct", "HEAD"]);
-  if (!/^\d+$/.test(epochText)) throw new Error(`SOURCE_DATE_EPOCH must be whole seconds since 1970, not ${JSON.stringify(epochText)}`);
+  if (!/^\d+$/.test(epochText))
+    throw new Error(`SOURCE_DATE_EPOCH must be whole seconds since 1970, not ${JSON.stringify(epochText)}`);
   const dirty = git(root, ["status", "--porcelain", "--untracked-files=no"]).length > 0;
   return { root, version, commit, sourceDateEpoch: Number(epochText), dirty };
 }

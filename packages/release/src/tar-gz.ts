@@ -10,7 +10,10 @@ import { gzipDeterministic } from "./gzip.js";
  * SOURCE_DATE_EPOCH, uid/gid 0 without user or group names (node-tar's portable mode), modes 0755 or
  * 0644 set explicitly (never the umask), then gzipDeterministic.
  */
-export async function createTarGz(entries: readonly ArchiveEntry[], sourceDateEpoch: number): Promise<Uint8Array> {
+export async function createTarGz(
+  entries: readonly ArchiveEntry[],
+  sourceDateEpoch: number,
+): Promise<Uint8Array> {
   const staging = await mkdtemp(join(tmpdir(), "ironclaw-tar-"));
   try {
     const sorted = sortEntries(entries);
@@ -20,7 +23,14 @@ export async function createTarGz(entries: readonly ArchiveEntry[], sourceDateEp
       await chmod(path, modeOf(entry));
     }
     const stream = create(
-      { cwd: staging, portable: true, noPax: true, gzip: false, sync: true, mtime: new Date(sourceDateEpoch * 1000) },
+      {
+        cwd: staging,
+        portable: true,
+        noPax: true,
+        gzip: false,
+        sync: true,
+        mtime: new Date(sourceDateEpoch * 1000),
+      },
       sorted.map((entry) => entry.name),
     );
     const tarBytes = stream.read() as Buffer | null;

@@ -23,6 +23,9 @@ export async function ensureTargetNodes(targetsDir: string): Promise<string> {
   return modules;
 }
 
-export function nodeBinary(modules: string, node: { readonly package: string; readonly binary: string }): string {
+export function nodeBinary(
+  modules: string,
+  node: { readonly package: string; readonly binary: string },
+): string {
   return join(modules, node.package, node.binary);
 }

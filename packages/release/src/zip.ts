@@ -16,8 +16,10 @@ const S_IFREG = 0o100000;
 /** MS-DOS date and time of a moment, read in UTC (zip has no time zone; local time would leak the builder's). */
 export function dosDateTime(epochSeconds: number): { date: number; time: number } {
   const moment = new Date(Math.max(epochSeconds, 315532800) * 1000); // 1980-01-01, DOS's epoch.
-  const date = ((moment.getUTCFullYear() - 1980) << 9) | ((moment.getUTCMonth() + 1) << 5) | moment.getUTCDate();
-  const time = (moment.getUTCHours() << 11) | (moment.getUTCMinutes() << 5) | Math.floor(moment.getUTCSeconds() / 2);
+  const date =
+    ((moment.getUTCFullYear() - 1980) << 9) | ((moment.getUTCMonth() + 1) << 5) | moment.getUTCDate();
+  const time =
+    (moment.getUTCHours() << 11) | (moment.getUTCMinutes() << 5) | Math.floor(moment.getUTCSeconds() / 2);
   return { date, time };
 }
 
