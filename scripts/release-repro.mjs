@@ -13,7 +13,11 @@ import { parseArgs } from "node:util";
 import { loadRelease, repositoryRoot } from "./release-options.mjs";
 
 const { values } = parseArgs({
-  options: { targets: { type: "string" }, "inject-difference": { type: "boolean" } },
+  options: {
+    targets: { type: "string" },
+    "inject-difference": { type: "boolean" },
+    "node-b": { type: "string" },
+  },
   strict: true,
 });
 const release = await loadRelease();
@@ -99,7 +103,9 @@ try {
   } else {
     const files = spawnSync("sha256sum", ["SHA256SUMS"], { cwd: outputs[0], encoding: "utf8" });
     const nodes = values["node-b"] === undefined ? "" : `, the second under ${values["node-b"]}`;
-    console.log(`reproducible: both builds of ${source.commit} are identical, byte for byte (${seconds} s${nodes})`);
+    console.log(
+      `reproducible: both builds of ${source.commit} are identical, byte for byte (${seconds} s${nodes})`,
+    );
     console.log(files.stdout.trim() === "" ? "" : `  ${files.stdout.trim()}`);
   }
 } catch (error) {
