@@ -43,7 +43,7 @@ export function sourceFor(release, values) {
     );
     process.exit(2);
   }
-  return source.dirty ? { ...source, commit: `${source.commit}-dirty` } : source;
+  return source;
 }
 
 export function targetsFrom(values) {

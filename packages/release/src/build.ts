@@ -20,6 +20,8 @@ import { ensureTargetNodes, nodeBinary } from "./target-nodes.js";
 import { createZip } from "./zip.js";
 
 export const NODE_TARGET = "node";
+/** What the platform-independent archive runs with `node`: the one file upgrade replaces for such installs. */
+export const NODE_BUNDLE_NAME = "ironclaw.mjs";
 
 export interface BuildOptions {
   readonly source: SourceInfo;
@@ -74,14 +76,15 @@ export async function buildRelease(options: BuildOptions): Promise<BuildResult> 
   if (selected.has(NODE_TARGET)) {
     const bundle = await bundleCli(source, "esm");
     const name = nodeArchiveName(source.version);
-    await writeFile(
-      join(outDir, name),
-      await createTarGz(
-        [{ name: "ironclaw.mjs", data: bundle, executable: false }, ...common],
-        source.sourceDateEpoch,
-      ),
-    );
+    const entries = [{ name: NODE_BUNDLE_NAME, data: bundle, executable: false }, ...common];
+    await writeFile(join(outDir, name), await createTarGz(entries, source.sourceDateEpoch));
     archives.push(name);
+    executables.push({
+      target: NODE_TARGET,
+      archive: name,
+      name: NODE_BUNDLE_NAME,
+      sha256: createHash("sha256").update(bundle).digest("hex"),
+    });
     log(`built ${name}`);
   }
 

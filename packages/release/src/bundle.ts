@@ -55,7 +55,11 @@ function workspaceSources(root: string): Plugin {
  * the source, never from the clock.
  */
 export async function bundleCli(source: SourceInfo, format: BundleFormat): Promise<Uint8Array> {
-  const buildInfo = { version: source.version, commit: source.commit };
+  // A build of uncommitted changes says so in the version it reports.
+  const buildInfo = {
+    version: source.version,
+    commit: source.dirty ? `${source.commit}-dirty` : source.commit,
+  };
   const result = await build({
     absWorkingDir: source.root,
     entryPoints: [join(source.root, "packages", "cli", "src", "bundle-entry.ts")],

@@ -1,10 +1,12 @@
-/**
- * The release configuration: what a fork changes to publish its own releases. The signing identity of
- * an official release is this repository's release workflow at the release tag (DESIGN §2).
- */
-export const OFFICIAL_REPOSITORY = "ironclaw-dev/ironclaw";
-export const RELEASE_WORKFLOW_PATH = ".github/workflows/release.yml";
-export const GITHUB_ACTIONS_ISSUER = "https://token.actions.githubusercontent.com";
+// Whose releases these are lives in one place, the verify package's release configuration.
+export {
+  attestationsName,
+  CHECKSUMS_BUNDLE_NAME,
+  CHECKSUMS_NAME,
+  GITHUB_ACTIONS_ISSUER,
+  OFFICIAL_REPOSITORY,
+  RELEASE_WORKFLOW_PATH,
+} from "@ironclaw/verify/release";
 
 /** Every standalone executable embeds this Node.js release (packages/release/targets pins its bytes). */
 export const RELEASE_NODE_VERSION = "20.20.2";
@@ -49,10 +51,3 @@ export function archiveName(version: string, target: Pick<ExecutableTarget, "os"
 }
 
 export const nodeArchiveName = (version: string) => `ironclaw_${version}_node.tar.gz`;
-export const attestationsName = (version: string) => `ironclaw_${version}.intoto.jsonl`;
-export const CHECKSUMS_NAME = "SHA256SUMS";
-export const CHECKSUMS_BUNDLE_NAME = "SHA256SUMS.sigstore.json";
-
-export function releaseIdentity(repository: string, version: string): string {
-  return `https://github.com/${repository}/${RELEASE_WORKFLOW_PATH}@refs/tags/v${version}`;
-}

@@ -4,6 +4,7 @@ export {
   type BuiltExecutable,
   buildRelease,
   knownTargets,
+  NODE_BUNDLE_NAME,
   NODE_TARGET,
   writeChecksums,
 } from "./build.js";

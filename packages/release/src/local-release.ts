@@ -21,6 +21,8 @@ export interface LocalReleaseOptions {
   readonly source: SourceInfo;
   readonly outDir: string;
   readonly repository?: string;
+  /** An instance the caller runs (tests sign variants with it); a throwaway one when absent. */
+  readonly sigstore?: LocalSigstore;
   readonly targets?: readonly string[];
   readonly log?: (message: string) => void;
 }
@@ -48,7 +50,7 @@ export async function releaseLocally(options: LocalReleaseOptions): Promise<Loca
     sha: source.commit,
     workflowPath: RELEASE_WORKFLOW_PATH,
   });
-  const sigstore = await LocalSigstore.start();
+  const sigstore = options.sigstore ?? (await LocalSigstore.start());
   try {
     const provenance = githubBuildProvenance(identity);
     const subjects = [
@@ -82,6 +84,6 @@ export async function releaseLocally(options: LocalReleaseOptions): Promise<Loca
       assets: [...assets, "SHA256SUMS", CHECKSUMS_BUNDLE_NAME],
     };
   } finally {
-    await sigstore.stop();
+    if (options.sigstore === undefined) await sigstore.stop();
   }
 }
