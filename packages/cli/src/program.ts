@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { registerAttestationCommands } from "./commands/attestation.js";
 import { registerChecksumsCommands } from "./commands/checksums.js";
 import type { CommandContext } from "./commands/context.js";
+import { registerReleaseVerifyCommands } from "./commands/release-verify.js";
 import { registerVerifyBundleCommand } from "./commands/verify-bundle.js";
 import { buildInfo } from "./version.js";
 
@@ -24,6 +25,7 @@ export function buildProgram(context: CommandContext): Command {
 Exit codes (every command): 0 success; 1 a verification or policy said no;
 2 usage error or malformed input; 3 environment failure (I/O, network, missing tool).`,
     );
+  registerReleaseVerifyCommands(program, context);
   registerChecksumsCommands(program, context);
   registerVerifyBundleCommand(program, context);
   registerAttestationCommands(program, context);

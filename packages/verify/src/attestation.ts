@@ -6,7 +6,6 @@ export {
   type AttestationPolicyOptions,
   buildAttestationPolicy,
   checkAttestationCertificate,
-  GITHUB_ACTIONS_ISSUER,
   type SignerRule,
   SLSA_PROVENANCE_V1,
   signerMatches,

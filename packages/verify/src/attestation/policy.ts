@@ -1,4 +1,5 @@
 import { VerifyError, type VerifyErrorCode } from "../errors.js";
+import { GITHUB_ACTIONS_ISSUER } from "../release/config.js";
 import type { FulcioExtensions } from "../sigstore/fulcio-extensions.js";
 import {
   describeMatcher,
@@ -8,7 +9,6 @@ import {
   type StringMatcher,
 } from "../sigstore/identity-policy.js";
 
-export const GITHUB_ACTIONS_ISSUER = "https://token.actions.githubusercontent.com";
 export const SLSA_PROVENANCE_V1 = "https://slsa.dev/provenance/v1";
 const GITHUB = "github.com";
 

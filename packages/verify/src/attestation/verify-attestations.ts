@@ -9,7 +9,11 @@ import {
   subjectsMatching,
 } from "../sigstore/in-toto.js";
 import type { LoadedTrustedRoot } from "../sigstore/trusted-root.js";
-import { leafCertificate, verifySignature } from "../sigstore/verify-signature.js";
+import {
+  leafCertificate,
+  type SignatureVerification,
+  verifySignature,
+} from "../sigstore/verify-signature.js";
 import type { AttestationEntry } from "./container.js";
 import { type AttestationPolicy, checkAttestationCertificate, SLSA_PROVENANCE_V1 } from "./policy.js";
 import { checkProvenanceAgainstCertificate } from "./provenance.js";
@@ -120,10 +124,7 @@ function verifyStatement(
     const facts = certificateFacts(parsed);
     if (facts !== undefined) report.signer = describeSigner(facts.subjectAlternativeName, facts.extensions);
 
-    const signature = verifySignature(parsed, undefined, {
-      trustedRoot: options.trustedRoot,
-      signer: { kind: "any-trusted-certificate" },
-    });
+    const signature = verifyEnvelopeOnce(parsed, options.trustedRoot);
     report = {
       ...report,
       signatureVerified: true,
@@ -164,6 +165,35 @@ function verifyStatement(
         };
     return { ...report, verdict: namesArtifact === false ? "other-artifact" : "failed", failure };
   }
+}
+
+/**
+ * A statement's signature does not depend on the artifact or the policy, so a file verified for
+ * several artifacts (a whole release) verifies each envelope once. Keyed by the parsed bundle.
+ */
+const verifiedEnvelopes = new WeakMap<
+  ParsedBundle,
+  { root: LoadedTrustedRoot; outcome: SignatureVerification | VerifyError }
+>();
+
+function verifyEnvelopeOnce(parsed: ParsedBundle, trustedRoot: LoadedTrustedRoot): SignatureVerification {
+  let cached = verifiedEnvelopes.get(parsed);
+  if (cached === undefined || cached.root !== trustedRoot) {
+    let outcome: SignatureVerification | VerifyError;
+    try {
+      outcome = verifySignature(parsed, undefined, {
+        trustedRoot,
+        signer: { kind: "any-trusted-certificate" },
+      });
+    } catch (error) {
+      if (!isVerifyError(error)) throw error;
+      outcome = error;
+    }
+    cached = { root: trustedRoot, outcome };
+    verifiedEnvelopes.set(parsed, cached);
+  }
+  if (cached.outcome instanceof VerifyError) throw cached.outcome;
+  return cached.outcome;
 }
 
 function inTotoPayload(parsed: ParsedBundle): Buffer {

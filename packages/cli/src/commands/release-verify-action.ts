@@ -1,0 +1,146 @@
+import { basename, dirname, resolve } from "node:path";
+import { parseChecksums, sha256File } from "@ironclaw/verify/checksums";
+import { isVerifyError, VerifyError } from "@ironclaw/verify/errors";
+import {
+  CHECKSUMS_BUNDLE_NAME,
+  CHECKSUMS_NAME,
+  type ReleaseArtifact,
+  type ReleaseInputs,
+  releasePolicy,
+  verifyRelease,
+} from "@ironclaw/verify/release";
+import { ExitCode } from "../exit-codes.js";
+import { readInputFile } from "../fs/read-input.js";
+import { colorEnabled } from "../terminal/color.js";
+import { progressOnTerminal } from "../terminal/progress.js";
+import { type CommandContext, type JsonOption, writeJson } from "./context.js";
+import { releaseDocument, renderReleaseReport } from "./release-report.js";
+import { loadTrustedRoot } from "./verify-bundle-action.js";
+
+export interface ReleaseVerifyFlags extends JsonOption {
+  readonly dir?: string;
+  readonly repo?: string;
+  readonly tag?: string;
+  readonly signerWorkflow?: string;
+  readonly trustedRoot?: string;
+  readonly checksumsOnly?: boolean;
+}
+
+interface ReleaseFiles {
+  readonly dir: string;
+  readonly checksums: Buffer;
+  readonly signatureBundle?: Buffer;
+  readonly attestations?: { name: string; bytes: Buffer };
+}
+
+/** Reads what a release directory holds; only SHA256SUMS is required to get this far. */
+async function readReleaseFiles(
+  dir: string,
+  context: CommandContext,
+  wantSignature: boolean,
+): Promise<ReleaseFiles> {
+  const checksums = await readInputFile(resolve(dir, CHECKSUMS_NAME), "the release's checksums");
+  if (!wantSignature) return { dir, checksums };
+  const optional = async (name: string) => {
+    try {
+      return await readInputFile(resolve(dir, name), name);
+    } catch (error) {
+      if (isVerifyError(error) && error.code === "IC_FILE_MISSING") return undefined;
+      throw error;
+    }
+  };
+  const signatureBundle = await optional(CHECKSUMS_BUNDLE_NAME);
+  // The attestations file is the one SHA256SUMS lists; a stray .jsonl in the directory counts for nothing.
+  const listed = parseChecksums(checksums).entries.filter((entry) => entry.name.endsWith(".intoto.jsonl"));
+  if (listed.length > 1) {
+    throw new VerifyError(
+      "IC_BUNDLE_INVALID",
+      `SHA256SUMS lists ${listed.length} .intoto.jsonl files; a release has one`,
+    );
+  }
+  const attestationsName = listed[0]?.name;
+  const attestationsBytes = attestationsName === undefined ? undefined : await optional(attestationsName);
+  void context;
+  return {
+    dir,
+    checksums,
+    ...(signatureBundle === undefined ? {} : { signatureBundle }),
+    ...(attestationsName === undefined || attestationsBytes === undefined
+      ? {}
+      : { attestations: { name: attestationsName, bytes: attestationsBytes } }),
+  };
+}
+
+async function hashArtifact(path: string, context: CommandContext, listed = true): Promise<ReleaseArtifact> {
+  const name = basename(path);
+  const progress = progressOnTerminal(context.io.stderr, `hashing ${name}`);
+  try {
+    const { sha256 } = await sha256File(path, { onProgress: (done, total) => progress.update(done, total) });
+    return { name, sha256, ...(listed ? {} : { listed: false }) };
+  } catch (error) {
+    if (!isVerifyError(error)) throw error;
+    return {
+      name,
+      problem: { code: error.code, message: error.message },
+      ...(listed ? {} : { listed: false }),
+    };
+  } finally {
+    progress.finish();
+  }
+}
+
+async function run(
+  files: ReleaseFiles,
+  artifacts: readonly ReleaseArtifact[],
+  flags: ReleaseVerifyFlags,
+  context: CommandContext,
+): Promise<void> {
+  const mode = flags.checksumsOnly === true ? "checksums-only" : "full";
+  const policy = releasePolicy({
+    ...(flags.repo === undefined ? {} : { repository: flags.repo }),
+    ...(flags.tag === undefined ? {} : { tag: flags.tag }),
+    ...(flags.signerWorkflow === undefined ? {} : { signerWorkflow: flags.signerWorkflow }),
+  });
+  const inputs: ReleaseInputs = {
+    checksums: files.checksums,
+    artifacts,
+    policy,
+    mode,
+    ...(files.signatureBundle === undefined ? {} : { signatureBundle: files.signatureBundle }),
+    ...(files.attestations === undefined ? {} : { attestations: files.attestations }),
+    ...(mode === "full" ? { trustedRoot: await loadTrustedRoot(flags.trustedRoot, context.io.cwd) } : {}),
+  };
+  const result = verifyRelease(inputs);
+  if (flags.json === true) writeJson(context.io, releaseDocument(result, files.dir));
+  else context.io.stdout.write(renderReleaseReport(result, colorEnabled(context.io.stdout, context.io.env)));
+  context.setExitCode(result.ok ? ExitCode.ok : ExitCode.rejected);
+}
+
+export async function verifyReleaseAction(
+  paths: string[],
+  flags: ReleaseVerifyFlags,
+  context: CommandContext,
+): Promise<void> {
+  const { cwd } = context.io;
+  const first = paths[0];
+  const dir = resolve(cwd, flags.dir ?? (first === undefined ? "." : dirname(resolve(cwd, first))));
+  const files = await readReleaseFiles(dir, context, flags.checksumsOnly !== true);
+  const names =
+    paths.length > 0
+      ? paths.map((path) => resolve(cwd, path))
+      : parseChecksums(files.checksums).entries.map((entry) => resolve(dir, entry.name));
+  const artifacts = [];
+  for (const path of names) artifacts.push(await hashArtifact(path, context));
+  await run(files, artifacts, flags, context);
+}
+
+export async function verifyBinaryAction(
+  executable: string,
+  flags: ReleaseVerifyFlags,
+  context: CommandContext,
+): Promise<void> {
+  const path = resolve(context.io.cwd, executable);
+  const dir = resolve(context.io.cwd, flags.dir ?? dirname(path));
+  const files = await readReleaseFiles(dir, context, true);
+  await run(files, [await hashArtifact(path, context, false)], { ...flags, checksumsOnly: false }, context);
+}
