@@ -1,0 +1,273 @@
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  githubBuildProvenance,
+  inTotoStatement,
+  LocalSigstore,
+  SLSA_PROVENANCE_V1,
+} from "@ironclaw/sigstore-local";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "./helpers.js";
+import {
+  flipByte,
+  REPOSITORY,
+  releaseIdentityFor,
+  removeAll,
+  resign,
+  signedRelease,
+  variant,
+} from "./release-fixture.js";
+
+const VERSION = "0.7.0";
+const ARCHIVE = `ironclaw_${VERSION}_node.tar.gz`;
+const JSONL = `ironclaw_${VERSION}.intoto.jsonl`;
+let sigstore: LocalSigstore;
+let release: string;
+const made: string[] = [];
+
+beforeAll(async () => {
+  sigstore = await LocalSigstore.start();
+  release = await signedRelease(sigstore, VERSION);
+  made.push(release);
+}, 120_000);
+afterAll(async () => {
+  await sigstore.stop();
+  removeAll(...made);
+});
+
+function broken(name: string): string {
+  const dir = variant(release, name);
+  made.push(dir);
+  return dir;
+}
+
+const verify = (dir: string, ...args: string[]) =>
+  runCli(
+    ["verify", "--dir", dir, "--repo", REPOSITORY, "--trusted-root", join(dir, "trusted_root.json"), ...args],
+    { cwd: dir },
+  );
+
+function checkLine(stdout: string, name: string, check: string): string | undefined {
+  const lines = stdout.split("\n");
+  const start = lines.indexOf(name);
+  return lines.slice(start + 1).find((line) => line.trimStart().slice(2).startsWith(check));
+}
+
+describe("ironclaw verify on a release:local set", () => {
+  it("verifies every file: signature, checksum, provenance, version", async () => {
+    const result = await verify(release);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(result.stdout.split("\n")[0]).toMatch(
+      new RegExp(`^ironclaw v${VERSION} from ${REPOSITORY}, commit [0-9a-f]{40}, run https://`),
+    );
+    for (const check of ["signature", "checksum", "provenance", "version"]) {
+      expect(checkLine(result.stdout, ARCHIVE, check)).toMatch(/^ {2}✓ /);
+    }
+    expect(result.stdout).toMatch(
+      new RegExp(`\\nVerified: 2 file\\(s\\) of ironclaw v${VERSION} \\(commit [0-9a-f]{40}\\)\\n$`),
+    );
+  });
+
+  it("verifies one named file, finding the release files beside it", async () => {
+    const result = await runCli(
+      [
+        "verify",
+        join(release, ARCHIVE),
+        "--repo",
+        REPOSITORY,
+        "--trusted-root",
+        join(release, "trusted_root.json"),
+      ],
+      {
+        cwd: "/",
+      },
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("Verified: 1 file(s)");
+  });
+
+  it("refuses the official repository's policy for a fork's release", async () => {
+    const result = await runCli(
+      ["verify", "--dir", release, "--trusted-root", join(release, "trusted_root.json")],
+      { cwd: release },
+    );
+    expect(result.code).toBe(1);
+    expect(checkLine(result.stdout, ARCHIVE, "signature")).toContain("IC_POLICY_SIGNER_MISMATCH");
+  });
+
+  it("rejects a tampered archive, naming the checksum and provenance checks", async () => {
+    const dir = broken("archive");
+    flipByte(join(dir, ARCHIVE));
+    const result = await verify(dir);
+    expect(result.code).toBe(1);
+    expect(checkLine(result.stdout, ARCHIVE, "checksum")).toMatch(
+      /✗ checksum +IC_RELEASE_CHECKSUM_MISMATCH: expected sha256 [0-9a-f]{64} \(SHA256SUMS line \d\), found [0-9a-f]{64}/,
+    );
+    expect(checkLine(result.stdout, ARCHIVE, "provenance")).toContain(
+      "✗ provenance IC_RELEASE_PROVENANCE: no attestation names the artifact",
+    );
+    expect(result.stdout).toContain("NOT verified: 1 of 2 file(s) failed");
+  });
+
+  it("rejects a tampered SHA256SUMS at the signature", async () => {
+    const dir = broken("sums");
+    const sums = readFileSync(join(dir, "SHA256SUMS"), "utf8");
+    writeFileSync(
+      join(dir, "SHA256SUMS"),
+      sums.replace(/^[0-9a-f]/, (c) => (c === "0" ? "1" : "0")),
+    );
+    const result = await verify(dir);
+    expect(result.code).toBe(1);
+    expect(checkLine(result.stdout, ARCHIVE, "signature")).toContain(
+      "✗ signature  IC_SIGNATURE_ARTIFACT_MISMATCH",
+    );
+  });
+
+  it("rejects a signature bundle made for another file", async () => {
+    const dir = broken("other-bundle");
+    const other = await sigstore.signMessage(
+      Buffer.from("another SHA256SUMS\n"),
+      releaseIdentityFor(VERSION),
+    );
+    writeFileSync(join(dir, "SHA256SUMS.sigstore.json"), JSON.stringify(other));
+    const result = await verify(dir);
+    expect(result.code).toBe(1);
+    expect(checkLine(result.stdout, ARCHIVE, "signature")).toContain("IC_SIGNATURE_ARTIFACT_MISMATCH");
+  });
+
+  it.each([
+    ["another repository", { repository: "evil/ironclaw" }],
+    ["another workflow", { workflowPath: ".github/workflows/nightly.yml" }],
+  ])("rejects a signature from %s", async (_what, overrides) => {
+    const dir = broken("other-signer");
+    await resign(sigstore, dir, releaseIdentityFor(VERSION, overrides), [ARCHIVE, JSONL]);
+    const result = await verify(dir);
+    expect(result.code).toBe(1);
+    expect(checkLine(result.stdout, ARCHIVE, "signature")).toContain("IC_POLICY_SIGNER_MISMATCH");
+  });
+
+  it("rejects attestations for another commit, even with a valid signature over them", async () => {
+    const dir = broken("other-commit");
+    const identity = releaseIdentityFor(VERSION, { sha: "f".repeat(40) });
+    const archiveSha = (await import("node:crypto"))
+      .createHash("sha256")
+      .update(readFileSync(join(dir, ARCHIVE)))
+      .digest("hex");
+    const statement = inTotoStatement(
+      [{ name: ARCHIVE, sha256: archiveSha }],
+      SLSA_PROVENANCE_V1,
+      githubBuildProvenance(identity),
+    );
+    const bundle = await sigstore.signDsse(
+      Buffer.from(JSON.stringify(statement)),
+      "application/vnd.in-toto+json",
+      identity,
+    );
+    writeFileSync(join(dir, JSONL), `${JSON.stringify(bundle)}\n`);
+    await resign(sigstore, dir, releaseIdentityFor(VERSION), [ARCHIVE, JSONL]);
+    const result = await verify(dir, ARCHIVE);
+    expect(result.code).toBe(1);
+    expect(checkLine(result.stdout, ARCHIVE, "signature")).toMatch(/^ {2}✓ /);
+    expect(checkLine(result.stdout, ARCHIVE, "provenance")).toContain("IC_POLICY_SOURCE_DIGEST_MISMATCH");
+  });
+
+  it("rejects files of one release signed as another (version and tag mismatch)", async () => {
+    const dir = broken("other-tag");
+    await resign(sigstore, dir, releaseIdentityFor("0.7.1"), [ARCHIVE, JSONL]);
+    const result = await verify(dir);
+    expect(result.code).toBe(1);
+    expect(checkLine(result.stdout, ARCHIVE, "version")).toContain(
+      `IC_RELEASE_VERSION_MISMATCH: the file name says ${VERSION}; the signature is for v0.7.1`,
+    );
+    const pinned = await verify(release, "--tag", "v0.7.1");
+    expect(checkLine(pinned.stdout, ARCHIVE, "signature")).toContain(
+      `IC_RELEASE_TAG_MISMATCH: the signature is for v${VERSION}; expected v0.7.1`,
+    );
+  });
+
+  it("rejects a release without its signature or its attestations", async () => {
+    const unsigned = broken("unsigned");
+    rmSync(join(unsigned, "SHA256SUMS.sigstore.json"));
+    const result = await verify(unsigned);
+    expect(result.code).toBe(1);
+    expect(checkLine(result.stdout, ARCHIVE, "signature")).toContain("the release is not signed");
+    const unattested = broken("unattested");
+    rmSync(join(unattested, JSONL));
+    const noProvenance = await verify(unattested, ARCHIVE);
+    expect(noProvenance.code).toBe(1);
+    expect(checkLine(noProvenance.stdout, ARCHIVE, "provenance")).toContain("IC_FILE_MISSING");
+  });
+
+  it("says in words what --checksums-only did not check", async () => {
+    const result = await verify(release, "--checksums-only");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(
+      "Checksums match for 2 file(s), but NOT checked: the signature over SHA256SUMS",
+    );
+    expect(result.stdout).toContain("the build provenance");
+  });
+
+  it("prints the documented JSON document", async () => {
+    const result = await verify(release, "--json");
+    const document = JSON.parse(result.stdout);
+    expect(document).toMatchObject({
+      schema: "https://ironclaw.dev/schemas/release-verify/v1",
+      ok: true,
+      mode: "full",
+      repository: REPOSITORY,
+      release: { tag: `v${VERSION}`, repository: REPOSITORY },
+      notChecked: [],
+    });
+    expect(
+      document.artifacts
+        .find((a: { name: string }) => a.name === ARCHIVE)
+        .checks.map((c: { check: string; ok: boolean }) => [c.check, c.ok]),
+    ).toEqual([
+      ["signature", true],
+      ["checksum", true],
+      ["provenance", true],
+      ["version", true],
+    ]);
+  });
+});
+
+describe("ironclaw verify-binary", () => {
+  it("verifies the bundle extracted from the node archive by its provenance, and rejects a changed one", async () => {
+    const dir = broken("binary");
+    const { spawnSync } = await import("node:child_process");
+    expect(spawnSync("tar", ["-xzf", join(dir, ARCHIVE), "-C", dir, "ironclaw.mjs"]).status).toBe(0);
+    const ok = await runCli(
+      [
+        "verify-binary",
+        join(dir, "ironclaw.mjs"),
+        "--repo",
+        REPOSITORY,
+        "--trusted-root",
+        join(dir, "trusted_root.json"),
+      ],
+      { cwd: dir },
+    );
+    expect(ok.code).toBe(0);
+    expect(checkLine(ok.stdout, "ironclaw.mjs", "provenance")).toMatch(/^ {2}✓ provenance 1 statement/);
+    writeFileSync(
+      join(dir, "ironclaw.mjs"),
+      `${readFileSync(join(dir, "ironclaw.mjs"), "utf8")}\n// changed`,
+    );
+    const changed = await runCli(
+      [
+        "verify-binary",
+        join(dir, "ironclaw.mjs"),
+        "--repo",
+        REPOSITORY,
+        "--trusted-root",
+        join(dir, "trusted_root.json"),
+      ],
+      { cwd: dir },
+    );
+    expect(changed.code).toBe(1);
+    expect(checkLine(changed.stdout, "ironclaw.mjs", "provenance")).toContain(
+      "no attestation names the artifact",
+    );
+  });
+});
