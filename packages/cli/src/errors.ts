@@ -1,5 +1,20 @@
 /** Failures that belong to the command line rather than to a library. */
-export const CLI_ERROR_CODES = ["IC_USAGE", "IC_OUTPUT_WRITE", "IC_INTERNAL"] as const;
+export const CLI_ERROR_CODES = [
+  "IC_USAGE",
+  "IC_OUTPUT_WRITE",
+  "IC_INTERNAL",
+  // Talking to a release server.
+  "IC_NETWORK",
+  "IC_NETWORK_STATUS",
+  "IC_NETWORK_REDIRECTS",
+  "IC_NETWORK_INSECURE",
+  // Replacing the installed ironclaw.
+  "IC_UPGRADE_NOT_INSTALLED",
+  "IC_UPGRADE_REFUSED",
+  "IC_UPGRADE_VERIFICATION",
+  "IC_UPGRADE_NO_PREVIOUS",
+  "IC_INSTALL_WRITE",
+] as const;
 
 export type CliErrorCode = (typeof CLI_ERROR_CODES)[number];
 

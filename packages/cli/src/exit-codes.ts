@@ -81,6 +81,15 @@ const EXIT_CODE_BY_ERROR: Readonly<Record<ErrorCode, ExitCode>> = {
   IC_USAGE: ExitCode.usage,
   IC_OUTPUT_WRITE: ExitCode.environment,
   IC_INTERNAL: ExitCode.environment,
+  IC_NETWORK: ExitCode.environment,
+  IC_NETWORK_STATUS: ExitCode.environment,
+  IC_NETWORK_REDIRECTS: ExitCode.environment,
+  IC_NETWORK_INSECURE: ExitCode.usage,
+  IC_UPGRADE_NOT_INSTALLED: ExitCode.usage,
+  IC_UPGRADE_REFUSED: ExitCode.rejected,
+  IC_UPGRADE_VERIFICATION: ExitCode.rejected,
+  IC_UPGRADE_NO_PREVIOUS: ExitCode.usage,
+  IC_INSTALL_WRITE: ExitCode.environment,
 };
 
 export function exitCodeForError(code: ErrorCode): ExitCode {

@@ -3,6 +3,7 @@ import { registerAttestationCommands } from "./commands/attestation.js";
 import { registerChecksumsCommands } from "./commands/checksums.js";
 import type { CommandContext } from "./commands/context.js";
 import { registerReleaseVerifyCommands } from "./commands/release-verify.js";
+import { registerUpgradeCommand } from "./commands/upgrade.js";
 import { registerVerifyBundleCommand } from "./commands/verify-bundle.js";
 import { buildInfo } from "./version.js";
 
@@ -14,6 +15,8 @@ export function buildProgram(context: CommandContext): Command {
     .version(buildInfo().version, "-V, --version", "print the version")
     .helpOption("-h, --help", "show help")
     .exitOverride()
+    // Root options only before a command, so `upgrade --version vX.Y.Z` reaches upgrade.
+    .enablePositionalOptions()
     .showSuggestionAfterError(true)
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
@@ -29,5 +32,6 @@ Exit codes (every command): 0 success; 1 a verification or policy said no;
   registerChecksumsCommands(program, context);
   registerVerifyBundleCommand(program, context);
   registerAttestationCommands(program, context);
+  registerUpgradeCommand(program, context);
   return program;
 }

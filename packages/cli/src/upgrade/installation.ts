@@ -1,0 +1,61 @@
+import { basename, dirname } from "node:path";
+import { CliError } from "../errors.js";
+
+/** What is running: a standalone executable, or the platform-independent bundle under some node. */
+export interface Installation {
+  readonly kind: "executable" | "node-bundle";
+  /** The file an upgrade replaces. */
+  readonly path: string;
+  readonly directory: string;
+  /** The release asset that carries the replacement, and the file inside it. */
+  readonly asset: (version: string) => string;
+  readonly entry: string;
+}
+
+const OS: Partial<Record<NodeJS.Platform, string>> = { linux: "linux", darwin: "darwin", win32: "windows" };
+const ARCH: Partial<Record<string, string>> = { x64: "amd64", arm64: "arm64" };
+
+function isStandaloneExecutable(): boolean {
+  try {
+    // node:sea exists from Node 20.12; it says whether this process is a single-executable application.
+    const sea = process.getBuiltinModule?.("node:sea") as { isSea(): boolean } | undefined;
+    return sea?.isSea() ?? false;
+  } catch {
+    return false;
+  }
+}
+
+export function detectInstallation(): Installation {
+  if (isStandaloneExecutable()) {
+    const os = OS[process.platform];
+    const arch = ARCH[process.arch];
+    if (os === undefined || arch === undefined) {
+      throw new CliError(
+        "IC_UPGRADE_NOT_INSTALLED",
+        `no release is built for ${process.platform}/${process.arch}`,
+      );
+    }
+    const entry = os === "windows" ? "ironclaw.exe" : "ironclaw";
+    return {
+      kind: "executable",
+      path: process.execPath,
+      directory: dirname(process.execPath),
+      asset: (version) => `ironclaw_${version}_${os}_${arch}.${os === "windows" ? "zip" : "tar.gz"}`,
+      entry,
+    };
+  }
+  const script = process.argv[1];
+  if (script !== undefined && basename(script) === "ironclaw.mjs") {
+    return {
+      kind: "node-bundle",
+      path: script,
+      directory: dirname(script),
+      asset: (version) => `ironclaw_${version}_node.tar.gz`,
+      entry: "ironclaw.mjs",
+    };
+  }
+  throw new CliError(
+    "IC_UPGRADE_NOT_INSTALLED",
+    "this ironclaw is not an installed release (a standalone executable or ironclaw.mjs); upgrade a source checkout with git and npm ci",
+  );
+}
