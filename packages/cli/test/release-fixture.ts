@@ -21,10 +21,14 @@ export function releaseIdentityFor(
 }
 
 /** A signed release of the node bundle, as release:local makes it, into a fresh directory. */
-export async function signedRelease(sigstore: LocalSigstore, version: string): Promise<string> {
+export async function signedRelease(
+  sigstore: LocalSigstore,
+  version: string,
+  targets: string[] = ["node"],
+): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), `ironclaw-release-${version}-`));
   const source = { ...readSourceInfo(ROOT), version };
-  await releaseLocally({ source, outDir: dir, repository: REPOSITORY, targets: ["node"], sigstore });
+  await releaseLocally({ source, outDir: dir, repository: REPOSITORY, targets, sigstore });
   writeFileSync(join(dir, "trusted_root.json"), JSON.stringify(sigstore.trustedRoot));
   return dir;
 }
