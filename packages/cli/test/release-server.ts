@@ -50,23 +50,26 @@ export class ReleaseServer {
 
   private handle(path: string, response: ServerResponse): void {
     if (path === "/latest" || path === "/latest-again") {
-      if (this.faults.redirectLoop)
-        return redirect(response, path === "/latest" ? "/latest-again" : "/latest");
-      if (this.faults.latestAsText) return text(response, 200, `${this.latest}\n`);
-      return redirect(response, `/tag/${this.latest}`);
+      if (this.faults.redirectLoop) redirect(response, path === "/latest" ? "/latest-again" : "/latest");
+      else if (this.faults.latestAsText) text(response, 200, `${this.latest}\n`);
+      else redirect(response, `/tag/${this.latest}`);
+      return;
     }
     const match = /^\/download\/([^/]+)\/([^/]+)$/.exec(path);
     const dir = match === null ? undefined : this.releases.get(decodeURIComponent(match[1] ?? ""));
     const asset = decodeURIComponent(match?.[2] ?? "");
-    if (dir === undefined) return text(response, 404, "not found");
-    const status = this.faults.status?.[asset];
-    if (status !== undefined) return text(response, status, `status ${status}`);
+    const status = dir === undefined ? 404 : this.faults.status?.[asset];
+    if (dir === undefined || status !== undefined) {
+      text(response, status ?? 404, `status ${status ?? 404}`);
+      return;
+    }
     const file = join(dir, asset);
     let size: number;
     try {
       size = statSync(file).size;
     } catch {
-      return text(response, 404, "not found");
+      text(response, 404, "not found");
+      return;
     }
     response.writeHead(200, { "content-length": size, "content-type": "application/octet-stream" });
     const cut = this.faults.cutAfter?.[asset];

@@ -165,37 +165,49 @@ describe("ironclaw upgrade of an installed node bundle", () => {
     const cases: Array<[string, () => void | Promise<void>, number, RegExp]> = [
       [
         "the archive answers 404",
-        () => void (server.faults = { status: { [archive(NEW)]: 404 } }),
+        () => {
+          server.faults = { status: { [archive(NEW)]: 404 } };
+        },
         3,
         /IC_NETWORK_STATUS: .*answered HTTP 404/,
       ],
       [
         "SHA256SUMS answers 500",
-        () => void (server.faults = { status: { SHA256SUMS: 500 } }),
+        () => {
+          server.faults = { status: { SHA256SUMS: 500 } };
+        },
         3,
         /IC_NETWORK_STATUS: .*SHA256SUMS answered HTTP 500/,
       ],
       [
         "the connection is cut half-way through the archive",
-        () => void (server.faults = { cutAfter: { [archive(NEW)]: 40_000 } }),
+        () => {
+          server.faults = { cutAfter: { [archive(NEW)]: 40_000 } };
+        },
         3,
         /IC_NETWORK: .*the connection ended after|terminated/,
       ],
       [
         "the server is too slow",
-        () => void (server.faults = { delayMs: 5_000 }),
+        () => {
+          server.faults = { delayMs: 5_000 };
+        },
         3,
         /IC_NETWORK: .*timed out/,
       ],
       [
         "/latest redirects in a loop",
-        () => void (server.faults = { redirectLoop: true }),
+        () => {
+          server.faults = { redirectLoop: true };
+        },
         3,
         /IC_NETWORK_REDIRECTS: the release server redirects in a loop/,
       ],
       [
         "an older version is offered as latest",
-        () => void (server.latest = `v${OLDER}`),
+        () => {
+          server.latest = `v${OLDER}`;
+        },
         1,
         /IC_UPGRADE_REFUSED: v0\.4\.0 is older than the running v0\.5\.0/,
       ],
