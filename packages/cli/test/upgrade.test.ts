@@ -306,6 +306,33 @@ describe("ironclaw upgrade of an installed node bundle", () => {
         1,
         /provenance: IC_RELEASE_PROVENANCE: .*IC_POLICY_SOURCE_DIGEST_MISMATCH/,
       ],
+      [
+        "the file inside the archive has no provenance of its own",
+        async () => {
+          const dir = variant(releases[NEW] ?? "", "entry-unattested");
+          scratch.push(dir);
+          const identity = releaseIdentityFor(NEW);
+          const digest = (await import("node:crypto"))
+            .createHash("sha256")
+            .update(readFileSync(join(dir, archive(NEW))))
+            .digest("hex");
+          const statement = inTotoStatement(
+            [{ name: archive(NEW), sha256: digest }],
+            SLSA_PROVENANCE_V1,
+            githubBuildProvenance(identity),
+          );
+          const bundle = await sigstore.signDsse(
+            Buffer.from(JSON.stringify(statement)),
+            "application/vnd.in-toto+json",
+            identity,
+          );
+          writeFileSync(join(dir, jsonl(NEW)), `${JSON.stringify(bundle)}\n`);
+          await resign(sigstore, dir, identity, [archive(NEW), jsonl(NEW)]);
+          server.releases.set(`v${NEW}`, dir);
+        },
+        1,
+        /ironclaw\.mjs: provenance: IC_RELEASE_PROVENANCE: no attestation names the artifact/,
+      ],
     ];
 
     it.each(cases)(
@@ -315,6 +342,9 @@ describe("ironclaw upgrade of an installed node bundle", () => {
         await arrange();
         const result = await runInstalled(install.path, upgradeArgs());
         expect(result.code, result.stderr).toBe(code);
+        // The CLI's own one-line verdict, never a crash with a stack trace.
+        expect(result.stderr).toMatch(/^ironclaw: error IC_[A-Z_]+: /);
+        expect(result.stderr).not.toMatch(/\n +at /);
         expect(result.stderr).toMatch(message);
         await expectStillOld(install);
         expect(existsSync(`${install.path}.previous`)).toBe(false);

@@ -35,8 +35,8 @@ export interface LocalReleaseResult extends BuildResult {
 
 /**
  * Builds a release and signs it with a throwaway local Sigstore exactly as the release workflow signs
- * with the real one: build-provenance attestations for every archive and executable (SLSA v1, as
- * actions/attest writes them), SHA256SUMS over every asset, and a keyless signature over SHA256SUMS
+ * with the real one: a build-provenance attestation naming every archive and executable (SLSA v1, as
+ * actions/attest writes it for several subjects), SHA256SUMS over every asset, and a keyless signature over SHA256SUMS
  * whose certificate carries the workflow identity and its GitHub claims. The instance's
  * trusted_root.json is written beside the assets, because nothing else would trust it.
  */
@@ -59,16 +59,14 @@ export async function releaseLocally(options: LocalReleaseOptions): Promise<Loca
       )),
       ...built.executables.map((executable) => ({ name: executable.name, sha256: executable.sha256 })),
     ];
-    const lines: string[] = [];
-    for (const subject of subjects) {
-      const statement = inTotoStatement([subject], SLSA_PROVENANCE_V1, provenance);
-      const bundle = await sigstore.signDsse(
-        Buffer.from(JSON.stringify(statement)),
-        "application/vnd.in-toto+json",
-        identity,
-      );
-      lines.push(JSON.stringify(bundle));
-    }
+    // One statement naming every archive and executable, as actions/attest writes for several subjects.
+    const statement = inTotoStatement(subjects, SLSA_PROVENANCE_V1, provenance);
+    const bundle = await sigstore.signDsse(
+      Buffer.from(JSON.stringify(statement)),
+      "application/vnd.in-toto+json",
+      identity,
+    );
+    const lines = [JSON.stringify(bundle)];
     const attestations = attestationsName(source.version);
     await writeFile(join(outDir, attestations), `${lines.join("\n")}\n`);
     const assets = [...built.archives, attestations];

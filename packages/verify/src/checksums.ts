@@ -19,5 +19,7 @@ export {
   type FileDigest,
   type FileDigests,
   type HashFileOptions,
+  OFF_THREAD_MAX_BYTES,
   sha256File,
+  sha256FileOffThread,
 } from "./hashing/sha256-file.js";

@@ -1,5 +1,6 @@
+import { availableParallelism } from "node:os";
 import { basename, dirname, resolve } from "node:path";
-import { parseChecksums, sha256File } from "@ironclaw/verify/checksums";
+import { parseChecksums, sha256FileOffThread } from "@ironclaw/verify/checksums";
 import { isVerifyError, VerifyError } from "@ironclaw/verify/errors";
 import {
   CHECKSUMS_BUNDLE_NAME,
@@ -12,7 +13,6 @@ import {
 import { ExitCode } from "../exit-codes.js";
 import { readInputFile } from "../fs/read-input.js";
 import { colorEnabled } from "../terminal/color.js";
-import { progressOnTerminal } from "../terminal/progress.js";
 import { type CommandContext, type JsonOption, writeJson } from "./context.js";
 import { releaseDocument, renderReleaseReport } from "./release-report.js";
 import { loadTrustedRoot } from "./verify-bundle-action.js";
@@ -71,27 +71,32 @@ async function readReleaseFiles(
   };
 }
 
-async function hashArtifact(path: string, context: CommandContext, listed = true): Promise<ReleaseArtifact> {
+async function hashArtifact(path: string, listed = true): Promise<ReleaseArtifact> {
   const name = basename(path);
-  const progress = progressOnTerminal(context.io.stderr, `hashing ${name}`);
+  const unlisted = listed ? {} : { listed: false };
   try {
-    const { sha256 } = await sha256File(path, { onProgress: (done, total) => progress.update(done, total) });
-    return { name, sha256, ...(listed ? {} : { listed: false }) };
+    return { name, sha256: (await sha256FileOffThread(path)).sha256, ...unlisted };
   } catch (error) {
     if (!isVerifyError(error)) throw error;
-    return {
-      name,
-      problem: { code: error.code, message: error.message },
-      ...(listed ? {} : { listed: false }),
-    };
-  } finally {
-    progress.finish();
+    return { name, problem: { code: error.code, message: error.message }, ...unlisted };
   }
+}
+
+/** Hashes a few files at a time on the thread pool, while the caller verifies signatures. */
+async function hashAll(paths: readonly string[]): Promise<ReleaseArtifact[]> {
+  const results: ReleaseArtifact[] = new Array(paths.length);
+  let next = 0;
+  const worker = async () => {
+    for (let index = next++; index < paths.length; index = next++)
+      results[index] = await hashArtifact(paths[index] ?? "");
+  };
+  await Promise.all(Array.from({ length: Math.min(paths.length, availableParallelism()) }, worker));
+  return results;
 }
 
 async function run(
   files: ReleaseFiles,
-  artifacts: readonly ReleaseArtifact[],
+  artifacts: Promise<readonly ReleaseArtifact[]>,
   flags: ReleaseVerifyFlags,
   context: CommandContext,
 ): Promise<void> {
@@ -110,7 +115,7 @@ async function run(
     ...(files.attestations === undefined ? {} : { attestations: files.attestations }),
     ...(mode === "full" ? { trustedRoot: await loadTrustedRoot(flags.trustedRoot, context.io.cwd) } : {}),
   };
-  const result = verifyRelease(inputs);
+  const result = await verifyRelease(inputs);
   if (flags.json === true) writeJson(context.io, releaseDocument(result, files.dir));
   else context.io.stdout.write(renderReleaseReport(result, colorEnabled(context.io.stdout, context.io.env)));
   context.setExitCode(result.ok ? ExitCode.ok : ExitCode.rejected);
@@ -129,9 +134,7 @@ export async function verifyReleaseAction(
     paths.length > 0
       ? paths.map((path) => resolve(cwd, path))
       : parseChecksums(files.checksums).entries.map((entry) => resolve(dir, entry.name));
-  const artifacts = [];
-  for (const path of names) artifacts.push(await hashArtifact(path, context));
-  await run(files, artifacts, flags, context);
+  await run(files, hashAll(names), flags, context);
 }
 
 export async function verifyBinaryAction(
@@ -142,5 +145,10 @@ export async function verifyBinaryAction(
   const path = resolve(context.io.cwd, executable);
   const dir = resolve(context.io.cwd, flags.dir ?? dirname(path));
   const files = await readReleaseFiles(dir, context, true);
-  await run(files, [await hashArtifact(path, context, false)], { ...flags, checksumsOnly: false }, context);
+  await run(
+    files,
+    hashArtifact(path, false).then((artifact) => [artifact]),
+    { ...flags, checksumsOnly: false },
+    context,
+  );
 }

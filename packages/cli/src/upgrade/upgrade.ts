@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -100,14 +101,17 @@ export async function upgrade(options: UpgradeOptions, context: CommandContext):
     };
     const trustedRoot = await options.trustedRoot();
     const policy = releasePolicy({ repository, tag });
-    const check = (artifacts: ReleaseArtifact[]) =>
-      requireVerified(verifyRelease({ ...metadata, artifacts, trustedRoot, policy, mode: "full" }), tag);
+    const check = async (artifacts: ReleaseArtifact[]) =>
+      requireVerified(
+        await verifyRelease({ ...metadata, artifacts, trustedRoot, policy, mode: "full" }),
+        tag,
+      );
     const assetName = installation.asset(target);
 
     if (options.check === true) {
       // The signed SHA256SUMS gives the asset's digest, so its provenance can be checked without the download.
       const listed = parseChecksums(metadata.checksums).byName.get(assetName);
-      const verified = check([
+      const verified = await check([
         listed === undefined
           ? { name: assetName, problem: notListed(assetName) }
           : { name: assetName, sha256: listed.sha256 },
@@ -117,10 +121,9 @@ export async function upgrade(options: UpgradeOptions, context: CommandContext):
 
     const archivePath = await fetchTo(assetName, MAX_ASSET_BYTES);
     await failpoint("after-download");
-    const verified = check([{ name: assetName, sha256: (await sha256File(archivePath)).sha256 }]);
+    const verified = await check([{ name: assetName, sha256: (await sha256File(archivePath)).sha256 }]);
     const entry = await extractEntry(await readFile(archivePath), assetName, installation.entry);
-    const { createHash } = await import("node:crypto");
-    check([
+    await check([
       { name: installation.entry, sha256: createHash("sha256").update(entry).digest("hex"), listed: false },
     ]);
     await failpoint("after-verify");

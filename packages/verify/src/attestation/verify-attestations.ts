@@ -196,6 +196,21 @@ function verifyEnvelopeOnce(parsed: ParsedBundle, trustedRoot: LoadedTrustedRoot
   return cached.outcome;
 }
 
+/** Verifies every envelope's signature ahead of time (for example while the artifacts are hashed); failures are kept for the report. */
+export function preverifyEnvelopes(
+  entries: readonly AttestationEntry[],
+  trustedRoot: LoadedTrustedRoot,
+): void {
+  for (const { parsed } of entries) {
+    if (parsed.bundle.content.$case !== "dsseEnvelope") continue;
+    try {
+      verifyEnvelopeOnce(parsed, trustedRoot);
+    } catch (error) {
+      if (!isVerifyError(error)) throw error;
+    }
+  }
+}
+
 function inTotoPayload(parsed: ParsedBundle): Buffer {
   const { content } = parsed.bundle;
   if (content.$case !== "dsseEnvelope") {

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { type AttestationEntry, parseAttestationFile } from "../attestation/container.js";
 import { buildAttestationPolicy } from "../attestation/policy.js";
-import { verifyAttestations } from "../attestation/verify-attestations.js";
+import { preverifyEnvelopes, verifyAttestations } from "../attestation/verify-attestations.js";
 import { parseChecksums } from "../checksums/parse.js";
 import type { ChecksumList } from "../checksums/types.js";
 import { isVerifyError, VerifyError, type VerifyErrorCode } from "../errors.js";
@@ -89,8 +89,11 @@ export interface ReleaseInputs {
   readonly signatureBundle?: Uint8Array;
   /** The release's .intoto.jsonl, with its name in SHA256SUMS; absent only in checksums-only mode. */
   readonly attestations?: { readonly name: string; readonly bytes: Uint8Array };
-  /** The files to verify, with their SHA-256 as computed by the caller. */
-  readonly artifacts: readonly ReleaseArtifact[];
+  /**
+   * The files to verify, with their SHA-256 as computed by the caller; a promise lets the caller hash
+   * while the signature and the attestations are verified.
+   */
+  readonly artifacts: readonly ReleaseArtifact[] | Promise<readonly ReleaseArtifact[]>;
   readonly trustedRoot?: LoadedTrustedRoot;
   readonly policy: ReleasePolicy;
   readonly mode: "full" | "checksums-only";
@@ -106,10 +109,12 @@ export const CHECKSUMS_ONLY_CAVEAT = [
  * provenance, which must all name one repository, workflow, tag and commit. Every check of every
  * artifact is reported; the release verifies only when all of them pass.
  */
-export function verifyRelease(inputs: ReleaseInputs): ReleaseVerification {
+export async function verifyRelease(inputs: ReleaseInputs): Promise<ReleaseVerification> {
   const list = parseChecksums(inputs.checksums);
   if (inputs.mode === "checksums-only") {
-    const artifacts = inputs.artifacts.map((artifact) => report(artifact, [checksumCheck(list, artifact)]));
+    const artifacts = (await inputs.artifacts).map((artifact) =>
+      report(artifact, [checksumCheck(list, artifact)]),
+    );
     return {
       ok: artifacts.every((a) => a.ok),
       mode: "checksums-only",
@@ -120,7 +125,18 @@ export function verifyRelease(inputs: ReleaseInputs): ReleaseVerification {
   }
   const signature = checkSignature(inputs);
   const attestationsCheck = signature.signer === undefined ? undefined : checkAttestationsFile(inputs, list);
-  const artifacts = inputs.artifacts.map((artifact) => {
+  if (
+    attestationsCheck === undefined &&
+    inputs.attestations !== undefined &&
+    inputs.trustedRoot !== undefined
+  ) {
+    try {
+      preverifyEnvelopes(parsedAttestations(inputs.attestations), inputs.trustedRoot);
+    } catch {
+      // An unreadable attestations file is reported per artifact below.
+    }
+  }
+  const artifacts = (await inputs.artifacts).map((artifact) => {
     const checks: ReleaseCheck[] = [signature.check, checksumCheck(list, artifact)];
     if (signature.signer === undefined) {
       checks.push({
