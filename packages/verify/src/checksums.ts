@@ -12,6 +12,7 @@ export {
   type HashByName,
   verifyChecksums,
 } from "./checksums/verify.js";
+export { sha256FilesInParallel } from "./hashing/parallel.js";
 export {
   DEFAULT_CHUNK_BYTES,
   type DigestAlgorithm,
@@ -19,7 +20,5 @@ export {
   type FileDigest,
   type FileDigests,
   type HashFileOptions,
-  OFF_THREAD_MAX_BYTES,
   sha256File,
-  sha256FileOffThread,
 } from "./hashing/sha256-file.js";

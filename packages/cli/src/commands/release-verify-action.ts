@@ -1,6 +1,5 @@
-import { availableParallelism } from "node:os";
 import { basename, dirname, resolve } from "node:path";
-import { parseChecksums, sha256FileOffThread } from "@ironclaw/verify/checksums";
+import { parseChecksums, sha256FilesInParallel } from "@ironclaw/verify/checksums";
 import { isVerifyError, VerifyError } from "@ironclaw/verify/errors";
 import {
   CHECKSUMS_BUNDLE_NAME,
@@ -71,27 +70,24 @@ async function readReleaseFiles(
   };
 }
 
-async function hashArtifact(path: string, listed = true): Promise<ReleaseArtifact> {
-  const name = basename(path);
-  const unlisted = listed ? {} : { listed: false };
-  try {
-    return { name, sha256: (await sha256FileOffThread(path)).sha256, ...unlisted };
-  } catch (error) {
-    if (!isVerifyError(error)) throw error;
-    return { name, problem: { code: error.code, message: error.message }, ...unlisted };
-  }
-}
-
-/** Hashes a few files at a time on the thread pool, while the caller verifies signatures. */
-async function hashAll(paths: readonly string[]): Promise<ReleaseArtifact[]> {
-  const results: ReleaseArtifact[] = new Array(paths.length);
-  let next = 0;
-  const worker = async () => {
-    for (let index = next++; index < paths.length; index = next++)
-      results[index] = await hashArtifact(paths[index] ?? "");
-  };
-  await Promise.all(Array.from({ length: Math.min(paths.length, availableParallelism()) }, worker));
-  return results;
+/** Hashes every file on worker threads while the caller verifies the signature and the attestations. */
+async function hashAll(paths: readonly string[], listed = true): Promise<ReleaseArtifact[]> {
+  const digests = await sha256FilesInParallel(paths);
+  return paths.map((path, index) => {
+    const digest = digests[index];
+    const name = basename(path);
+    const unlisted = listed ? {} : { listed: false as const };
+    return digest instanceof VerifyError || digest === undefined
+      ? {
+          name,
+          problem: {
+            code: digest?.code ?? "IC_FILE_READ",
+            message: digest?.message ?? `${path} was not hashed`,
+          },
+          ...unlisted,
+        }
+      : { name, sha256: digest.sha256, ...unlisted };
+  });
 }
 
 async function run(
@@ -145,10 +141,5 @@ export async function verifyBinaryAction(
   const path = resolve(context.io.cwd, executable);
   const dir = resolve(context.io.cwd, flags.dir ?? dirname(path));
   const files = await readReleaseFiles(dir, context, true);
-  await run(
-    files,
-    hashArtifact(path, false).then((artifact) => [artifact]),
-    { ...flags, checksumsOnly: false },
-    context,
-  );
+  await run(files, hashAll([path], false), { ...flags, checksumsOnly: false }, context);
 }

@@ -1,4 +1,4 @@
-import { createHash, webcrypto } from "node:crypto";
+import { createHash } from "node:crypto";
 import { constants, type Stats } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { VerifyError } from "../errors.js";
@@ -85,45 +85,6 @@ export async function digestFile(
   } finally {
     // Never close the descriptor under a read that is still in flight.
     await pending.catch(() => 0);
-    await handle.close();
-  }
-}
-
-/** Files up to this size are read whole and hashed on libuv's thread pool by sha256FileOffThread. */
-export const OFF_THREAD_MAX_BYTES = 96 * 1024 * 1024;
-
-/**
- * SHA-256 computed off the main thread (WebCrypto digests run on libuv's pool), so several files
- * hash in parallel while the main thread verifies signatures. The file is read whole, so only files
- * up to OFF_THREAD_MAX_BYTES take this path; larger ones stream as sha256File does. The same checks
- * apply: regular files only, and a file that changes while it is read is an error.
- */
-export async function sha256FileOffThread(path: string): Promise<FileDigest> {
-  const handle = await openForReading(path);
-  try {
-    const before = await statHandle(handle, path);
-    if (!before.isFile()) {
-      throw new VerifyError(
-        "IC_FILE_NOT_REGULAR",
-        `${path} is not a regular file (${describeType(before)}); only files can be checksummed`,
-      );
-    }
-    if (before.size > OFF_THREAD_MAX_BYTES) return await sha256File(path);
-    const bytes = Buffer.allocUnsafe(before.size + 1);
-    let length = 0;
-    for (;;) {
-      const read = await readChunk(handle, bytes.subarray(length), length, path);
-      if (read === 0) break;
-      length += read;
-      if (length > before.size) throw changedWhileHashing(path, before.size, "grew");
-    }
-    if (length !== before.size) throw changedWhileHashing(path, before.size, "shrank");
-    const digest = Buffer.from(await webcrypto.subtle.digest("SHA-256", bytes.subarray(0, length)));
-    const after = await statHandle(handle, path);
-    if (after.size !== before.size || after.mtimeMs !== before.mtimeMs)
-      throw changedWhileHashing(path, before.size, "was modified");
-    return { sha256: digest.toString("hex"), size: length };
-  } finally {
     await handle.close();
   }
 }
