@@ -57,7 +57,7 @@ const verifyArgs = ["verify", "--dir", dir, "--repo", repository, "--trusted-roo
 const lines = readFileSync(join(dir, `ironclaw_${version}.intoto.jsonl`), "utf8")
   .trim()
   .split("\n");
-lines.forEach((line, index) => writeFileSync(join(scratch, `attestation-${index}.json`), line));
+for (const [index, line] of lines.entries()) writeFileSync(join(scratch, `attestation-${index}.json`), line);
 
 const contenders = {
   "ironclaw (release bundle)": () =>
