@@ -92,6 +92,33 @@ describe("ironclaw verify-bundle", () => {
     ]);
   });
 
+  it("takes the trusted root from IRONCLAW_TRUSTED_ROOT, says so, and lets --trusted-root override it", async () => {
+    const fromEnvironment = await runCli(
+      ["verify-bundle", "--bundle", "SHA256SUMS.sigstore.json", ...keyless, "SHA256SUMS"],
+      {
+        cwd,
+        env: { IRONCLAW_TRUSTED_ROOT: "trusted_root.json" },
+      },
+    );
+    expect(fromEnvironment.code).toBe(0);
+    expect(fromEnvironment.stdout).toContain(
+      `  trusted by  ${join(cwd, "trusted_root.json")} (from IRONCLAW_TRUSTED_ROOT)\n`,
+    );
+    const overridden = await runCli(["verify-bundle", ...standard, ...keyless, "SHA256SUMS"], {
+      cwd,
+      env: { IRONCLAW_TRUSTED_ROOT: "open-ended-root.json" },
+    });
+    expect(overridden.code).toBe(0);
+    const empty = await runCli(
+      ["verify-bundle", "--bundle", "SHA256SUMS.sigstore.json", ...keyless, "SHA256SUMS"],
+      {
+        cwd,
+        env: { IRONCLAW_TRUSTED_ROOT: "" },
+      },
+    );
+    expect(empty.code).toBe(1);
+  });
+
   it("verifies cosign's legacy bundle", async () => {
     const result = await verifyBundle(
       "--bundle",

@@ -118,7 +118,7 @@ export async function verifyAttestationAction(
     denySelfHostedRunners: flags.denySelfHostedRunners === true,
     predicateType: flags.predicateType,
   });
-  const trustedRoot = await loadTrustedRoot(flags.trustedRoot ?? flags.customTrustedRoot, io.cwd);
+  const trustedRoot = await loadTrustedRoot(flags.trustedRoot ?? flags.customTrustedRoot, io);
   const bundlePath = resolve(io.cwd, flags.bundle);
   const entries = parseAttestationFile(await readInputFile(bundlePath, "the attestation bundle"), bundlePath);
   const artifact = await artifactDigest(artifactArgument, algorithm, context);

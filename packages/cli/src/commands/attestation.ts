@@ -43,7 +43,7 @@ export function registerAttestationCommands(program: Command, context: CommandCo
     .option("--predicate-type <uri>", "the predicate type statements must have", SLSA_V1)
     .option(
       "--trusted-root <file>",
-      "trusted_root.json of another Sigstore instance (default: public-good, embedded)",
+      "trusted_root.json of another Sigstore instance (default: $IRONCLAW_TRUSTED_ROOT, else the embedded public-good root)",
     )
     .option("--custom-trusted-root <file>", "gh's name for --trusted-root")
     .option("--digest-alg <alg>", "digest to match subjects with: sha256 or sha512", "sha256")

@@ -109,7 +109,7 @@ async function run(
     mode,
     ...(files.signatureBundle === undefined ? {} : { signatureBundle: files.signatureBundle }),
     ...(files.attestations === undefined ? {} : { attestations: files.attestations }),
-    ...(mode === "full" ? { trustedRoot: await loadTrustedRoot(flags.trustedRoot, context.io.cwd) } : {}),
+    ...(mode === "full" ? { trustedRoot: await loadTrustedRoot(flags.trustedRoot, context.io) } : {}),
   };
   const result = await verifyRelease(inputs);
   if (flags.json === true) writeJson(context.io, releaseDocument(result, files.dir));

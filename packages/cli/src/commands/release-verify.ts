@@ -17,7 +17,7 @@ export function registerReleaseVerifyCommands(program: Command, context: Command
       )
       .option(
         "--trusted-root <file>",
-        "trusted_root.json of another Sigstore instance (default: public-good, embedded)",
+        "trusted_root.json of another Sigstore instance (default: $IRONCLAW_TRUSTED_ROOT, else the embedded public-good root)",
       )
       .option("--json", "print a JSON report");
 

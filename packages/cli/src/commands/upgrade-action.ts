@@ -46,7 +46,7 @@ export async function upgradeAction(flags: UpgradeFlags, context: CommandContext
       allowDowngrade: flags.allowDowngrade === true,
       rollback: flags.rollback === true,
       timeoutMs: seconds * 1000,
-      trustedRoot: () => loadTrustedRoot(flags.trustedRoot, context.io.cwd),
+      trustedRoot: () => loadTrustedRoot(flags.trustedRoot, context.io),
     },
     context,
   );

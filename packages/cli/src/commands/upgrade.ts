@@ -14,7 +14,7 @@ export function registerUpgradeCommand(program: Command, context: CommandContext
     .option("--rollback", "put back the ironclaw the last upgrade replaced")
     .option(
       "--trusted-root <file>",
-      "trusted_root.json of another Sigstore instance (default: public-good, embedded)",
+      "trusted_root.json of another Sigstore instance (default: $IRONCLAW_TRUSTED_ROOT, else the embedded public-good root)",
     )
     .option("--timeout <seconds>", "give up on a request after this long", "60")
     .option("--json", "print a JSON report")

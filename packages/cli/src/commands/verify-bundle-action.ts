@@ -18,6 +18,7 @@ import {
 import { CliError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
 import { readInputFile } from "../fs/read-input.js";
+import type { CommandIo } from "../io.js";
 import { type CommandContext, type JsonOption, writeJson } from "./context.js";
 import { renderSignatureReport, signatureReportDocument } from "./signature-report.js";
 
@@ -84,10 +85,20 @@ async function readPublicKey(path: string): Promise<KeyObject> {
   }
 }
 
-export async function loadTrustedRoot(path: string | undefined, cwd: string): Promise<LoadedTrustedRoot> {
-  if (path === undefined) return publicGoodTrustedRoot();
-  const absolute = resolve(cwd, path);
-  return parseTrustedRoot(await readInputFile(absolute, "the trusted root"), absolute);
+/**
+ * --trusted-root, else IRONCLAW_TRUSTED_ROOT (as cosign reads SIGSTORE_ROOT_FILE), else the embedded
+ * public-good root. Reports name the root they used, so a root set in the environment is never silent.
+ */
+export async function loadTrustedRoot(
+  path: string | undefined,
+  io: Pick<CommandIo, "cwd" | "env">,
+): Promise<LoadedTrustedRoot> {
+  const fromEnvironment = path === undefined ? io.env.IRONCLAW_TRUSTED_ROOT : undefined;
+  const chosen = path ?? (fromEnvironment === "" ? undefined : fromEnvironment);
+  if (chosen === undefined) return publicGoodTrustedRoot();
+  const absolute = resolve(io.cwd, chosen);
+  const origin = fromEnvironment === undefined ? absolute : `${absolute} (from IRONCLAW_TRUSTED_ROOT)`;
+  return parseTrustedRoot(await readInputFile(absolute, "the trusted root"), origin);
 }
 
 async function readArtifact(
@@ -112,7 +123,7 @@ export async function verifyBundleAction(
     );
   }
   const signer = await signerPolicyFrom(options, io.cwd);
-  const trustedRoot = await loadTrustedRoot(options.trustedRoot, io.cwd);
+  const trustedRoot = await loadTrustedRoot(options.trustedRoot, io);
   const bundlePath = resolve(io.cwd, options.bundle);
   const parsed = parseBundleDocument(await readInputFile(bundlePath, "the bundle"), bundlePath);
   const { artifact, path } = await readArtifact(target, io.cwd);

@@ -26,7 +26,7 @@ export function registerVerifyBundleCommand(program: Command, context: CommandCo
     )
     .option(
       "--trusted-root <file>",
-      "trusted_root.json of another Sigstore instance (default: public-good, embedded)",
+      "trusted_root.json of another Sigstore instance (default: $IRONCLAW_TRUSTED_ROOT, else the embedded public-good root)",
     )
     .option("--signature <file>", "refused: detached signatures cannot be verified offline; use --bundle")
     .option("--certificate <file>", "refused: detached certificates cannot be verified offline; use --bundle")
