@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // npm run release:build -- --out DIR [--targets linux_amd64,node,…] [--version X.Y.Z] [--allow-dirty]
-// Builds the release archives and SHA256SUMS for the current commit, unsigned.
+// Builds the release archives, copies the installers and writes SHA256SUMS for the current commit, unsigned.
 import { resolve } from "node:path";
 import { loadRelease, parseFlags, report, sourceFor, targetsFrom } from "./release-options.mjs";
 
@@ -18,5 +18,6 @@ const result = await release.buildRelease({
   ...(targetsFrom(values) === undefined ? {} : { targets: targetsFrom(values) }),
   log: (message) => console.error(message),
 });
-await release.writeChecksums(outDir, result.archives);
-report(outDir, [...result.archives, "SHA256SUMS"], result, started);
+const assets = [...result.archives, ...result.installers];
+await release.writeChecksums(outDir, assets);
+report(outDir, [...assets, "SHA256SUMS"], result, started);

@@ -65,7 +65,7 @@ describe("ironclaw verify on a release:local set", () => {
       expect(checkLine(result.stdout, ARCHIVE, check)).toMatch(/^ {2}✓ /);
     }
     expect(result.stdout).toMatch(
-      new RegExp(`\\nVerified: 2 file\\(s\\) of ironclaw v${VERSION} \\(commit [0-9a-f]{40}\\)\\n$`),
+      new RegExp(`\\nVerified: 4 file\\(s\\) of ironclaw v${VERSION} \\(commit [0-9a-f]{40}\\)\\n$`),
     );
   });
 
@@ -107,7 +107,7 @@ describe("ironclaw verify on a release:local set", () => {
     expect(checkLine(result.stdout, ARCHIVE, "provenance")).toContain(
       "✗ provenance IC_RELEASE_PROVENANCE: no attestation names the artifact",
     );
-    expect(result.stdout).toContain("NOT verified: 1 of 2 file(s) failed");
+    expect(result.stdout).toContain("NOT verified: 1 of 4 file(s) failed");
   });
 
   it("rejects a tampered SHA256SUMS at the signature", async () => {
@@ -203,7 +203,7 @@ describe("ironclaw verify on a release:local set", () => {
     const result = await verify(release, "--checksums-only");
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(
-      "Checksums match for 2 file(s), but NOT checked: the signature over SHA256SUMS",
+      "Checksums match for 4 file(s), but NOT checked: the signature over SHA256SUMS",
     );
     expect(result.stdout).toContain("the build provenance");
   });

@@ -22,6 +22,8 @@ import { createZip } from "./zip.js";
 export const NODE_TARGET = "node";
 /** What the platform-independent archive runs with `node`: the one file upgrade replaces for such installs. */
 export const NODE_BUNDLE_NAME = "ironclaw.mjs";
+/** The installers every release ships beside its archives (DESIGN §2), from the root of the source. */
+export const INSTALLER_NAMES: readonly string[] = ["install.ps1", "install.sh"];
 
 export interface BuildOptions {
   readonly source: SourceInfo;
@@ -44,6 +46,8 @@ export interface BuildResult {
   readonly source: SourceInfo;
   /** Asset file names in outDir. */
   readonly archives: readonly string[];
+  /** The installers copied into outDir, byte for byte: assets too, listed in SHA256SUMS and attested. */
+  readonly installers: readonly string[];
   readonly executables: readonly BuiltExecutable[];
   readonly skipped: readonly { readonly target: string; readonly reason: string }[];
 }
@@ -104,7 +108,25 @@ export async function buildRelease(options: BuildOptions): Promise<BuildResult> 
       log(`built ${built.archive}`);
     }
   }
-  return { source, archives, executables, skipped };
+  const installers = await copyInstallers(source.root, outDir);
+  log(`copied ${installers.join(", ")}`);
+  return { source, archives, installers, executables, skipped };
+}
+
+/** Every release has its installers; a source without them cannot make a release. */
+async function copyInstallers(root: string, outDir: string): Promise<string[]> {
+  for (const name of INSTALLER_NAMES) {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(join(root, name));
+    } catch (error) {
+      throw new Error(
+        `a release ships ${name}, but ${join(root, name)} cannot be read (${(error as NodeJS.ErrnoException).code ?? error}); build from a commit that has the installers`,
+      );
+    }
+    await writeFile(join(outDir, name), bytes);
+  }
+  return [...INSTALLER_NAMES];
 }
 
 async function buildTargetArchive(

@@ -35,8 +35,8 @@ export interface LocalReleaseResult extends BuildResult {
 
 /**
  * Builds a release and signs it with a throwaway local Sigstore exactly as the release workflow signs
- * with the real one: a build-provenance attestation naming every archive and executable (SLSA v1, as
- * actions/attest writes it for several subjects), SHA256SUMS over every asset, and a keyless signature over SHA256SUMS
+ * with the real one: a build-provenance attestation naming every archive, executable and installer (SLSA
+ * v1, as actions/attest writes it for several subjects), SHA256SUMS over every asset, and a keyless signature over SHA256SUMS
  * whose certificate carries the workflow identity and its GitHub claims. The instance's
  * trusted_root.json is written beside the assets, because nothing else would trust it.
  */
@@ -55,11 +55,14 @@ export async function releaseLocally(options: LocalReleaseOptions): Promise<Loca
     const provenance = githubBuildProvenance(identity);
     const subjects = [
       ...(await Promise.all(
-        built.archives.map(async (name) => ({ name, sha256: (await sha256File(join(outDir, name))).sha256 })),
+        [...built.archives, ...built.installers].map(async (name) => ({
+          name,
+          sha256: (await sha256File(join(outDir, name))).sha256,
+        })),
       )),
       ...built.executables.map((executable) => ({ name: executable.name, sha256: executable.sha256 })),
     ];
-    // One statement naming every archive and executable, as actions/attest writes for several subjects.
+    // One statement naming every archive, installer and executable, as actions/attest writes for several subjects.
     const statement = inTotoStatement(subjects, SLSA_PROVENANCE_V1, provenance);
     const bundle = await sigstore.signDsse(
       Buffer.from(JSON.stringify(statement)),
@@ -69,7 +72,7 @@ export async function releaseLocally(options: LocalReleaseOptions): Promise<Loca
     const lines = [JSON.stringify(bundle)];
     const attestations = attestationsName(source.version);
     await writeFile(join(outDir, attestations), `${lines.join("\n")}\n`);
-    const assets = [...built.archives, attestations];
+    const assets = [...built.archives, ...built.installers, attestations];
     const checksums = await writeChecksums(outDir, assets);
     const signature = await sigstore.signMessage(Buffer.from(checksums), identity);
     await writeFile(join(outDir, CHECKSUMS_BUNDLE_NAME), `${JSON.stringify(signature)}\n`);

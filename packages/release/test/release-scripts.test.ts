@@ -74,10 +74,22 @@ describe.runIf(process.platform === "linux" && process.arch === "x64")("npm run 
       "SHA256SUMS",
       "SHA256SUMS.sigstore.json",
       "trusted_root.json",
+      "install.sh",
+      "install.ps1",
     ]) {
       expect(existsSync(join(out, asset)), asset).toBe(true);
     }
     expect(result.stdout).toContain(`signer: ${identity}`);
+    // DESIGN §2: SHA256SUMS lists the installers, copied byte for byte from the commit.
+    const listed = readFileSync(join(out, "SHA256SUMS"), "utf8")
+      .split("\n")
+      .map((line) => line.slice(66));
+    for (const installer of ["install.sh", "install.ps1"]) {
+      expect(listed, installer).toContain(installer);
+      expect(readFileSync(join(out, installer)).equals(readFileSync(join(root, installer))), installer).toBe(
+        true,
+      );
+    }
 
     expect(ironclaw(["checksums", "verify", "--dir", out], out).status).toBe(0);
     const signature = ironclaw(
@@ -115,6 +127,13 @@ describe.runIf(process.platform === "linux" && process.arch === "x64")("npm run 
     );
     expect(provenance.status, provenance.stdout + provenance.stderr).toBe(0);
     expect(provenance.stdout).toContain("✓ line");
+    // The installers are signed like everything else: checksum, signature and provenance.
+    const installers = ironclaw(
+      ["verify", "install.sh", "install.ps1", "--repo", repository, "--trusted-root", "trusted_root.json"],
+      out,
+    );
+    expect(installers.status, installers.stdout + installers.stderr).toBe(0);
+    expect(installers.stdout).toContain("install.sh");
   }, 300_000);
 
   it("ships a linux executable that runs with no Node.js on PATH", () => {

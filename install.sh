@@ -1,0 +1,595 @@
+#!/bin/sh
+# IronClaw installer for Linux and macOS on amd64 and arm64. It downloads a release, checks the archive's
+# SHA-256 against the release's SHA256SUMS before anything from it runs, and installs `ironclaw`.
+#
+#   curl --proto '=https' --tlsv1.2 -fsSL https://github.com/ironclaw-dev/ironclaw/releases/latest/download/install.sh | sh
+#
+# Environment (all optional):
+#   IRONCLAW_VERSION         the release to install: X.Y.Z or vX.Y.Z (default: the latest)
+#   IRONCLAW_INSTALL_DIR     where `ironclaw` goes (default: $HOME/.ironclaw/bin)
+#   IRONCLAW_BASE_URL        a releases base URL with GitHub's layout: <base>/latest answers the tag or
+#                            redirects to <base>/tag/<tag>; assets are at <base>/download/<tag>/<asset>
+#                            (default: https://github.com/$IRONCLAW_REPO/releases). https:// only; plain
+#                            http:// only for 127.0.0.1, localhost and [::1]
+#   IRONCLAW_NO_MODIFY_PATH  any value: leave shell profiles alone
+#   IRONCLAW_REPO            OWNER/NAME whose release workflow must have signed the release
+#                            (default: ironclaw-dev/ironclaw)
+#   IRONCLAW_TRUSTED_ROOT    trusted_root.json of another Sigstore instance, for the signature check
+#                            (default: the verifier's own Sigstore public-good root)
+#
+# The signature over SHA256SUMS and the build provenance are checked when a trusted verifier is already
+# here: an `ironclaw` from an earlier install (in the install directory, else on PATH), else `cosign`.
+# Without one, the installer says that only the checksum was checked, and how to check the rest by hand.
+#
+# Exit codes: 0 installed; 1 a check said no; 2 bad settings; 3 a tool, the network or the disk failed.
+#
+# Every line below is inside a function, and only the last line runs anything: a download cut short
+# either fails to parse or defines functions that nothing calls.
+
+# The one place this script names whose releases these are (packages/verify/src/release/config.ts is the other).
+default_repository() { printf '%s' "ironclaw-dev/ironclaw"; }
+
+say() { printf '%s\n' "$*"; }
+
+warn() { printf 'ironclaw install: warning: %s\n' "$*" >&2; }
+
+# fail CODE MESSAGE: the message says what was expected, what was found and what to do.
+fail() {
+  fail_code=$1
+  shift
+  printf 'ironclaw install: error: %s\n' "$*" >&2
+  exit "$fail_code"
+}
+
+usage() {
+  say "usage: install.sh, configured by the environment, with no arguments:"
+  say "  IRONCLAW_VERSION=X.Y.Z        the release to install (default: the latest)"
+  say "  IRONCLAW_INSTALL_DIR=DIR      where ironclaw goes (default: \$HOME/.ironclaw/bin)"
+  say "  IRONCLAW_BASE_URL=URL         the releases (default: https://github.com/\$IRONCLAW_REPO/releases)"
+  say "  IRONCLAW_NO_MODIFY_PATH=1     leave shell profiles alone"
+  say "  IRONCLAW_REPO=OWNER/NAME      whose release workflow must have signed (default: $(default_repository))"
+  say "  IRONCLAW_TRUSTED_ROOT=FILE    trusted_root.json of another Sigstore instance, for the signature check"
+}
+
+# matches VALUE ERE: the whole value, newlines included, against an extended regular expression.
+matches() {
+  IRONCLAW_MATCH_VALUE=$1 IRONCLAW_MATCH_ERE=$2 awk 'BEGIN { exit !(ENVIRON["IRONCLAW_MATCH_VALUE"] ~ ENVIRON["IRONCLAW_MATCH_ERE"]) }'
+}
+
+has() { command -v "$1" >/dev/null 2>&1; }
+
+cleanup() {
+  if [ -n "${staged:-}" ]; then rm -f "$staged"; fi
+  if [ -n "${tmp_dir:-}" ]; then rm -rf "$tmp_dir"; fi
+}
+
+read_settings() {
+  repo=${IRONCLAW_REPO:-$(default_repository)}
+  case $repo in
+    . | ./* | .. | ../* | */. | */..) fail 2 "IRONCLAW_REPO must be OWNER/NAME, found '$repo'" ;;
+  esac
+  if ! matches "$repo" '^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$'; then
+    fail 2 "IRONCLAW_REPO must be OWNER/NAME, found '$repo'"
+  fi
+
+  version=${IRONCLAW_VERSION:-latest}
+  version=${version#v}
+  if [ "$version" = latest ]; then
+    version=""
+  elif ! matches "$version" '^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$'; then
+    fail 2 "IRONCLAW_VERSION must be X.Y.Z or vX.Y.Z (or unset for the latest), found '${IRONCLAW_VERSION:-}'"
+  fi
+
+  base_url=${IRONCLAW_BASE_URL:-https://github.com/$repo/releases}
+  check_base_url
+  while [ "${base_url%/}" != "$base_url" ]; do base_url=${base_url%/}; done
+
+  if [ -n "${IRONCLAW_INSTALL_DIR:-}" ]; then
+    install_dir=$IRONCLAW_INSTALL_DIR
+  elif [ -n "${HOME:-}" ]; then
+    install_dir=$HOME/.ironclaw/bin
+  else
+    fail 2 "HOME is not set, so there is no default install directory: set IRONCLAW_INSTALL_DIR"
+  fi
+  case $install_dir in /*) ;; *) install_dir=$PWD/$install_dir ;; esac
+  while [ "${install_dir%/}" != "$install_dir" ] && [ "$install_dir" != / ]; do install_dir=${install_dir%/}; done
+
+  trusted_root=${IRONCLAW_TRUSTED_ROOT:-}
+  if [ -n "$trusted_root" ]; then
+    case $trusted_root in /*) ;; *) trusted_root=$PWD/$trusted_root ;; esac
+    if [ ! -f "$trusted_root" ] || [ ! -r "$trusted_root" ]; then
+      fail 2 "IRONCLAW_TRUSTED_ROOT must name a readable trusted_root.json, found '$trusted_root' (no such file, or unreadable)"
+    fi
+  fi
+}
+
+# https:// anywhere; plain http:// only to this machine, where nobody else is on the wire.
+check_base_url() {
+  if ! matches "$base_url" '^[]A-Za-z0-9._~:/%@+=,![-]+$'; then
+    fail 2 "IRONCLAW_BASE_URL must be a plain URL (letters, digits and ._~:/%@+=,![]-), found '$base_url'"
+  fi
+  case $base_url in
+    https://?*) url_scheme=https ;;
+    http://*)
+      url_scheme=http
+      bu_host=${base_url#http://}
+      bu_host=${bu_host%%/*}
+      bu_port=""
+      case $bu_host in
+        127.0.0.1 | 127.0.0.1:*) bu_port=${bu_host#127.0.0.1} ;;
+        localhost | localhost:*) bu_port=${bu_host#localhost} ;;
+        '[::1]' | '[::1]:'*) bu_port=${bu_host#\[::1\]} ;;
+        *) fail 2 "IRONCLAW_BASE_URL must be https:// (plain http:// only for 127.0.0.1, localhost or [::1]), found '$base_url'" ;;
+      esac
+      if [ -n "$bu_port" ] && ! matches "$bu_port" '^:[0-9]+$'; then
+        fail 2 "IRONCLAW_BASE_URL must be https:// (plain http:// only for 127.0.0.1, localhost or [::1]), found '$base_url'"
+      fi
+      ;;
+    *) fail 2 "IRONCLAW_BASE_URL must be https:// (plain http:// only for 127.0.0.1, localhost or [::1]), found '$base_url'" ;;
+  esac
+}
+
+# Sets node_version when a Node.js that runs the platform-independent bundle (>= 20.17) is on PATH.
+find_node() {
+  node_version=""
+  has node || return 0
+  fn_out=$(node --version 2>/dev/null </dev/null) || return 0
+  fn_out=${fn_out#v}
+  fn_major=${fn_out%%.*}
+  fn_minor=${fn_out#*.}
+  fn_minor=${fn_minor%%.*}
+  matches "$fn_major.$fn_minor" '^[0-9]+\.[0-9]+$' || return 0
+  if [ "$fn_major" -gt 20 ] || { [ "$fn_major" -eq 20 ] && [ "$fn_minor" -ge 17 ]; }; then
+    node_version=$fn_out
+  fi
+}
+
+unsupported_platform() {
+  find_node
+  up_message="there is no ironclaw executable for $1: releases have them for linux and darwin on amd64 and arm64."
+  if [ -n "$node_version" ]; then
+    fail 3 "$up_message Node.js $node_version is installed, so use the platform-independent ironclaw_<version>_node.tar.gz from $base_url: download it with SHA256SUMS, check it (sha256sum --ignore-missing -c SHA256SUMS), extract it and run 'node ironclaw.mjs'."
+  fi
+  fail 3 "$up_message With Node.js >= 20.17 installed, the platform-independent ironclaw_<version>_node.tar.gz from $base_url runs anywhere: check it against SHA256SUMS, extract it and run 'node ironclaw.mjs'."
+}
+
+detect_platform() {
+  has uname || fail 3 "uname is not on PATH, so the platform cannot be told; install coreutils"
+  dp_os=$(uname -s) || fail 3 "uname -s failed; install coreutils"
+  dp_arch=$(uname -m) || fail 3 "uname -m failed; install coreutils"
+  case $dp_os in
+    Linux) os=linux ;;
+    Darwin) os=darwin ;;
+    *) unsupported_platform "the operating system '$dp_os'" ;;
+  esac
+  case $dp_arch in
+    x86_64 | amd64) arch=amd64 ;;
+    aarch64 | arm64) arch=arm64 ;;
+    *) unsupported_platform "the processor '$dp_arch' on $os" ;;
+  esac
+  # A shell under Rosetta 2 says x86_64 on Apple silicon; the native build is the right one there.
+  if [ "$os" = darwin ] && [ "$arch" = amd64 ] && has sysctl; then
+    if [ "$(sysctl -n sysctl.proc_translated 2>/dev/null || true)" = 1 ]; then arch=arm64; fi
+  fi
+  target=${os}_$arch
+}
+
+find_downloader() {
+  if has curl; then
+    downloader=curl
+  elif has wget; then
+    if wget --version 2>/dev/null </dev/null | awk 'NR == 1 && /GNU Wget/ { found = 1 } END { exit !found }'; then
+      downloader=gnu-wget
+    elif [ "$url_scheme" = http ]; then
+      downloader=busybox-wget
+    else
+      fail 3 "only a wget that is not GNU Wget (BusyBox's, say) is on PATH, and it may not check TLS certificates: install curl or GNU Wget"
+    fi
+  else
+    fail 3 "neither curl nor wget is on PATH: install curl"
+  fi
+}
+
+find_hash_tool() {
+  if has sha256sum; then
+    hash_tool=sha256sum
+  elif has shasum; then
+    hash_tool=shasum
+  elif has openssl; then
+    hash_tool=openssl
+  else
+    fail 3 "no SHA-256 tool on PATH (sha256sum, shasum or openssl), so the download cannot be checked and nothing was installed: install coreutils, perl or openssl"
+  fi
+}
+
+# Fails before any download when the install directory cannot be made: nothing is created yet.
+check_install_dir() {
+  cid=$install_dir
+  while [ ! -e "$cid" ] && [ ! -L "$cid" ]; do
+    cid=${cid%/*}
+    if [ -z "$cid" ]; then cid=/; fi
+  done
+  if [ ! -d "$cid" ]; then
+    fail 3 "cannot install into $install_dir: expected a directory, but $cid is not one. Choose another with IRONCLAW_INSTALL_DIR"
+  fi
+  if [ ! -w "$cid" ]; then
+    fail 3 "cannot install into $install_dir: $cid is not writable. Choose another with IRONCLAW_INSTALL_DIR"
+  fi
+  if [ -d "$install_dir/ironclaw" ]; then
+    fail 3 "cannot install $install_dir/ironclaw: it is a directory. Move it away or choose another IRONCLAW_INSTALL_DIR"
+  fi
+}
+
+make_temp_dir() {
+  tmp_dir=$(mktemp -d "${TMPDIR:-/tmp}/ironclaw-install.XXXXXXXXXX") || {
+    tmp_dir=""
+    fail 3 "cannot create a temporary directory in ${TMPDIR:-/tmp}: set TMPDIR to a writable directory"
+  }
+}
+
+# http_get URL FILE [latest]: sets http_status (the last HTTP status, empty without a response) and,
+# on failure, http_problem; returns non-zero on any failure. Headers go to $tmp_dir/headers.
+http_get() {
+  hg_url=$1
+  hg_out=$2
+  hg_mode=${3:-}
+  http_status=""
+  http_problem=""
+  rm -f "$hg_out" "$tmp_dir/stderr"
+  : >"$tmp_dir/headers"
+  hg_ok=1
+  case $downloader in
+    curl)
+      if [ "$url_scheme" = https ]; then
+        set -- --proto =https --tlsv1.2
+      else
+        set -- --proto =http
+      fi
+      # The latest-release lookup reads the redirect itself: a mirror need not serve <base>/tag/<tag>.
+      if [ "$hg_mode" != latest ]; then set -- "$@" --location --max-redirs 10; fi
+      http_status=$(curl "$@" --fail --silent --show-error --retry 2 --retry-delay 1 \
+        --connect-timeout 20 --speed-limit 1024 --speed-time 60 \
+        --dump-header "$tmp_dir/headers" --write-out '%{http_code}' --output "$hg_out" "$hg_url" \
+        2>"$tmp_dir/stderr" </dev/null) || hg_ok=0
+      if [ "$http_status" = 000 ]; then http_status=""; fi
+      ;;
+    gnu-wget)
+      set -- --max-redirect=10
+      if [ "$hg_mode" = latest ]; then set -- --max-redirect=0; fi
+      wget "$@" --no-verbose --server-response --tries=3 --waitretry=1 --timeout=60 \
+        --output-document="$hg_out" "$hg_url" 2>"$tmp_dir/stderr" </dev/null || hg_ok=0
+      cp "$tmp_dir/stderr" "$tmp_dir/headers"
+      http_status=$(awk '$1 ~ /^HTTP\// { status = $2 } END { print status }' "$tmp_dir/headers")
+      ;;
+    busybox-wget)
+      # Loopback only (see find_downloader), and without -T, which crashes BusyBox 1.35's wget.
+      wget -S -O "$hg_out" "$hg_url" 2>"$tmp_dir/stderr" </dev/null || hg_ok=0
+      cp "$tmp_dir/stderr" "$tmp_dir/headers"
+      http_status=$(awk '$1 ~ /^HTTP\// { status = $2 } END { print status }' "$tmp_dir/headers")
+      ;;
+  esac
+  # GNU Wget has no switch to refuse a redirect to http://, so the headers are checked afterwards.
+  if [ "$url_scheme" = https ] && awk 'tolower($1) == "location:" && tolower($2) ~ /^http:/ { found = 1 } END { exit !found }' "$tmp_dir/headers"; then
+    http_problem="the server redirected to a plain http:// URL, which the installer refuses"
+    return 1
+  fi
+  if [ "$hg_ok" = 1 ] && { [ "$http_status" = 200 ] || [ "$hg_mode" = latest ]; }; then return 0; fi
+  if [ -n "$http_status" ] && [ "$http_status" != 200 ]; then
+    http_problem="HTTP $http_status"
+  else
+    http_problem=$(awk 'NF { line = $0 } END { print line }' "$tmp_dir/stderr")
+    http_problem=${http_problem:-$downloader failed without saying why}
+  fi
+  return 1
+}
+
+# download NAME WHAT: an asset of the release into $tmp_dir; a missing one fails with its own message.
+download() {
+  dl_url=$base_url/download/$tag/$1
+  say "Downloading $dl_url"
+  if ! http_get "$dl_url" "$tmp_dir/$1"; then
+    if [ "$http_status" = 404 ]; then
+      fail 3 "the release $tag has no $1 at $dl_url (HTTP 404): $2. Nothing was installed; check IRONCLAW_VERSION and IRONCLAW_BASE_URL"
+    fi
+    fail 3 "could not download $dl_url: $http_problem. Nothing was installed; check the network and IRONCLAW_BASE_URL, then run the installer again"
+  fi
+}
+
+# <base>/latest redirects to <base>/tag/<tag> (GitHub) or answers the tag as text (a static mirror).
+resolve_tag() {
+  if [ -n "$version" ]; then
+    tag=v$version
+    return 0
+  fi
+  say "Looking up the latest release at $base_url/latest"
+  rt_ok=1
+  http_get "$base_url/latest" "$tmp_dir/latest" latest || rt_ok=0
+  rt_location=$(awk 'tolower($1) == "location:" { location = $2 } END { sub(/\r$/, "", location); print location }' "$tmp_dir/headers")
+  if [ -n "$rt_location" ]; then
+    case $rt_location in
+      */tag/*) rt_found=${rt_location##*/tag/} ;;
+      *) fail 3 "$base_url/latest redirected to '$rt_location', expected <base>/tag/vX.Y.Z. Set IRONCLAW_VERSION=X.Y.Z to choose a release" ;;
+    esac
+  elif [ "$rt_ok" = 1 ] && [ "$http_status" = 200 ]; then
+    rt_found=$(awk 'NR == 1 { sub(/\r$/, ""); print; exit }' "$tmp_dir/latest")
+  else
+    fail 3 "could not look up the latest release at $base_url/latest: ${http_problem:-HTTP $http_status}. Check the network and IRONCLAW_BASE_URL, or set IRONCLAW_VERSION=X.Y.Z"
+  fi
+  if ! matches "$rt_found" '^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$'; then
+    fail 3 "$base_url/latest named '$rt_found' as the latest release, expected a tag vX.Y.Z. Set IRONCLAW_VERSION=X.Y.Z to choose a release"
+  fi
+  tag=$rt_found
+  version=${tag#v}
+}
+
+# Sets expected_sha256 from the one SHA256SUMS line whose name is exactly the archive's.
+expected_checksum() {
+  ec_found=$(IRONCLAW_ASSET=$archive awk '
+    { sub(/\r$/, "") }
+    (substr($0, 65, 2) == "  " || substr($0, 65, 2) == " *") && substr($0, 67) == ENVIRON["IRONCLAW_ASSET"] {
+      count++
+      digest = tolower(substr($0, 1, 64))
+    }
+    END { print count + 0, digest }' "$tmp_dir/SHA256SUMS") || fail 3 "awk could not read $tmp_dir/SHA256SUMS"
+  ec_count=${ec_found%% *}
+  expected_sha256=${ec_found#* }
+  if [ "$ec_count" -eq 0 ]; then
+    fail 1 "SHA256SUMS of $tag has no line for $archive (a name must match exactly), so the download cannot be checked and nothing was installed. This release may have no build for $target"
+  fi
+  if [ "$ec_count" -gt 1 ]; then
+    fail 1 "SHA256SUMS of $tag lists $archive more than once; a checksum file with two answers is refused. Nothing was installed"
+  fi
+  if ! matches "$expected_sha256" '^[0-9a-f]+$' || [ "${#expected_sha256}" -ne 64 ]; then
+    fail 1 "SHA256SUMS of $tag gives '$expected_sha256' for $archive, expected 64 hexadecimal digits. Nothing was installed"
+  fi
+}
+
+# Sets actual_sha256 to the SHA-256 of FILE, read on standard input so no file name is misparsed.
+hash_file() {
+  case $hash_tool in
+    sha256sum) hf_out=$(sha256sum <"$1") || fail 3 "sha256sum failed on $1; nothing was installed" ;;
+    shasum) hf_out=$(shasum -a 256 <"$1") || fail 3 "shasum -a 256 failed on $1; nothing was installed" ;;
+    openssl) hf_out=$(openssl dgst -sha256 <"$1") || fail 3 "openssl dgst -sha256 failed on $1; nothing was installed" ;;
+  esac
+  case $hash_tool in
+    openssl) actual_sha256=${hf_out##* } ;;
+    *) actual_sha256=${hf_out%% *} ;;
+  esac
+  if ! matches "$actual_sha256" '^[0-9a-f]+$' || [ "${#actual_sha256}" -ne 64 ]; then
+    fail 3 "$hash_tool printed '$hf_out', expected a SHA-256 digest; nothing was installed"
+  fi
+}
+
+verify_checksum() {
+  expected_checksum
+  hash_file "$tmp_dir/$archive"
+  if [ "$actual_sha256" != "$expected_sha256" ]; then
+    fail 1 "checksum mismatch for $archive: SHA256SUMS says $expected_sha256, the download is $actual_sha256. It was changed or damaged on the way and nothing was installed; run the installer again, and report it if it happens twice"
+  fi
+  say "Checksum OK: $archive matches SHA256SUMS (sha256 $actual_sha256)"
+}
+
+# An ironclaw from an earlier install, else one on PATH, else cosign; none is downloaded by this run.
+find_verifier() {
+  verifier=""
+  verifier_kind=""
+  if [ -f "$install_dir/ironclaw" ] && [ -x "$install_dir/ironclaw" ]; then
+    verifier=$install_dir/ironclaw
+    verifier_kind=ironclaw
+  elif has ironclaw; then
+    verifier=$(command -v ironclaw)
+    verifier_kind=ironclaw
+  elif has cosign; then
+    verifier=$(command -v cosign)
+    verifier_kind=cosign
+  elif [ -n "$trusted_root" ]; then
+    fail 2 "IRONCLAW_TRUSTED_ROOT is set, but there is no verifier to use it: install cosign, or unset IRONCLAW_TRUSTED_ROOT to check the checksum only"
+  fi
+}
+
+signer_identity() {
+  printf '%s' "https://github.com/$repo/.github/workflows/release.yml@refs/tags/$tag"
+}
+
+show_verifier_output() { awk '{ print "  | " $0 }' "$tmp_dir/verifier.out" >&2; }
+
+# Runs the verifier with its output kept; anything but a yes fails closed and shows what it said.
+run_verifier() {
+  rv_what=$1
+  shift
+  rv_status=0
+  "$verifier" "$@" >"$tmp_dir/verifier.out" 2>&1 </dev/null || rv_status=$?
+  if [ "$rv_status" -eq 0 ]; then return 0; fi
+  show_verifier_output
+  if [ "$rv_status" -eq 1 ]; then
+    fail 1 "$verifier rejected $rv_what (its report is above): this is not what $repo's release workflow signed for $tag. Nothing was installed"
+  fi
+  fail 3 "$verifier could not check $rv_what (exit $rv_status; its report is above). Nothing was installed; fix what it says, or move it out of the way to install with the checksum check alone"
+}
+
+verify_signature() {
+  if [ -z "$verifier" ]; then
+    say "Signature NOT checked: neither an earlier ironclaw nor cosign is installed, so only the checksum was checked."
+    say "  That proves the archive is the one SHA256SUMS names, not that SHA256SUMS comes from $repo's release workflow."
+    say "  To check the rest by hand, download SHA256SUMS and SHA256SUMS.sigstore.json from $base_url/download/$tag/ and run:"
+    say "    cosign verify-blob --bundle SHA256SUMS.sigstore.json --certificate-identity $(signer_identity) --certificate-oidc-issuer https://token.actions.githubusercontent.com SHA256SUMS"
+    say "    gh attestation verify $archive --repo $repo"
+    return 0
+  fi
+  attestations=ironclaw_$version.intoto.jsonl
+  download SHA256SUMS.sigstore.json "the signature over SHA256SUMS is missing, so $verifier cannot check it"
+  download "$attestations" "the build provenance is missing, so $verifier cannot check it"
+  if [ "$verifier_kind" = ironclaw ]; then
+    set -- --dir "$tmp_dir" --repo "$repo" --tag "$tag"
+    if [ -n "$trusted_root" ]; then set -- "$@" --trusted-root "$trusted_root"; fi
+    run_verifier "the signature or provenance of $archive" verify "$@" "$tmp_dir/$archive"
+  else
+    set -- --certificate-identity "$(signer_identity)" --certificate-oidc-issuer https://token.actions.githubusercontent.com
+    if [ -n "$trusted_root" ]; then set -- "$@" --trusted-root "$trusted_root"; fi
+    run_verifier "the signature over SHA256SUMS" verify-blob --bundle "$tmp_dir/SHA256SUMS.sigstore.json" --new-bundle-format "$@" "$tmp_dir/SHA256SUMS"
+    cosign_provenance "$tmp_dir/$archive" "$@"
+  fi
+  say "Signature OK: SHA256SUMS is signed by $(signer_identity), and $archive has its build provenance (checked by $verifier)"
+}
+
+# cosign takes one bundle per call: each line of the .intoto.jsonl is tried until one names FILE.
+cosign_provenance() {
+  cp_file=$1
+  shift
+  cp_line=0
+  while IFS= read -r cp_bundle || [ -n "$cp_bundle" ]; do
+    cp_line=$((cp_line + 1))
+    printf '%s\n' "$cp_bundle" >"$tmp_dir/attestation.json"
+    if "$verifier" verify-blob-attestation --bundle "$tmp_dir/attestation.json" --new-bundle-format \
+      --type slsaprovenance1 "$@" "$cp_file" >>"$tmp_dir/verifier.out" 2>&1 </dev/null; then
+      return 0
+    fi
+  done <"$tmp_dir/$attestations"
+  show_verifier_output
+  fail 1 "$verifier found no build provenance for ${cp_file##*/} in $attestations ($cp_line statement(s) tried; its report is above). Nothing was installed"
+}
+
+# Lists the archive before extracting it: no absolute paths, no "..", exactly one `ironclaw`.
+extract() {
+  extracted=$tmp_dir/extracted
+  mkdir "$extracted" || fail 3 "cannot create $extracted"
+  tar -tzf "$tmp_dir/$archive" >"$tmp_dir/entries" 2>"$tmp_dir/stderr" ||
+    fail 1 "tar cannot list $archive: $(awk 'NF { line = $0 } END { print line }' "$tmp_dir/stderr"). Nothing was installed"
+  ex_count=0
+  while IFS= read -r ex_entry || [ -n "$ex_entry" ]; do
+    case $ex_entry in
+      /* | .. | ../* | */.. | */../*)
+        fail 1 "$archive holds the entry '$ex_entry', which points outside the directory it is extracted into; refused, and nothing was installed"
+        ;;
+      ironclaw) ex_count=$((ex_count + 1)) ;;
+    esac
+  done <"$tmp_dir/entries"
+  if [ "$ex_count" -ne 1 ]; then
+    fail 1 "$archive holds $ex_count entries named 'ironclaw', expected exactly one. Nothing was installed"
+  fi
+  tar -xzf "$tmp_dir/$archive" -C "$extracted" ironclaw 2>"$tmp_dir/stderr" ||
+    fail 3 "tar cannot extract ironclaw from $archive: $(awk 'NF { line = $0 } END { print line }' "$tmp_dir/stderr"). Nothing was installed"
+  if [ -L "$extracted/ironclaw" ] || [ ! -f "$extracted/ironclaw" ]; then
+    fail 1 "ironclaw in $archive is not a regular file; refused, and nothing was installed"
+  fi
+}
+
+verify_binary() {
+  if [ "$verifier_kind" = ironclaw ]; then
+    set -- --dir "$tmp_dir" --repo "$repo" --tag "$tag"
+    if [ -n "$trusted_root" ]; then set -- "$@" --trusted-root "$trusted_root"; fi
+    run_verifier "the provenance of the ironclaw inside $archive" verify-binary "$extracted/ironclaw" "$@"
+    say "Provenance OK: the ironclaw inside $archive was built by $repo's release workflow at $tag"
+  elif [ "$verifier_kind" = cosign ]; then
+    set -- --certificate-identity "$(signer_identity)" --certificate-oidc-issuer https://token.actions.githubusercontent.com
+    if [ -n "$trusted_root" ]; then set -- "$@" --trusted-root "$trusted_root"; fi
+    cosign_provenance "$extracted/ironclaw" "$@"
+    say "Provenance OK: the ironclaw inside $archive was built by $repo's release workflow at $tag"
+  fi
+}
+
+# The checked executable must run here and say the version it was downloaded as.
+check_version() {
+  chmod 0755 "$extracted/ironclaw" || fail 3 "cannot make $extracted/ironclaw executable"
+  if ! cv_out=$("$extracted/ironclaw" --version 2>&1 </dev/null); then
+    find_node
+    cv_hint=""
+    if [ -n "$node_version" ]; then cv_hint=" Node.js $node_version is here: the platform-independent ironclaw_${version}_node.tar.gz runs with it."; fi
+    fail 3 "the ironclaw in $archive does not run on this machine ('ironclaw --version' said: $cv_out). Nothing was installed.$cv_hint"
+  fi
+  if [ "$cv_out" != "$version" ]; then
+    fail 1 "the ironclaw in $archive says it is version '$cv_out', expected $version. Nothing was installed"
+  fi
+}
+
+# Copied beside its destination, then renamed over it: the old executable stays until the new one is whole.
+install_executable() {
+  mkdir -p "$install_dir" 2>"$tmp_dir/stderr" ||
+    fail 3 "cannot create $install_dir: $(awk 'NF { line = $0 } END { print line }' "$tmp_dir/stderr"). Choose another with IRONCLAW_INSTALL_DIR"
+  staged=$install_dir/.ironclaw.install.$$
+  cp "$extracted/ironclaw" "$staged" 2>"$tmp_dir/stderr" ||
+    fail 3 "cannot write $staged: $(awk 'NF { line = $0 } END { print line }' "$tmp_dir/stderr"). Nothing was installed"
+  chmod 0755 "$staged" || fail 3 "cannot make $staged executable; nothing was installed"
+  mv -f "$staged" "$install_dir/ironclaw" 2>"$tmp_dir/stderr" ||
+    fail 3 "cannot move the new ironclaw into $install_dir: $(awk 'NF { line = $0 } END { print line }' "$tmp_dir/stderr")"
+  staged=""
+  say "Installed ironclaw $version at $install_dir/ironclaw"
+}
+
+# Adds one line to the shell's profile, once; a failure here leaves a working install and a hint.
+update_path() {
+  case :${PATH:-}: in *":$install_dir:"*) return 0 ;; esac
+  up_line="export PATH=\"$install_dir:\$PATH\""
+  if [ -n "${IRONCLAW_NO_MODIFY_PATH:-}" ] || [ -z "${HOME:-}" ]; then
+    say "$install_dir is not on PATH; to use ironclaw, add it: $up_line"
+    return 0
+  fi
+  case $install_dir in
+    *[\"\\\$\`]*)
+      say "$install_dir is not on PATH, and its name has characters a profile line would misread; add it by hand"
+      return 0
+      ;;
+  esac
+  case ${SHELL:-} in
+    */zsh) up_profile=${ZDOTDIR:-$HOME}/.zshrc ;;
+    */bash) if [ "$os" = darwin ]; then up_profile=$HOME/.bash_profile; else up_profile=$HOME/.bashrc; fi ;;
+    */fish)
+      up_profile=$HOME/.config/fish/conf.d/ironclaw.fish
+      up_line="fish_add_path \"$install_dir\""
+      ;;
+    *) up_profile=$HOME/.profile ;;
+  esac
+  if [ -f "$up_profile" ] && IRONCLAW_LINE=$up_line awk '$0 == ENVIRON["IRONCLAW_LINE"] { found = 1 } END { exit !found }' "$up_profile"; then
+    say "$up_profile already adds $install_dir to PATH; open a new shell to use ironclaw"
+    return 0
+  fi
+  if mkdir -p "${up_profile%/*}" 2>/dev/null && printf '\n# Added by the IronClaw installer\n%s\n' "$up_line" >>"$up_profile" 2>/dev/null; then
+    say "Added $install_dir to PATH in $up_profile; open a new shell, or run: $up_line"
+  else
+    warn "could not write $up_profile; to use ironclaw, add this line to your shell profile: $up_line"
+  fi
+}
+
+main() {
+  set -eu
+  tmp_dir=""
+  staged=""
+  case $# in
+    0) ;;
+    *)
+      case $1 in
+        -h | --help)
+          usage
+          return 0
+          ;;
+      esac
+      usage >&2
+      fail 2 "install.sh takes no arguments, found '$1': it is configured by the environment variables above"
+      ;;
+  esac
+  trap cleanup EXIT
+  trap 'exit 129' HUP
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+
+  read_settings
+  detect_platform
+  find_downloader
+  find_hash_tool
+  check_install_dir
+  find_verifier
+  make_temp_dir
+  resolve_tag
+  archive=ironclaw_${version}_$target.tar.gz
+  download SHA256SUMS "without it the archive cannot be checked"
+  download "$archive" "this release may have no build for $target"
+  verify_checksum
+  verify_signature
+  extract
+  verify_binary
+  check_version
+  install_executable
+  update_path
+}
+
+main "$@"
