@@ -1,5 +1,12 @@
 /** Whole releases: the release configuration, asset names, and the three checks of DESIGN §3 together. */
 export * from "./release/config.js";
+export {
+  hashArtifacts,
+  listedNames,
+  type ReleaseFiles,
+  readNamed,
+  readReleaseFiles,
+} from "./release/release-files.js";
 export { checkReleaseSigner, type ReleaseSigner } from "./release/release-signer.js";
 export {
   type ArtifactReport,

@@ -7,9 +7,9 @@ import {
 } from "@ironclaw/verify/attestation";
 import { type DigestAlgorithm, digestFile } from "@ironclaw/verify/checksums";
 import { VerifyError } from "@ironclaw/verify/errors";
+import { readNamed as readInputFile } from "@ironclaw/verify/release";
 import { CliError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
-import { readInputFile } from "../fs/read-input.js";
 import { colorEnabled } from "../terminal/color.js";
 import { progressOnTerminal } from "../terminal/progress.js";
 import {

@@ -1,16 +1,15 @@
-import { basename, dirname, resolve } from "node:path";
-import { parseChecksums, sha256FilesInParallel } from "@ironclaw/verify/checksums";
-import { isVerifyError, VerifyError } from "@ironclaw/verify/errors";
+import { basename, dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import {
-  CHECKSUMS_BUNDLE_NAME,
-  CHECKSUMS_NAME,
+  hashArtifacts,
+  listedNames,
   type ReleaseArtifact,
+  type ReleaseFiles,
   type ReleaseInputs,
+  readReleaseFiles,
   releasePolicy,
   verifyRelease,
 } from "@ironclaw/verify/release";
 import { ExitCode } from "../exit-codes.js";
-import { readInputFile } from "../fs/read-input.js";
 import { colorEnabled } from "../terminal/color.js";
 import { type CommandContext, type JsonOption, writeJson } from "./context.js";
 import { releaseDocument, renderReleaseReport } from "./release-report.js";
@@ -25,72 +24,8 @@ export interface ReleaseVerifyFlags extends JsonOption {
   readonly checksumsOnly?: boolean;
 }
 
-interface ReleaseFiles {
-  readonly dir: string;
-  readonly checksums: Buffer;
-  readonly signatureBundle?: Buffer;
-  readonly attestations?: { name: string; bytes: Buffer };
-}
-
-/** Reads what a release directory holds; only SHA256SUMS is required to get this far. */
-async function readReleaseFiles(
-  dir: string,
-  context: CommandContext,
-  wantSignature: boolean,
-): Promise<ReleaseFiles> {
-  const checksums = await readInputFile(resolve(dir, CHECKSUMS_NAME), "the release's checksums");
-  if (!wantSignature) return { dir, checksums };
-  const optional = async (name: string) => {
-    try {
-      return await readInputFile(resolve(dir, name), name);
-    } catch (error) {
-      if (isVerifyError(error) && error.code === "IC_FILE_MISSING") return undefined;
-      throw error;
-    }
-  };
-  const signatureBundle = await optional(CHECKSUMS_BUNDLE_NAME);
-  // The attestations file is the one SHA256SUMS lists; a stray .jsonl in the directory counts for nothing.
-  const listed = parseChecksums(checksums).entries.filter((entry) => entry.name.endsWith(".intoto.jsonl"));
-  if (listed.length > 1) {
-    throw new VerifyError(
-      "IC_BUNDLE_INVALID",
-      `SHA256SUMS lists ${listed.length} .intoto.jsonl files; a release has one`,
-    );
-  }
-  const attestationsName = listed[0]?.name;
-  const attestationsBytes = attestationsName === undefined ? undefined : await optional(attestationsName);
-  void context;
-  return {
-    dir,
-    checksums,
-    ...(signatureBundle === undefined ? {} : { signatureBundle }),
-    ...(attestationsName === undefined || attestationsBytes === undefined
-      ? {}
-      : { attestations: { name: attestationsName, bytes: attestationsBytes } }),
-  };
-}
-
-/** Hashes every file on worker threads while the caller verifies the signature and the attestations. */
-async function hashAll(paths: readonly string[], listed = true): Promise<ReleaseArtifact[]> {
-  const digests = await sha256FilesInParallel(paths);
-  return paths.map((path, index) => {
-    const digest = digests[index];
-    const name = basename(path);
-    const unlisted = listed ? {} : { listed: false as const };
-    return digest instanceof VerifyError || digest === undefined
-      ? {
-          name,
-          problem: {
-            code: digest?.code ?? "IC_FILE_READ",
-            message: digest?.message ?? `${path} was not hashed`,
-          },
-          ...unlisted,
-        }
-      : { name, sha256: digest.sha256, ...unlisted };
-  });
-}
-
 async function run(
+  dir: string,
   files: ReleaseFiles,
   artifacts: Promise<readonly ReleaseArtifact[]>,
   flags: ReleaseVerifyFlags,
@@ -112,9 +47,15 @@ async function run(
     ...(mode === "full" ? { trustedRoot: await loadTrustedRoot(flags.trustedRoot, context.io) } : {}),
   };
   const result = await verifyRelease(inputs);
-  if (flags.json === true) writeJson(context.io, releaseDocument(result, files.dir));
+  if (flags.json === true) writeJson(context.io, releaseDocument(result, dir));
   else context.io.stdout.write(renderReleaseReport(result, colorEnabled(context.io.stdout, context.io.env)));
   context.setExitCode(result.ok ? ExitCode.ok : ExitCode.rejected);
+}
+
+/** A file's name as SHA256SUMS would list it: its path inside the release directory. */
+function nameInRelease(dir: string, path: string): string {
+  const inside = relative(dir, path);
+  return inside.startsWith("..") || isAbsolute(inside) ? basename(path) : inside.split(sep).join("/");
 }
 
 export async function verifyReleaseAction(
@@ -125,12 +66,12 @@ export async function verifyReleaseAction(
   const { cwd } = context.io;
   const first = paths[0];
   const dir = resolve(cwd, flags.dir ?? (first === undefined ? "." : dirname(resolve(cwd, first))));
-  const files = await readReleaseFiles(dir, context, flags.checksumsOnly !== true);
+  const files = await readReleaseFiles(dir);
   const names =
     paths.length > 0
-      ? paths.map((path) => resolve(cwd, path))
-      : parseChecksums(files.checksums).entries.map((entry) => resolve(dir, entry.name));
-  await run(files, hashAll(names), flags, context);
+      ? paths.map((path) => nameInRelease(dir, resolve(cwd, path)))
+      : listedNames(files.checksums);
+  await run(dir, files, hashArtifacts(dir, names), flags, context);
 }
 
 export async function verifyBinaryAction(
@@ -140,6 +81,7 @@ export async function verifyBinaryAction(
 ): Promise<void> {
   const path = resolve(context.io.cwd, executable);
   const dir = resolve(context.io.cwd, flags.dir ?? dirname(path));
-  const files = await readReleaseFiles(dir, context, true);
-  await run(files, hashAll([path], false), { ...flags, checksumsOnly: false }, context);
+  const files = await readReleaseFiles(dir);
+  const artifacts = hashArtifacts(dirname(path), [basename(path)], { listed: false });
+  await run(dir, files, artifacts, { ...flags, checksumsOnly: false }, context);
 }

@@ -1,6 +1,7 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { resolve } from "node:path";
 import { VerifyError } from "@ironclaw/verify/errors";
+import { readNamed as readInputFile } from "@ironclaw/verify/release";
 import {
   type Artifact,
   artifactFromBytes,
@@ -17,7 +18,6 @@ import {
 } from "@ironclaw/verify/sigstore";
 import { CliError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
-import { readInputFile } from "../fs/read-input.js";
 import type { CommandIo } from "../io.js";
 import { type CommandContext, type JsonOption, writeJson } from "./context.js";
 import { renderSignatureReport, signatureReportDocument } from "./signature-report.js";
