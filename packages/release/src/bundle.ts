@@ -1,7 +1,7 @@
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { build, type Plugin } from "esbuild";
+import { build } from "esbuild";
 import { BUNDLE_NODE_TARGET } from "./config.js";
+import { ESBUILD_TSCONFIG, workspaceSources } from "./esbuild-inputs.js";
 import type { SourceInfo } from "./source-info.js";
 
 export type BundleFormat = "esm" | "cjs";
@@ -9,44 +9,9 @@ export type BundleFormat = "esm" | "cjs";
 /** Our workspace packages, bundled from their TypeScript sources in the tree being built. */
 const WORKSPACE_PACKAGES = ["verify", "cli"] as const;
 
-/** The options of tsconfig.base.json that change emitted JavaScript. */
-const TSCONFIG = {
-  compilerOptions: {
-    alwaysStrict: true,
-    verbatimModuleSyntax: true,
-    useDefineForClassFields: true,
-    target: "ES2022",
-  },
-} as const;
-
 /** ESM output keeps require() for the bundled CommonJS dependencies that load Node built-ins. */
 const ESM_REQUIRE_BANNER =
   'import { createRequire as __ironclawCreateRequire } from "node:module";\nconst require = __ironclawCreateRequire(import.meta.url);';
-
-/**
- * Resolves `@ironclaw/<package>[/<entry>]` to that entry's TypeScript source in the tree being built
- * (its `ironclaw-source` export), never to node_modules' links, which point at the developer's checkout.
- */
-function workspaceSources(root: string): Plugin {
-  return {
-    name: "ironclaw-workspace-sources",
-    setup(builder) {
-      builder.onResolve({ filter: /^@ironclaw\// }, ({ path }) => {
-        const [, name = "", ...rest] = path.split("/");
-        if (!(WORKSPACE_PACKAGES as readonly string[]).includes(name)) {
-          return { errors: [{ text: `${path} is not a package the release bundles` }] };
-        }
-        const directory = join(root, "packages", name);
-        const manifest = JSON.parse(readFileSync(join(directory, "package.json"), "utf8")) as {
-          exports: Record<string, { "ironclaw-source"?: string }>;
-        };
-        const entry = manifest.exports[rest.length === 0 ? "." : `./${rest.join("/")}`]?.["ironclaw-source"];
-        if (entry === undefined) return { errors: [{ text: `${path} is not exported by ${name}` }] };
-        return { path: join(directory, entry) };
-      });
-    },
-  };
-}
 
 /**
  * One file with the whole CLI. Every option that affects the bytes is set here: the entry, platform,
@@ -68,11 +33,8 @@ export async function bundleCli(source: SourceInfo, format: BundleFormat): Promi
     platform: "node",
     target: BUNDLE_NODE_TARGET,
     format,
-    plugins: [workspaceSources(source.root)],
-    // One TypeScript configuration for every file. Left to find tsconfig.json files itself, esbuild
-    // applies whichever one it meets first on a parallel path, so "use strict" came and went between
-    // builds (evanw/esbuild#3284).
-    tsconfigRaw: TSCONFIG,
+    plugins: [workspaceSources(source.root, WORKSPACE_PACKAGES)],
+    tsconfigRaw: ESBUILD_TSCONFIG,
     preserveSymlinks: true,
     define: { IRONCLAW_BUILD_INFO: JSON.stringify(buildInfo) },
     minifyWhitespace: true,

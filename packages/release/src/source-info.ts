@@ -33,6 +33,7 @@ export function readSourceInfo(
   const epochText = env.SOURCE_DATE_EPOCH ?? git(root, ["log", "-1", "--format=%ct", "HEAD"]);
   if (!/^\d+$/.test(epochText))
     throw new Error(`SOURCE_DATE_EPOCH must be whole seconds since 1970, not ${JSON.stringify(epochText)}`);
-  const dirty = git(root, ["status", "--porcelain", "--untracked-files=no"]).length > 0;
+  // Untracked files count: an uncommitted install.sh would otherwise ship in a release of a commit without it.
+  const dirty = git(root, ["status", "--porcelain", "--untracked-files=normal"]).length > 0;
   return { root, version, commit, sourceDateEpoch: Number(epochText), dirty };
 }

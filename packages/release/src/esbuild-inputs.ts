@@ -1,0 +1,49 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Plugin } from "esbuild";
+
+/**
+ * The options of tsconfig.base.json that change emitted JavaScript, given to esbuild as one
+ * configuration for every file. Left to find tsconfig.json files itself, esbuild applies whichever it
+ * meets first on a parallel path, so "use strict" came and went between builds (evanw/esbuild#3284).
+ */
+export const ESBUILD_TSCONFIG = {
+  compilerOptions: {
+    alwaysStrict: true,
+    verbatimModuleSyntax: true,
+    useDefineForClassFields: true,
+    target: "ES2022",
+  },
+} as const;
+
+/**
+ * Resolves `@ironclaw/<package>[/<entry>]` to that entry's TypeScript source in the tree being built
+ * (its `ironclaw-source` export), never to node_modules' links, which point at whichever checkout ran
+ * `npm ci`. Only the listed packages may be bundled.
+ */
+export function workspaceSources(root: string, packages: readonly string[]): Plugin {
+  return {
+    name: "ironclaw-workspace-sources",
+    setup(builder) {
+      builder.onResolve({ filter: /^@ironclaw\// }, ({ path }) => {
+        const [, name = "", ...rest] = path.split("/");
+        if (!packages.includes(name)) {
+          return {
+            errors: [
+              { text: `${path} is not one of the packages this bundle may contain (${packages.join(", ")})` },
+            ],
+          };
+        }
+        const directory = join(root, "packages", name);
+        const manifest = JSON.parse(readFileSync(join(directory, "package.json"), "utf8")) as {
+          exports: Record<string, { "ironclaw-source"?: string }>;
+        };
+        const subpath = rest.length === 0 ? "." : `./${rest.join("/")}`;
+        const entry = manifest.exports[subpath]?.["ironclaw-source"];
+        if (entry === undefined)
+          return { errors: [{ text: `${path}: packages/${name} exports no ${subpath} source` }] };
+        return { path: join(directory, entry) };
+      });
+    },
+  };
+}

@@ -1,0 +1,47 @@
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { LocalSigstore } from "@ironclaw/sigstore-local";
+import { parseChecksums } from "@ironclaw/verify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { releaseLocally } from "../src/local-release.js";
+import { readSourceInfo } from "../src/source-info.js";
+import { releaseSubjects } from "../src/subjects.js";
+
+const root = new URL("../../../", import.meta.url).pathname.replace(/\/$/, "");
+const out = mkdtempSync(join(tmpdir(), "ironclaw-subjects-"));
+let sigstore: LocalSigstore;
+let executables: Array<{ archive: string; name: string; sha256: string }>;
+
+beforeAll(async () => {
+  sigstore = await LocalSigstore.start();
+  const result = await releaseLocally({
+    source: { ...readSourceInfo(root), version: "3.0.0" },
+    outDir: out,
+    targets: ["node"],
+    sigstore,
+  });
+  executables = [...result.executables];
+}, 120_000);
+afterAll(async () => {
+  await sigstore.stop();
+  rmSync(out, { recursive: true, force: true });
+});
+
+describe("releaseSubjects", () => {
+  it("lists every archive, every executable inside one, and the installers, with their SHA-256", async () => {
+    const list = parseChecksums(Buffer.from(await releaseSubjects(out)));
+    const sha = (name: string) =>
+      createHash("sha256")
+        .update(readFileSync(join(out, name)))
+        .digest("hex");
+    expect(list.entries.map((entry) => entry.name).sort()).toEqual(
+      ["install.ps1", "install.sh", "ironclaw_3.0.0_node.tar.gz", "ironclaw_3.0.0_node/ironclaw.mjs"].sort(),
+    );
+    expect(list.byName.get("ironclaw_3.0.0_node.tar.gz")?.sha256).toBe(sha("ironclaw_3.0.0_node.tar.gz"));
+    expect(list.byName.get("install.sh")?.sha256).toBe(sha("install.sh"));
+    // The executable's digest is the one the release build computed from the bytes it packed.
+    expect(list.byName.get("ironclaw_3.0.0_node/ironclaw.mjs")?.sha256).toBe(executables[0]?.sha256);
+  });
+});
