@@ -6,6 +6,7 @@ export {
   type ReleaseFiles,
   readNamed,
   readReleaseFiles,
+  toReleaseArtifacts,
 } from "./release/release-files.js";
 export { checkReleaseSigner, type ReleaseSigner } from "./release/release-signer.js";
 export {

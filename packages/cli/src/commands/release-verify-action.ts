@@ -1,4 +1,4 @@
-import { basename, dirname, isAbsolute, relative, resolve, sep } from "node:path";
+import { basename, dirname, resolve } from "node:path";
 import {
   hashArtifacts,
   listedNames,
@@ -7,11 +7,13 @@ import {
   type ReleaseInputs,
   readReleaseFiles,
   releasePolicy,
+  toReleaseArtifacts,
   verifyRelease,
 } from "@ironclaw/verify/release";
 import { ExitCode } from "../exit-codes.js";
 import { colorEnabled } from "../terminal/color.js";
 import { type CommandContext, type JsonOption, writeJson } from "./context.js";
+import { type ReleaseHashing, startReleaseHashing } from "./release-hashing.js";
 import { releaseDocument, renderReleaseReport } from "./release-report.js";
 import { loadTrustedRoot } from "./verify-bundle-action.js";
 
@@ -52,26 +54,23 @@ async function run(
   context.setExitCode(result.ok ? ExitCode.ok : ExitCode.rejected);
 }
 
-/** A file's name as SHA256SUMS would list it: its path inside the release directory. */
-function nameInRelease(dir: string, path: string): string {
-  const inside = relative(dir, path);
-  return inside.startsWith("..") || isAbsolute(inside) ? basename(path) : inside.split(sep).join("/");
-}
-
 export async function verifyReleaseAction(
   paths: string[],
   flags: ReleaseVerifyFlags,
   context: CommandContext,
+  started?: ReleaseHashing,
 ): Promise<void> {
+  const hashing = started ?? (await startReleaseHashing(context.io.cwd, paths, flags.dir));
   const { cwd } = context.io;
   const first = paths[0];
-  const dir = resolve(cwd, flags.dir ?? (first === undefined ? "." : dirname(resolve(cwd, first))));
+  const dir =
+    hashing?.dir ?? resolve(cwd, flags.dir ?? (first === undefined ? "." : dirname(resolve(cwd, first))));
   const files = await readReleaseFiles(dir);
-  const names =
-    paths.length > 0
-      ? paths.map((path) => nameInRelease(dir, resolve(cwd, path)))
-      : listedNames(files.checksums);
-  await run(dir, files, hashArtifacts(dir, names), flags, context);
+  const artifacts =
+    hashing === undefined
+      ? hashArtifacts(dir, listedNames(files.checksums))
+      : hashing.digests.then((digests) => toReleaseArtifacts(hashing.names, digests));
+  await run(dir, files, artifacts, flags, context);
 }
 
 export async function verifyBinaryAction(

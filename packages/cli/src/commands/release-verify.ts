@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import type { CommandContext } from "./context.js";
+import { startReleaseHashing } from "./release-hashing.js";
 import type { ReleaseVerifyFlags } from "./release-verify-action.js";
 
 export function registerReleaseVerifyCommands(program: Command, context: CommandContext): void {
@@ -42,9 +43,18 @@ Examples:
   ironclaw verify --dir ./downloads --tag v1.2.3
   ironclaw verify --dir ./fork-release --repo acme/ironclaw-fork --trusted-root trusted_root.json --json`,
     )
-    .action(async (artifacts: string[], flags: ReleaseVerifyFlags) =>
-      (await import("./release-verify-action.js")).verifyReleaseAction(artifacts, flags, context),
-    );
+    .action(async (artifacts: string[], flags: ReleaseVerifyFlags) => {
+      const hashing =
+        flags.checksumsOnly === true
+          ? undefined
+          : await startReleaseHashing(context.io.cwd, artifacts, flags.dir);
+      await (await import("./release-verify-action.js")).verifyReleaseAction(
+        artifacts,
+        flags,
+        context,
+        hashing,
+      );
+    });
 
   policyOptions(
     program

@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { parseChecksums } from "../checksums/parse.js";
 import { isVerifyError, VerifyError } from "../errors.js";
 import { sha256FilesInParallel } from "../hashing/parallel.js";
+import type { FileDigest } from "../hashing/sha256-file.js";
 import { CHECKSUMS_BUNDLE_NAME, CHECKSUMS_NAME } from "./config.js";
 import type { ReleaseArtifact } from "./verify-release.js";
 
@@ -83,13 +84,24 @@ export async function hashArtifacts(
   names: readonly string[],
   options: { readonly listed?: boolean } = {},
 ): Promise<ReleaseArtifact[]> {
-  const digests = await sha256FilesInParallel(names.map((name) => resolve(dir, name)));
+  return toReleaseArtifacts(
+    names,
+    await sha256FilesInParallel(names.map((name) => resolve(dir, name))),
+    options,
+  );
+}
+
+/** Pairs names with their digests (or the error that stopped a digest), as verifyRelease takes them. */
+export function toReleaseArtifacts(
+  names: readonly string[],
+  digests: ReadonlyArray<FileDigest | VerifyError>,
+  options: { readonly listed?: boolean } = {},
+): ReleaseArtifact[] {
   const unlisted = options.listed === false ? { listed: false as const } : {};
   return names.map((name, index) => {
     const digest = digests[index];
-    if (digest === undefined) {
+    if (digest === undefined)
       return { name, problem: { code: "IC_FILE_READ", message: `${name} was not hashed` }, ...unlisted };
-    }
     if (digest instanceof VerifyError)
       return { name, problem: { code: digest.code, message: digest.message }, ...unlisted };
     return { name, sha256: digest.sha256, ...unlisted };
