@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { ESBUILD_TSCONFIG, workspaceSources } from "@ironclaw/release";
+import { deterministicBundleOptions } from "@ironclaw/release";
 import { build } from "esbuild";
 
 /** The file action.yml's `runs.main` names, under packages/action/dist. */
@@ -19,26 +19,10 @@ const WORKSPACE_PACKAGES = ["verify"];
  */
 export async function bundleAction(root: string): Promise<Uint8Array> {
   const result = await build({
-    absWorkingDir: root,
+    ...deterministicBundleOptions(root, WORKSPACE_PACKAGES),
     entryPoints: [join(root, "packages", "action", "src", "action-entry.ts")],
-    bundle: true,
-    write: false,
-    platform: "node",
     target: ACTION_NODE_TARGET,
     format: "cjs",
-    plugins: [workspaceSources(root, WORKSPACE_PACKAGES)],
-    tsconfigRaw: ESBUILD_TSCONFIG,
-    preserveSymlinks: true,
-    minifyWhitespace: true,
-    minifySyntax: true,
-    minifyIdentifiers: false,
-    keepNames: false,
-    legalComments: "eof",
-    charset: "utf8",
-    sourcemap: false,
-    metafile: false,
-    treeShaking: true,
-    logLevel: "silent",
   });
   // A warning here is a bundle that may break at run time (an unresolvable require, import.meta in
   // CommonJS), so it fails the build instead of scrolling past.

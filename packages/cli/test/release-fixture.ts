@@ -2,7 +2,14 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readSourceInfo, releaseLocally } from "@ironclaw/release";
-import { githubWorkflowIdentity, type LocalSigstore, type SigningIdentity } from "@ironclaw/sigstore-local";
+import {
+  githubBuildProvenance,
+  githubWorkflowIdentity,
+  inTotoStatement,
+  type LocalSigstore,
+  type SigningIdentity,
+  SLSA_PROVENANCE_V1,
+} from "@ironclaw/sigstore-local";
 import { formatChecksums, sha256File } from "@ironclaw/verify";
 
 export const ROOT = new URL("../../../", import.meta.url).pathname.replace(/\/$/, "");
@@ -45,6 +52,25 @@ export function flipByte(path: string, at?: number): void {
   const index = at ?? Math.floor(bytes.length / 2);
   bytes[index] = (bytes[index] ?? 0) ^ 0x01;
   writeFileSync(path, bytes);
+}
+
+/** Replaces the release's attestations with one statement, signed as `identity`, about the named files of `dir`. */
+export async function reattest(
+  sigstore: LocalSigstore,
+  dir: string,
+  identity: SigningIdentity,
+  files: string[],
+  attestations: string,
+): Promise<void> {
+  const subjects = [];
+  for (const name of files) subjects.push({ name, sha256: (await sha256File(join(dir, name))).sha256 });
+  const statement = inTotoStatement(subjects, SLSA_PROVENANCE_V1, githubBuildProvenance(identity));
+  const bundle = await sigstore.signDsse(
+    Buffer.from(JSON.stringify(statement)),
+    "application/vnd.in-toto+json",
+    identity,
+  );
+  writeFileSync(join(dir, attestations), `${JSON.stringify(bundle)}\n`);
 }
 
 /** Rewrites SHA256SUMS over the named files of `dir` and signs it as `identity`. */

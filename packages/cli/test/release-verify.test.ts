@@ -1,16 +1,12 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  githubBuildProvenance,
-  inTotoStatement,
-  LocalSigstore,
-  SLSA_PROVENANCE_V1,
-} from "@ironclaw/sigstore-local";
+import { LocalSigstore } from "@ironclaw/sigstore-local";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "./helpers.js";
 import {
   flipByte,
   REPOSITORY,
+  reattest,
   releaseIdentityFor,
   removeAll,
   resign,
@@ -149,22 +145,7 @@ describe("ironclaw verify on a release:local set", () => {
 
   it("rejects attestations for another commit, even with a valid signature over them", async () => {
     const dir = broken("other-commit");
-    const identity = releaseIdentityFor(VERSION, { sha: "f".repeat(40) });
-    const archiveSha = (await import("node:crypto"))
-      .createHash("sha256")
-      .update(readFileSync(join(dir, ARCHIVE)))
-      .digest("hex");
-    const statement = inTotoStatement(
-      [{ name: ARCHIVE, sha256: archiveSha }],
-      SLSA_PROVENANCE_V1,
-      githubBuildProvenance(identity),
-    );
-    const bundle = await sigstore.signDsse(
-      Buffer.from(JSON.stringify(statement)),
-      "application/vnd.in-toto+json",
-      identity,
-    );
-    writeFileSync(join(dir, JSONL), `${JSON.stringify(bundle)}\n`);
+    await reattest(sigstore, dir, releaseIdentityFor(VERSION, { sha: "f".repeat(40) }), [ARCHIVE], JSONL);
     await resign(sigstore, dir, releaseIdentityFor(VERSION), [ARCHIVE, JSONL]);
     const result = await verify(dir, ARCHIVE);
     expect(result.code).toBe(1);

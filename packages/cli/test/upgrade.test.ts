@@ -2,16 +2,12 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  githubBuildProvenance,
-  inTotoStatement,
-  LocalSigstore,
-  SLSA_PROVENANCE_V1,
-} from "@ironclaw/sigstore-local";
+import { LocalSigstore } from "@ironclaw/sigstore-local";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   flipByte,
   REPOSITORY,
+  reattest,
   releaseIdentityFor,
   removeAll,
   resign,
@@ -285,21 +281,7 @@ describe("ironclaw upgrade of an installed node bundle", () => {
           const dir = variant(releases[NEW] ?? "", "other-commit");
           scratch.push(dir);
           const identity = releaseIdentityFor(NEW, { sha: "e".repeat(40) });
-          const digest = (await import("node:crypto"))
-            .createHash("sha256")
-            .update(readFileSync(join(dir, archive(NEW))))
-            .digest("hex");
-          const statement = inTotoStatement(
-            [{ name: archive(NEW), sha256: digest }],
-            SLSA_PROVENANCE_V1,
-            githubBuildProvenance(identity),
-          );
-          const bundle = await sigstore.signDsse(
-            Buffer.from(JSON.stringify(statement)),
-            "application/vnd.in-toto+json",
-            identity,
-          );
-          writeFileSync(join(dir, jsonl(NEW)), `${JSON.stringify(bundle)}\n`);
+          await reattest(sigstore, dir, identity, [archive(NEW)], jsonl(NEW));
           await resign(sigstore, dir, releaseIdentityFor(NEW), [archive(NEW), jsonl(NEW)]);
           server.releases.set(`v${NEW}`, dir);
         },
@@ -312,21 +294,7 @@ describe("ironclaw upgrade of an installed node bundle", () => {
           const dir = variant(releases[NEW] ?? "", "entry-unattested");
           scratch.push(dir);
           const identity = releaseIdentityFor(NEW);
-          const digest = (await import("node:crypto"))
-            .createHash("sha256")
-            .update(readFileSync(join(dir, archive(NEW))))
-            .digest("hex");
-          const statement = inTotoStatement(
-            [{ name: archive(NEW), sha256: digest }],
-            SLSA_PROVENANCE_V1,
-            githubBuildProvenance(identity),
-          );
-          const bundle = await sigstore.signDsse(
-            Buffer.from(JSON.stringify(statement)),
-            "application/vnd.in-toto+json",
-            identity,
-          );
-          writeFileSync(join(dir, jsonl(NEW)), `${JSON.stringify(bundle)}\n`);
+          await reattest(sigstore, dir, identity, [archive(NEW)], jsonl(NEW));
           await resign(sigstore, dir, identity, [archive(NEW), jsonl(NEW)]);
           server.releases.set(`v${NEW}`, dir);
         },

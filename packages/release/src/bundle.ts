@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { build } from "esbuild";
 import { BUNDLE_NODE_TARGET } from "./config.js";
-import { ESBUILD_TSCONFIG, workspaceSources } from "./esbuild-inputs.js";
+import { deterministicBundleOptions } from "./esbuild-inputs.js";
 import type { SourceInfo } from "./source-info.js";
 
 export type BundleFormat = "esm" | "cjs";
@@ -26,27 +26,11 @@ export async function bundleCli(source: SourceInfo, format: BundleFormat): Promi
     commit: source.dirty ? `${source.commit}-dirty` : source.commit,
   };
   const result = await build({
-    absWorkingDir: source.root,
+    ...deterministicBundleOptions(source.root, WORKSPACE_PACKAGES),
     entryPoints: [join(source.root, "packages", "cli", "src", "bundle-entry.ts")],
-    bundle: true,
-    write: false,
-    platform: "node",
     target: BUNDLE_NODE_TARGET,
     format,
-    plugins: [workspaceSources(source.root, WORKSPACE_PACKAGES)],
-    tsconfigRaw: ESBUILD_TSCONFIG,
-    preserveSymlinks: true,
     define: { IRONCLAW_BUILD_INFO: JSON.stringify(buildInfo) },
-    minifyWhitespace: true,
-    minifySyntax: true,
-    minifyIdentifiers: false,
-    keepNames: false,
-    legalComments: "eof",
-    charset: "utf8",
-    sourcemap: false,
-    metafile: false,
-    treeShaking: true,
-    logLevel: "silent",
     ...(format === "esm" ? { banner: { js: ESM_REQUIRE_BANNER } } : {}),
   });
   const [output] = result.outputFiles;

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Plugin } from "esbuild";
+import type { BuildOptions, Plugin } from "esbuild";
 
 /**
  * The options of tsconfig.base.json that change emitted JavaScript, given to esbuild as one
@@ -45,5 +45,36 @@ export function workspaceSources(root: string, packages: readonly string[]): Plu
         return { path: join(directory, entry) };
       });
     },
+  };
+}
+
+/**
+ * The esbuild options every IronClaw bundle shares, each one that affects the bytes set explicitly:
+ * one file in memory, sources from the tree being built, one tsconfig, minified whitespace and syntax
+ * (which also drops the path comments esbuild would write), names kept readable, licences at the end,
+ * no source map, no metafile. Callers add the entry, target, format and any defines.
+ */
+export function deterministicBundleOptions(
+  root: string,
+  packages: readonly string[],
+): BuildOptions & { write: false } {
+  return {
+    absWorkingDir: root,
+    bundle: true,
+    write: false,
+    platform: "node",
+    plugins: [workspaceSources(root, packages)],
+    tsconfigRaw: ESBUILD_TSCONFIG,
+    preserveSymlinks: true,
+    minifyWhitespace: true,
+    minifySyntax: true,
+    minifyIdentifiers: false,
+    keepNames: false,
+    legalComments: "eof",
+    charset: "utf8",
+    sourcemap: false,
+    metafile: false,
+    treeShaking: true,
+    logLevel: "silent",
   };
 }
