@@ -1,0 +1,43 @@
+import { randomBytes } from "node:crypto";
+import { open, rename, rm } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { GatewayError } from "../errors.js";
+
+/**
+ * Writes a file so that readers see the old content or the new, never a part: a temporary file beside
+ * the target with the final mode, fsynced, renamed over it, and the directory fsynced so the rename
+ * survives a crash. The mode is also set with chmod so that the umask cannot change it.
+ */
+export async function writeFileAtomic(path: string, content: string, mode: number): Promise<void> {
+  const directory = dirname(path);
+  const temporary = join(directory, `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
+  try {
+    const handle = await open(temporary, "wx", mode);
+    try {
+      await handle.chmod(mode);
+      await handle.writeFile(content, "utf8");
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, path);
+    await syncDirectory(directory);
+  } catch (cause) {
+    await rm(temporary, { force: true });
+    throw new GatewayError(
+      "IC_STATE_INVALID",
+      `cannot write ${path}: ${(cause as Error).message}; check that the state directory is writable by this user and the disk is not full`,
+      { cause },
+    );
+  }
+}
+
+async function syncDirectory(directory: string): Promise<void> {
+  if (process.platform === "win32") return; // Directories cannot be opened for fsync there.
+  const handle = await open(directory, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
