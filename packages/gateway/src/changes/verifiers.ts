@@ -1,0 +1,186 @@
+import { posix } from "node:path";
+import type { Registry } from "../registry.js";
+import { egressHostProblem } from "./hosts.js";
+import { type ChangeKind, EXACT_VERSION, PACKAGE_NAME, type PayloadOf } from "./kinds.js";
+
+/** What the chain may know besides the change: all of it gathered at the edge, so the chain is pure. */
+export interface VerifierContext {
+  readonly registry: Registry;
+  readonly tools: readonly string[];
+  /** Changes still pending for the same agent, and the most allowed. */
+  readonly pendingForAgent: number;
+  readonly pendingCap: number;
+  /** Agents with a pending create_agent change. */
+  readonly pendingNewAgents: ReadonlySet<string>;
+  /** The real path of the mounts root, and of each requested mount source (null: it does not exist). */
+  readonly mounts: { readonly root: string | null; readonly sources: ReadonlyMap<string, string | null> };
+}
+
+export interface ProposedChange<K extends ChangeKind = ChangeKind> {
+  readonly kind: K;
+  readonly payload: PayloadOf<K>;
+}
+
+/**
+ * A verifier can refuse a change or let it through to a human. There is no third outcome: no verifier,
+ * and no combination of them, can approve.
+ */
+export type Verdict = { readonly pass: true } | { readonly pass: false; readonly reason: string };
+
+export interface Verifier {
+  readonly name: string;
+  readonly appliesTo: readonly ChangeKind[] | "all";
+  check(change: ProposedChange, context: VerifierContext): Verdict;
+}
+
+const PASS: Verdict = { pass: true };
+const refuse = (reason: string): Verdict => ({ pass: false, reason });
+const as = <K extends ChangeKind>(change: ProposedChange, _kind: K) => change.payload as PayloadOf<K>;
+
+function mountSourceProblem(source: string): string | undefined {
+  if (source.startsWith("/"))
+    return `mount source ${JSON.stringify(source)} must be relative to the mounts root`;
+  if (source.includes("\\") || source.includes("\0")) return "a mount source may not contain '\\' or NUL";
+  if (source.split("/").some((segment) => segment === ".." || segment === "." || segment === "")) {
+    return `mount source ${JSON.stringify(source)} must be a plain relative path, without '.', '..' or '//'`;
+  }
+  return undefined;
+}
+
+export const VERIFIERS: readonly Verifier[] = [
+  {
+    name: "agent_reference",
+    appliesTo: "all",
+    check(change, { registry, pendingNewAgents }) {
+      const agent = change.payload.agent;
+      const exists = Object.hasOwn(registry.agents, agent);
+      if (change.kind === "create_agent") {
+        if (exists) return refuse(`agent ${agent} exists already`);
+        if (pendingNewAgents.has(agent)) return refuse(`a change creating agent ${agent} is already pending`);
+        return PASS;
+      }
+      return exists ? PASS : refuse(`no agent named ${agent}; create it with a create_agent change first`);
+    },
+  },
+  {
+    name: "pending_cap",
+    appliesTo: "all",
+    check(_change, { pendingForAgent, pendingCap }) {
+      return pendingForAgent < pendingCap
+        ? PASS
+        : refuse(`${pendingForAgent} changes are already pending for this agent (at most ${pendingCap})`);
+    },
+  },
+  {
+    name: "tools_compiled_in",
+    appliesTo: ["enabled_tools"],
+    check(change, { tools }) {
+      const unknown = as(change, "enabled_tools").tools.filter((t) => !tools.includes(t));
+      return unknown.length === 0
+        ? PASS
+        : refuse(
+            `not compiled into the agent runtime: ${unknown.join(", ")} (available: ${tools.join(", ")})`,
+          );
+    },
+  },
+  {
+    name: "package_form",
+    appliesTo: ["packages"],
+    check(change) {
+      for (const { name, version } of as(change, "packages").packages) {
+        if (!PACKAGE_NAME.test(name)) return refuse(`${JSON.stringify(name)} is not an npm package name`);
+        if (!EXACT_VERSION.test(version)) {
+          return refuse(
+            `${name}@${version}: expected an exact version such as 1.2.3, not a range, tag or URL`,
+          );
+        }
+      }
+      return PASS;
+    },
+  },
+  {
+    name: "mounts_contained",
+    appliesTo: ["mounts"],
+    check(change, { mounts }) {
+      if (mounts.root === null) return refuse("no mounts root is configured, so no mount can be approved");
+      const root = mounts.root;
+      for (const { source, target } of as(change, "mounts").mounts) {
+        const problem = mountSourceProblem(source);
+        if (problem !== undefined) return refuse(problem);
+        const real = mounts.sources.get(source);
+        if (real === undefined || real === null) return refuse(`mount source ${source} does not exist`);
+        if (real !== root && !real.startsWith(`${root}/`)) {
+          return refuse(`mount source ${source} resolves to ${real}, outside the mounts root ${root}`);
+        }
+        if (posix.normalize(target) !== target || !target.startsWith("/mnt/") || target.includes("..")) {
+          return refuse(`mount target ${JSON.stringify(target)} must be a normalized path under /mnt/`);
+        }
+      }
+      return PASS;
+    },
+  },
+  {
+    name: "peers_known",
+    appliesTo: ["wiring"],
+    check(change, { registry }) {
+      const { agent, peers } = as(change, "wiring");
+      for (const peer of peers) {
+        if (peer === agent) return refuse("an agent cannot be wired to itself");
+        if (!Object.hasOwn(registry.agents, peer)) return refuse(`no agent named ${peer}`);
+      }
+      return PASS;
+    },
+  },
+  {
+    name: "egress_host",
+    appliesTo: ["egress"],
+    check(change, { registry }) {
+      const { agent, action, host, port, ipLiteral } = as(change, "egress");
+      const problem = egressHostProblem(host, ipLiteral === true);
+      if (problem !== undefined) return refuse(problem);
+      const listed = registry.agents[agent]?.egress.some((e) => e.host === host && e.port === port) === true;
+      if (action === "allow" && listed) return refuse(`${host}:${port} is already allowed for ${agent}`);
+      if (action === "revoke" && !listed) return refuse(`${host}:${port} is not on ${agent}'s allowlist`);
+      return PASS;
+    },
+  },
+  {
+    name: "mcp_server_url",
+    appliesTo: ["mcp_servers"],
+    check(change) {
+      for (const { name, url } of as(change, "mcp_servers").servers) {
+        let parsed: URL;
+        try {
+          parsed = new URL(url);
+        } catch {
+          return refuse(`server ${name}: ${JSON.stringify(url)} is not a URL`);
+        }
+        if (parsed.protocol !== "https:") return refuse(`server ${name}: only https URLs are allowed`);
+        if (parsed.username !== "" || parsed.password !== "") {
+          return refuse(`server ${name}: credentials in the URL are not allowed`);
+        }
+        const problem = egressHostProblem(parsed.hostname, false);
+        if (problem !== undefined) return refuse(`server ${name}: ${problem}`);
+      }
+      return PASS;
+    },
+  },
+];
+
+export interface ChainResult {
+  /** The verifiers that ran and passed, in order. */
+  readonly passed: readonly string[];
+  readonly refusal?: { readonly verifier: string; readonly reason: string };
+}
+
+/** Runs every verifier that applies, in order; the first refusal ends the chain. Same input, same result. */
+export function runVerifierChain(change: ProposedChange, context: VerifierContext): ChainResult {
+  const passed: string[] = [];
+  for (const verifier of VERIFIERS) {
+    if (verifier.appliesTo !== "all" && !verifier.appliesTo.includes(change.kind)) continue;
+    const verdict = verifier.check(change, context);
+    if (!verdict.pass) return { passed, refusal: { verifier: verifier.name, reason: verdict.reason } };
+    passed.push(verifier.name);
+  }
+  return { passed };
+}

@@ -1,0 +1,106 @@
+import { mkdir, rm } from "node:fs/promises";
+import type { NetworkInterfaceInfo } from "node:os";
+import { networkInterfaces } from "node:os";
+import { join } from "node:path";
+import { writeFileAtomic } from "./api/atomic-file.js";
+import { checkBindAddress, defaultListen, parseListen } from "./api/bind.js";
+import { type ApiServer, type ApiServerLimits, startApiServer } from "./api/http-server.js";
+import { ensurePrincipals, type PrincipalStore } from "./api/principals.js";
+import { gatewayRoutes } from "./api/routes.js";
+import { isGatewayError } from "./errors.js";
+import { Gateway, type GatewayOptions } from "./gateway.js";
+
+export interface ControlPlaneOptions {
+  readonly stateDir: string;
+  /** Loopback instead of the Tailscale address. */
+  readonly dev: boolean;
+  /** `ADDR:PORT`; default: the host's Tailscale address (or loopback with dev), port 7878. */
+  readonly listen?: string;
+  readonly ttlMs?: number;
+  readonly mountsRoot?: string;
+  readonly now?: () => Date;
+  readonly interfaces?: NodeJS.Dict<NetworkInterfaceInfo[]>;
+  readonly checkpointEvery?: number;
+  readonly pendingCap?: number;
+  readonly limits?: ApiServerLimits;
+}
+
+export interface ControlPlane {
+  readonly url: string;
+  readonly gateway: Gateway;
+  readonly principals: PrincipalStore;
+  close(): Promise<void>;
+}
+
+/** Where `ironclaw up` says it listens, for the CLI on the same host. */
+export const API_FILE = "api.json";
+const EXPIRY_SWEEP_MS = 1_000;
+
+/**
+ * `ironclaw up`: the listen address is refused before anything else happens, then the tokens, the
+ * log (which takes the single-writer lock) and last the API.
+ */
+export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
+  const interfaces = options.interfaces ?? networkInterfaces();
+  const bind = { dev: options.dev, interfaces };
+  const listen = options.listen === undefined ? defaultListen(bind) : parseListen(options.listen);
+  checkBindAddress(listen.host, bind);
+  await mkdir(options.stateDir, { recursive: true, mode: 0o700 });
+  const principals = await ensurePrincipals(options.stateDir);
+  const gatewayOptions: GatewayOptions = {
+    stateDir: options.stateDir,
+    effects: {
+      // Idempotent: after a crash between minting and the applied record, a retry keeps the token.
+      createAgentCredentials: async (agent) => {
+        if (principals.principals.some((p) => p.role === "agent" && p.agent === agent)) return;
+        await principals.addAgent(agent);
+      },
+    },
+    ...(options.ttlMs === undefined ? {} : { ttlMs: options.ttlMs }),
+    ...(options.mountsRoot === undefined ? {} : { mountsRoot: options.mountsRoot }),
+    ...(options.now === undefined ? {} : { now: options.now }),
+    ...(options.checkpointEvery === undefined ? {} : { checkpointEvery: options.checkpointEvery }),
+    ...(options.pendingCap === undefined ? {} : { pendingCap: options.pendingCap }),
+  };
+  const gateway = await Gateway.open(gatewayOptions);
+  let server: ApiServer;
+  try {
+    server = await startApiServer({
+      host: listen.host,
+      port: listen.port,
+      dev: options.dev,
+      interfaces,
+      authenticate: principals.authenticate,
+      handler: gatewayRoutes(gateway),
+      ready: () => gateway.ready,
+      onSecurityEvent: (event) => gateway.recordSecurityEvent({ ...event }),
+      ...(options.limits === undefined ? {} : { limits: options.limits }),
+    });
+  } catch (error) {
+    await gateway.close();
+    throw error;
+  }
+  const apiFile = join(options.stateDir, API_FILE);
+  await writeFileAtomic(apiFile, `${JSON.stringify({ url: server.url, pid: process.pid })}\n`, 0o600);
+  const sweep = setInterval(() => {
+    gateway.expireDue().catch((error: unknown) => {
+      if (!isGatewayError(error)) throw error;
+    });
+  }, EXPIRY_SWEEP_MS);
+  sweep.unref();
+  let closing: Promise<void> | undefined;
+  return {
+    url: server.url,
+    gateway,
+    principals,
+    close() {
+      closing ??= (async () => {
+        clearInterval(sweep);
+        await server.close();
+        await rm(apiFile, { force: true });
+        await gateway.close();
+      })();
+      return closing;
+    },
+  };
+}

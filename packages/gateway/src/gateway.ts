@@ -1,0 +1,426 @@
+import { realpath } from "node:fs/promises";
+import { resolve } from "node:path";
+import { z } from "zod";
+import { type Change, type ChangeState, changeDigest } from "./changes/change.js";
+import { GatewayState } from "./changes/fold.js";
+import { type ChangeKind, PAYLOAD_SCHEMAS, type PayloadOf, SUBMISSION_SCHEMA } from "./changes/kinds.js";
+import { COMPILED_IN_TOOLS } from "./changes/tools.js";
+import { runVerifierChain, type VerifierContext } from "./changes/verifiers.js";
+import { GatewayError } from "./errors.js";
+import type { JsonObject, JsonValue } from "./json.js";
+import {
+  type Checkpoint,
+  EventLog,
+  type EventLogOptions,
+  type LogRecord,
+  type NewEvent,
+  type RecoveryReport,
+} from "./log/index.js";
+import type { Principal } from "./principal.js";
+import type { Registry } from "./registry.js";
+
+/** Side effects of applying a change, outside the registry (which the log alone decides). */
+export interface ApplyEffects {
+  /** Gives a newly created agent its own credentials. */
+  createAgentCredentials(agent: string): Promise<void>;
+}
+
+export interface GatewayOptions {
+  readonly stateDir: string;
+  readonly now?: () => Date;
+  /** How long a change may stay pending before it expires. Default 24 h. */
+  readonly ttlMs?: number;
+  /** Most pending changes per agent. Default 16. */
+  readonly pendingCap?: number;
+  /** Mount sources must resolve under this directory; null: no mount can be approved. */
+  readonly mountsRoot?: string | null;
+  readonly tools?: readonly string[];
+  readonly effects?: ApplyEffects;
+  readonly checkpointEvery?: number;
+  /** Test seam: how the log opens its files, to inject write failures. */
+  readonly fileHandleFactory?: EventLogOptions["fileHandleFactory"];
+}
+
+export interface SubmitResult {
+  readonly change: Change;
+  /** Set when the verifier chain refused the change: it is recorded, and no human will see it pending. */
+  readonly refusal?: { readonly verifier: string; readonly reason: string };
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const APPROVAL_SCHEMA = z.strictObject({ digest: z.string().regex(/^sha256:[0-9a-f]{64}$/) });
+const REJECTION_SCHEMA = z.strictObject({ reason: z.string().min(1).max(1024) });
+const EMPTY_SCHEMA = z.strictObject({});
+
+function parseBody<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
+  const result = schema.safeParse(body ?? {});
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`).join("; ");
+  throw new GatewayError("IC_CHANGE_INVALID", `${what}: ${issues}`);
+}
+
+function requireRole(principal: Principal, roles: readonly Principal["role"][], action: string): void {
+  if (!roles.includes(principal.role)) {
+    throw new GatewayError("IC_API_FORBIDDEN", `${principal.id} (${principal.role}) may not ${action}`);
+  }
+}
+
+/**
+ * The choke point. Every mutation is a change that waits for a human operator; its every step is a
+ * log record, written before the caller hears back; the registry is what the log's applied changes
+ * fold to, and nothing else.
+ */
+export class Gateway {
+  readonly #log: EventLog;
+  readonly #state: GatewayState;
+  /** The registry as of the last applied change whose record is on disk: all anyone outside sees. */
+  #durableRegistry: Registry;
+  readonly #options: Required<Omit<GatewayOptions, "effects" | "checkpointEvery" | "fileHandleFactory">> & {
+    effects?: ApplyEffects;
+  };
+  readonly recovery: RecoveryReport;
+
+  private constructor(log: EventLog, state: GatewayState, recovery: RecoveryReport, options: GatewayOptions) {
+    this.#log = log;
+    this.#state = state;
+    this.#durableRegistry = state.registry;
+    this.recovery = recovery;
+    this.#options = {
+      stateDir: options.stateDir,
+      now: options.now ?? (() => new Date()),
+      ttlMs: options.ttlMs ?? DAY_MS,
+      pendingCap: options.pendingCap ?? 16,
+      mountsRoot: options.mountsRoot ?? null,
+      tools: options.tools ?? COMPILED_IN_TOOLS,
+      ...(options.effects === undefined ? {} : { effects: options.effects }),
+    };
+  }
+
+  /** Opens the state directory's log, folds it, and records the start (and any repair). */
+  static async open(options: GatewayOptions): Promise<Gateway> {
+    const state = new GatewayState();
+    const { log, recovery } = await EventLog.open({
+      dir: options.stateDir,
+      ...(options.now === undefined ? {} : { now: options.now }),
+      ...(options.checkpointEvery === undefined ? {} : { checkpointEvery: options.checkpointEvery }),
+      ...(options.fileHandleFactory === undefined ? {} : { fileHandleFactory: options.fileHandleFactory }),
+      onRecord: (record) => state.fold(record),
+    });
+    const gateway = new Gateway(log, state, recovery, options);
+    await gateway.#started();
+    return gateway;
+  }
+
+  async #started(): Promise<void> {
+    const { recovery } = this;
+    if (recovery.truncatedBytes > 0) {
+      void this.#append({
+        type: "gateway.recovered",
+        truncatedBytes: recovery.truncatedBytes,
+        ...(recovery.tornRecord === undefined ? {} : { tornRecord: recovery.tornRecord }),
+      });
+    }
+    let last = this.#append({ type: "gateway.started", pid: process.pid });
+    // An approval whose application never got its record: say so, and let an operator retry it.
+    for (const change of [...this.#state.changes()]) {
+      if (change.state === "approved") {
+        last = this.#append({
+          type: "change.apply_failed",
+          id: change.id,
+          reason: "the gateway stopped before applying this change; retry to apply it",
+        });
+      }
+    }
+    await last;
+  }
+
+  get ready(): boolean {
+    return !this.#log.failed;
+  }
+
+  get registry(): Registry {
+    return this.#durableRegistry;
+  }
+
+  get head(): { readonly seq: number; readonly hash: string } {
+    return this.#log.head;
+  }
+
+  /** Appends and folds in one synchronous step, so no other request can act between check and record. */
+  #append(event: NewEvent): Promise<void> {
+    if (this.#log.failed) {
+      throw new GatewayError(
+        "IC_AUDIT_WRITE",
+        "the event log cannot be written; nothing can change until it is fixed",
+      );
+    }
+    const { record, durable } = this.#log.append(event);
+    this.#state.fold(record);
+    if (record.type === "change.applied") {
+      // Published only once its record is on disk: nothing applies without its record.
+      const registry = this.#state.registry;
+      durable.then(
+        () => {
+          this.#durableRegistry = registry;
+        },
+        () => undefined,
+      );
+    }
+    // Several records may be appended before one is awaited; a failed write fails every later one too,
+    // so awaiting the last is enough, and the others must not count as unhandled.
+    durable.catch(() => undefined);
+    return durable;
+  }
+
+  #now(): Date {
+    return this.#options.now();
+  }
+
+  /** Moves every pending change past its deadline to `expired`. */
+  expireDue(): Promise<void> {
+    const now = this.#now().getTime();
+    let last: Promise<void> = Promise.resolve();
+    for (const change of [...this.#state.changes()]) {
+      if (change.state === "pending" && Date.parse(change.expiresAt) <= now) {
+        last = this.#append({ type: "change.expired", id: change.id });
+      }
+    }
+    return last;
+  }
+
+  async submit(principal: Principal, body: unknown): Promise<SubmitResult> {
+    requireRole(principal, ["operator", "agent"], "submit changes");
+    const submission = SUBMISSION_SCHEMA.safeParse(body);
+    if (!submission.success) {
+      return this.#refuse(principal, undefined, parseFailure(submission.error, "change request"));
+    }
+    const { kind } = submission.data;
+    const parsed = (PAYLOAD_SCHEMAS[kind] as z.ZodType<PayloadOf<ChangeKind>>).safeParse(
+      submission.data.payload,
+    );
+    if (!parsed.success) return this.#refuse(principal, kind, parseFailure(parsed.error, `${kind} payload`));
+    const payload = parsed.data;
+    if (principal.role === "agent" && kind !== "create_agent" && payload.agent !== principal.agent) {
+      throw new GatewayError(
+        "IC_CHANGE_FORBIDDEN",
+        `${principal.id} may submit changes only for agent ${principal.agent ?? "?"}, not ${payload.agent}`,
+      );
+    }
+    // The only I/O the chain needs, done first: from here to the record nothing awaits.
+    const mounts = await this.#resolveMounts(kind, payload);
+    await this.expireDue();
+    const context = this.#verifierContext(payload.agent, mounts);
+    const id = `c${this.#state.submittedCount + 1}`;
+    const stored = payload as unknown as JsonObject;
+    const digest = changeDigest({ id, kind, payload: stored, requester: principal.id });
+    const chain = runVerifierChain({ kind, payload }, context);
+    const expiresAt = new Date(this.#now().getTime() + this.#options.ttlMs).toISOString();
+    let durable = this.#append({
+      type: "change.submitted",
+      id,
+      kind,
+      agent: payload.agent,
+      payload: stored,
+      digest,
+      requester: principal.id,
+      requesterRole: principal.role,
+      expiresAt,
+      verifiers: chain.passed,
+    });
+    if (chain.refusal !== undefined) {
+      durable = this.#append({
+        type: "change.rejected",
+        id,
+        by: `verifier:${chain.refusal.verifier}`,
+        reason: chain.refusal.reason,
+      });
+    }
+    await durable;
+    const change = this.#mustGet(id);
+    return chain.refusal === undefined ? { change } : { change, refusal: chain.refusal };
+  }
+
+  async #refuse(principal: Principal, kind: ChangeKind | undefined, reason: string): Promise<never> {
+    await this.#append({
+      type: "change.refused",
+      requester: principal.id,
+      ...(kind === undefined ? {} : { kind }),
+      reason,
+    });
+    throw new GatewayError("IC_CHANGE_INVALID", reason);
+  }
+
+  async #resolveMounts(kind: ChangeKind, payload: PayloadOf<ChangeKind>): Promise<VerifierContext["mounts"]> {
+    const root = this.#options.mountsRoot;
+    const sources = new Map<string, string | null>();
+    if (kind !== "mounts" || root === null) return { root: null, sources };
+    const realRoot = await realpath(root).catch(() => null);
+    for (const { source } of (payload as PayloadOf<"mounts">).mounts) {
+      const real = realRoot === null ? null : await realpath(resolve(realRoot, source)).catch(() => null);
+      sources.set(source, real);
+    }
+    return { root: realRoot, sources };
+  }
+
+  #verifierContext(agent: string, mounts: VerifierContext["mounts"]): VerifierContext {
+    let pendingForAgent = 0;
+    const pendingNewAgents = new Set<string>();
+    for (const change of this.#state.changes()) {
+      if (change.state !== "pending") continue;
+      if (change.agent === agent) pendingForAgent += 1;
+      if (change.kind === "create_agent") pendingNewAgents.add(change.agent);
+    }
+    return {
+      registry: this.#state.registry,
+      tools: this.#options.tools,
+      pendingForAgent,
+      pendingCap: this.#options.pendingCap,
+      pendingNewAgents,
+      mounts,
+    };
+  }
+
+  #mustGet(id: string): Change {
+    const change = this.#state.change(id);
+    if (change === undefined) throw new GatewayError("IC_CHANGE_NOT_FOUND", `no change ${id}`);
+    return change;
+  }
+
+  /** An agent sees only the changes it asked for; for it, the others do not exist. */
+  #visible(principal: Principal, id: string): Change {
+    const change = this.#state.change(id);
+    if (change === undefined || (principal.role === "agent" && change.requester !== principal.id)) {
+      throw new GatewayError("IC_CHANGE_NOT_FOUND", `no change ${id}`);
+    }
+    return change;
+  }
+
+  #pending(change: Change, action: string): void {
+    if (change.state !== "pending") {
+      throw new GatewayError(
+        "IC_CHANGE_CONFLICT",
+        `change ${change.id} is ${change.state}; only a pending change can be ${action}`,
+      );
+    }
+  }
+
+  async approve(principal: Principal, id: string, body: unknown): Promise<Change> {
+    requireRole(principal, ["operator"], "approve changes");
+    const { digest } = parseBody(APPROVAL_SCHEMA, body, "approval");
+    await this.expireDue();
+    const change = this.#mustGet(id);
+    this.#pending(change, "approved");
+    // Agents never approve (the role check above); this holds even if a role were ever widened.
+    if (change.requesterRole === "agent" && change.requester === principal.id) {
+      throw new GatewayError(
+        "IC_CHANGE_FORBIDDEN",
+        `${principal.id} asked for ${id}, so it cannot approve it`,
+      );
+    }
+    if (digest !== change.digest) {
+      await this.#append({ type: "change.approval_refused", id, by: principal.id, digest });
+      throw new GatewayError(
+        "IC_CHANGE_DIGEST_MISMATCH",
+        `the digest approved (${digest}) is not change ${id}'s (${change.digest}); show the change again and approve what you saw`,
+      );
+    }
+    await this.#append({ type: "change.approved", id, by: principal.id, digest });
+    return this.#apply(id);
+  }
+
+  async reject(principal: Principal, id: string, body: unknown): Promise<Change> {
+    requireRole(principal, ["operator"], "reject changes");
+    const { reason } = parseBody(REJECTION_SCHEMA, body, "rejection");
+    await this.expireDue();
+    this.#pending(this.#mustGet(id), "rejected");
+    await this.#append({ type: "change.rejected", id, by: principal.id, reason });
+    return this.#mustGet(id);
+  }
+
+  async cancel(principal: Principal, id: string, body: unknown): Promise<Change> {
+    requireRole(principal, ["operator", "agent"], "cancel changes");
+    parseBody(EMPTY_SCHEMA, body, "cancellation");
+    await this.expireDue();
+    this.#pending(this.#visible(principal, id), "cancelled");
+    await this.#append({ type: "change.cancelled", id, by: principal.id });
+    return this.#mustGet(id);
+  }
+
+  /** Applies again a change whose application failed. */
+  async retry(principal: Principal, id: string, body: unknown): Promise<Change> {
+    requireRole(principal, ["operator"], "retry changes");
+    parseBody(EMPTY_SCHEMA, body, "retry");
+    const change = this.#mustGet(id);
+    if (change.state !== "apply_failed") {
+      throw new GatewayError(
+        "IC_CHANGE_CONFLICT",
+        `change ${id} is ${change.state}; only apply_failed can be retried`,
+      );
+    }
+    await this.#append({ type: "change.retried", id, by: principal.id });
+    return this.#apply(id);
+  }
+
+  async #apply(id: string): Promise<Change> {
+    const change = this.#mustGet(id);
+    try {
+      if (change.kind === "create_agent") await this.#options.effects?.createAgentCredentials(change.agent);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      await this.#append({ type: "change.apply_failed", id, reason });
+      throw new GatewayError(
+        "IC_CHANGE_APPLY_FAILED",
+        `change ${id} was approved but applying it failed: ${reason}`,
+      );
+    }
+    await this.#append({ type: "change.applied", id, digest: change.digest });
+    return this.#mustGet(id);
+  }
+
+  list(principal: Principal, filter: { readonly state?: ChangeState } = {}): Change[] {
+    const all = [...this.#state.changes()];
+    return all.filter(
+      (c) =>
+        (filter.state === undefined || c.state === filter.state) &&
+        (principal.role !== "agent" || c.requester === principal.id),
+    );
+  }
+
+  show(principal: Principal, id: string): Change {
+    return this.#visible(principal, id);
+  }
+
+  /** Security events from the API's edge (failed authentication, rate limiting); never awaited by it. */
+  recordSecurityEvent(event: { readonly type: string; readonly [field: string]: JsonValue }): void {
+    if (this.#log.failed) return;
+    this.#append(event).catch(() => {
+      // The log is now failed; every later request says so.
+    });
+  }
+
+  audit(after: number, limit: number): Promise<LogRecord[]> {
+    return this.#log.read(after, limit);
+  }
+
+  signHead(): Checkpoint {
+    return this.#log.signHead();
+  }
+
+  checkpoints(): Promise<Checkpoint[]> {
+    return this.#log.checkpoints();
+  }
+
+  publicKeyPem(): string {
+    return this.#log.publicKeyPem();
+  }
+
+  async close(): Promise<void> {
+    if (!this.#log.failed) await this.#append({ type: "gateway.stopped" }).catch(() => undefined);
+    await this.#log.close();
+  }
+}
+
+function parseFailure(error: z.ZodError, what: string): string {
+  const issues = error.issues.map((i) => `${i.path.join(".") || "(top level)"}: ${i.message}`);
+  return `${what} refused: ${issues.slice(0, 5).join("; ")}`;
+}

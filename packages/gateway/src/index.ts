@@ -1,0 +1,21 @@
+export { checkBindAddress, defaultListen, parseListen } from "./api/bind.js";
+export { startApiServer } from "./api/http-server.js";
+export { addAgentPrincipal, ensurePrincipals, PrincipalStore } from "./api/principals.js";
+export { gatewayRoutes } from "./api/routes.js";
+export type { ApiHandler, ApiRequest, ApiResponse } from "./api/types.js";
+export { CHANGE_STATES, type Change, type ChangeState, changeDigest } from "./changes/change.js";
+export { CHANGE_KINDS, type ChangeKind } from "./changes/kinds.js";
+export { COMPILED_IN_TOOLS } from "./changes/tools.js";
+export { API_FILE, type ControlPlane, type ControlPlaneOptions, startControlPlane } from "./control-plane.js";
+export * from "./errors.js";
+export { type ApplyEffects, Gateway, type GatewayOptions, type SubmitResult } from "./gateway.js";
+export type { JsonObject, JsonValue } from "./json.js";
+export {
+  type Checkpoint,
+  EventLog,
+  type LogRecord,
+  type LogVerification,
+  verifyEventLog,
+} from "./log/index.js";
+export type { Principal, Role } from "./principal.js";
+export type { AgentRecord, Registry } from "./registry.js";

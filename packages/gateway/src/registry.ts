@@ -1,0 +1,137 @@
+import type { ChangeKind, PayloadOf } from "./changes/kinds.js";
+import type { JsonValue } from "./json.js";
+
+/**
+ * The registry is derived, never written: the only way to a new registry is `foldRegistry` over a
+ * `change.applied` record, and every object it hands out is frozen.
+ */
+export interface AgentRecord {
+  readonly name: string;
+  readonly createdBy: string;
+  readonly persona: { readonly name: string; readonly instructions: string } | null;
+  readonly tools: readonly string[];
+  readonly packages: readonly { readonly name: string; readonly version: string }[];
+  readonly peers: readonly string[];
+  readonly grants: readonly string[];
+  readonly mounts: readonly {
+    readonly source: string;
+    readonly target: string;
+    readonly readOnly: boolean;
+  }[];
+  readonly egress: readonly { readonly host: string; readonly port: number }[];
+  readonly mcpServers: readonly { readonly name: string; readonly url: string }[];
+  readonly skills: readonly {
+    readonly name: string;
+    readonly description: string;
+    readonly instructions: string;
+  }[];
+}
+
+export interface Registry {
+  /** Agents by name, in creation order. */
+  readonly agents: { readonly [name: string]: AgentRecord };
+}
+
+/** What an applied-change record carries: enough to fold without looking anything else up. */
+export interface AppliedChange {
+  readonly type: "change.applied";
+  readonly id: string;
+  readonly kind: ChangeKind;
+  readonly payload: JsonValue;
+}
+
+type Field = keyof Omit<AgentRecord, "name" | "createdBy">;
+
+/**
+ * Each kind may write exactly the fields listed for it, enforced by the types: a `persona` change has
+ * no way to touch `egress`.
+ */
+const FIELDS_BY_KIND = {
+  persona: ["persona"],
+  enabled_tools: ["tools"],
+  packages: ["packages"],
+  wiring: ["peers"],
+  permissions: ["grants"],
+  mounts: ["mounts"],
+  create_agent: [],
+  egress: ["egress"],
+  mcp_servers: ["mcpServers"],
+  skills: ["skills"],
+} as const satisfies Record<ChangeKind, readonly Field[]>;
+
+type Update<K extends ChangeKind> = { readonly [F in (typeof FIELDS_BY_KIND)[K][number]]: AgentRecord[F] };
+
+const UPDATERS: { readonly [K in ChangeKind]: (payload: PayloadOf<K>, agent: AgentRecord) => Update<K> } = {
+  persona: (p) => ({ persona: { name: p.persona.name, instructions: p.persona.instructions } }),
+  enabled_tools: (p) => ({ tools: [...p.tools].sort() }),
+  packages: (p) => ({ packages: p.packages.map(({ name, version }) => ({ name, version })) }),
+  wiring: (p) => ({ peers: [...p.peers].sort() }),
+  permissions: (p) => ({ grants: [...p.grants].sort() }),
+  mounts: (p) => ({ mounts: p.mounts.map(({ source, target, readOnly }) => ({ source, target, readOnly })) }),
+  create_agent: () => ({}),
+  egress: (p, agent) => {
+    const others = agent.egress.filter((e) => !(e.host === p.host && e.port === p.port));
+    return { egress: p.action === "allow" ? [...others, { host: p.host, port: p.port }] : others };
+  },
+  mcp_servers: (p) => ({ mcpServers: p.servers.map(({ name, url }) => ({ name, url })) }),
+  skills: (p) => ({
+    skills: p.skills.map(({ name, description, instructions }) => ({ name, description, instructions })),
+  }),
+};
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+export const EMPTY_REGISTRY: Registry = deepFreeze({ agents: {} });
+
+function newAgent(name: string, createdBy: string, payload: PayloadOf<"create_agent">): AgentRecord {
+  return {
+    name,
+    createdBy,
+    persona: payload.persona
+      ? { name: payload.persona.name, instructions: payload.persona.instructions }
+      : null,
+    tools: [],
+    packages: [],
+    peers: [],
+    grants: [],
+    mounts: [],
+    egress: [],
+    mcpServers: [],
+    skills: [],
+  };
+}
+
+/**
+ * The registry after one log record. Records of any other type leave it as it was; the payload of an
+ * applied change was checked against its kind's schema and the verifier chain before it was approved.
+ */
+export function foldRegistry(
+  registry: Registry,
+  record: { readonly type: string; readonly [field: string]: unknown },
+): Registry {
+  if (record.type !== "change.applied") return registry;
+  const applied = record as unknown as AppliedChange;
+  const payload = applied.payload as { agent: string };
+  const existing = registry.agents[payload.agent];
+  if (applied.kind === "create_agent") {
+    if (existing !== undefined) throw new Error(`agent ${payload.agent} exists already`);
+    const agent = newAgent(payload.agent, applied.id, applied.payload as PayloadOf<"create_agent">);
+    return deepFreeze({ agents: { ...registry.agents, [agent.name]: agent } });
+  }
+  if (existing === undefined) throw new Error(`change ${applied.id} names unknown agent ${payload.agent}`);
+  const update = (UPDATERS[applied.kind] as (p: unknown, a: AgentRecord) => Partial<AgentRecord>)(
+    applied.payload,
+    existing,
+  );
+  const allowed = new Set<string>(FIELDS_BY_KIND[applied.kind]);
+  for (const key of Object.keys(update)) {
+    if (!allowed.has(key)) throw new Error(`a ${applied.kind} change may not write ${key}`);
+  }
+  return deepFreeze({ agents: { ...registry.agents, [existing.name]: { ...existing, ...update } } });
+}
