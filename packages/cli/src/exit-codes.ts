@@ -1,3 +1,4 @@
+import { type GatewayErrorCode, isGatewayError } from "@ironclaw/gateway";
 import { isVerifyError, type VerifyErrorCode } from "@ironclaw/verify/errors";
 import { CliError, type CliErrorCode } from "./errors.js";
 
@@ -14,7 +15,7 @@ export const ExitCode = {
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
-export type ErrorCode = VerifyErrorCode | CliErrorCode;
+export type ErrorCode = VerifyErrorCode | GatewayErrorCode | CliErrorCode;
 
 /** The one place an error code becomes an exit code. A new code fails to compile until it is listed. */
 const EXIT_CODE_BY_ERROR: Readonly<Record<ErrorCode, ExitCode>> = {
@@ -78,6 +79,35 @@ const EXIT_CODE_BY_ERROR: Readonly<Record<ErrorCode, ExitCode>> = {
   IC_POLICY_SELF_HOSTED_RUNNER: ExitCode.rejected,
   IC_POLICY_SOURCE_REF_MISMATCH: ExitCode.rejected,
   IC_POLICY_SOURCE_DIGEST_MISMATCH: ExitCode.rejected,
+  IC_CHANGE_INVALID: ExitCode.usage,
+  IC_CHANGE_REJECTED_BY_VERIFIER: ExitCode.rejected,
+  IC_CHANGE_NOT_FOUND: ExitCode.usage,
+  IC_CHANGE_CONFLICT: ExitCode.rejected,
+  IC_CHANGE_DIGEST_MISMATCH: ExitCode.rejected,
+  IC_CHANGE_FORBIDDEN: ExitCode.rejected,
+  IC_CHANGE_APPLY_FAILED: ExitCode.environment,
+  IC_AUDIT_LOCKED: ExitCode.environment,
+  IC_AUDIT_CORRUPT: ExitCode.rejected,
+  IC_AUDIT_TORN: ExitCode.rejected,
+  IC_AUDIT_TRUNCATED: ExitCode.rejected,
+  IC_AUDIT_CHECKPOINT: ExitCode.rejected,
+  IC_AUDIT_WRITE: ExitCode.environment,
+  IC_AUDIT_KEY: ExitCode.environment,
+  IC_STATE_INVALID: ExitCode.environment,
+  IC_API_BIND_REFUSED: ExitCode.usage,
+  IC_API_UNAUTHENTICATED: ExitCode.rejected,
+  IC_API_FORBIDDEN: ExitCode.rejected,
+  IC_API_RATE_LIMITED: ExitCode.environment,
+  IC_API_BODY_TOO_LARGE: ExitCode.usage,
+  IC_API_BAD_JSON: ExitCode.usage,
+  IC_API_UNSUPPORTED_MEDIA_TYPE: ExitCode.usage,
+  IC_API_NOT_FOUND: ExitCode.usage,
+  IC_API_METHOD_NOT_ALLOWED: ExitCode.usage,
+  IC_API_UNAVAILABLE: ExitCode.environment,
+  IC_API_BAD_REQUEST: ExitCode.usage,
+  IC_API_INTERNAL: ExitCode.environment,
+  IC_PRINCIPAL_INVALID: ExitCode.usage,
+  IC_PRINCIPAL_EXISTS: ExitCode.usage,
   IC_USAGE: ExitCode.usage,
   IC_OUTPUT_WRITE: ExitCode.environment,
   IC_INTERNAL: ExitCode.environment,
@@ -100,6 +130,8 @@ export interface DescribedError {
   readonly code: ErrorCode;
   readonly message: string;
   readonly line?: number;
+  /** The event-log record an audit error is about. */
+  readonly record?: number;
 }
 
 /** Anything thrown becomes a coded error; an unknown exception is IC_INTERNAL with its message. */
@@ -108,6 +140,11 @@ export function describeError(error: unknown): DescribedError {
     return error.line === undefined
       ? { code: error.code, message: error.message }
       : { code: error.code, message: error.message, line: error.line };
+  }
+  if (isGatewayError(error)) {
+    return error.record === undefined
+      ? { code: error.code, message: error.message }
+      : { code: error.code, message: error.message, record: error.record };
   }
   if (error instanceof CliError) return { code: error.code, message: error.message };
   const message = error instanceof Error ? error.message : String(error);

@@ -1,8 +1,11 @@
 import { Command } from "commander";
 import { registerAttestationCommands } from "./commands/attestation.js";
+import { registerAuditCommands } from "./commands/audit.js";
+import { registerChangesCommands } from "./commands/changes.js";
 import { registerChecksumsCommands } from "./commands/checksums.js";
 import type { CommandContext } from "./commands/context.js";
 import { registerReleaseVerifyCommands } from "./commands/release-verify.js";
+import { registerUpCommand } from "./commands/up.js";
 import { registerUpgradeCommand } from "./commands/upgrade.js";
 import { registerVerifyBundleCommand } from "./commands/verify-bundle.js";
 import { buildInfo } from "./version.js";
@@ -33,5 +36,8 @@ Exit codes (every command): 0 success; 1 a verification or policy said no;
   registerVerifyBundleCommand(program, context);
   registerAttestationCommands(program, context);
   registerUpgradeCommand(program, context);
+  registerUpCommand(program, context);
+  registerChangesCommands(program, context);
+  registerAuditCommands(program, context);
   return program;
 }

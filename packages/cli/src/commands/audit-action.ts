@@ -1,0 +1,100 @@
+import { readFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { type Checkpoint, verifyEventLog } from "@ironclaw/gateway";
+import { type ConnectionFlags, call, connect, stateDirectory } from "../control/client.js";
+import { renderAuditRecord } from "../control/render.js";
+import { CliError } from "../errors.js";
+import { ExitCode } from "../exit-codes.js";
+import { type CommandContext, writeJson } from "./context.js";
+
+export interface AuditFlags extends ConnectionFlags {
+  readonly after?: string;
+  readonly follow?: boolean;
+  readonly json?: boolean;
+}
+
+export interface AuditVerifyFlags {
+  readonly state?: string;
+  readonly checkpoint?: readonly string[];
+  readonly publicKey?: string;
+  readonly json?: boolean;
+}
+
+export const AUDIT_VERIFY_SCHEMA = "https://ironclaw.dev/schemas/audit-verify/v1";
+const PAGE = 1000;
+const FOLLOW_INTERVAL_MS = 500;
+
+export async function auditAction(flags: AuditFlags, context: CommandContext): Promise<void> {
+  const { io } = context;
+  const connection = await connect(io, flags);
+  if (!/^(0|[1-9][0-9]{0,15})$/.test(flags.after ?? "0")) {
+    throw new CliError("IC_USAGE", `--after takes a record number, not ${flags.after}`);
+  }
+  let after = Number(flags.after ?? "0");
+  for (;;) {
+    const reply = await call(connection, "GET", `/v1/audit?after=${after}&limit=${PAGE}`);
+    const records = reply.body.records as Record<string, unknown>[];
+    for (const record of records) {
+      io.stdout.write(
+        flags.json === true ? `${JSON.stringify(record)}\n` : renderAuditRecord(record).trimStart(),
+      );
+      after = record.seq as number;
+    }
+    if (records.length === PAGE) continue;
+    if (flags.follow !== true) return;
+    await sleep(FOLLOW_INTERVAL_MS);
+  }
+}
+
+async function readCheckpoint(path: string): Promise<Checkpoint> {
+  let document: unknown;
+  try {
+    document = JSON.parse(await readFile(path, "utf8"));
+  } catch (cause) {
+    throw new CliError("IC_USAGE", `cannot read the checkpoint ${path}: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+  // `audit head --json` wraps the checkpoint; a bare checkpoint is accepted too.
+  const wrapped = (document as { checkpoint?: unknown }).checkpoint;
+  return (wrapped ?? document) as Checkpoint;
+}
+
+export async function auditVerifyAction(flags: AuditVerifyFlags, context: CommandContext): Promise<void> {
+  const { io } = context;
+  const dir = stateDirectory(io, flags.state);
+  const kept = await Promise.all(
+    (flags.checkpoint ?? []).map((file) => readCheckpoint(resolve(io.cwd, file))),
+  );
+  const publicKeyPem =
+    flags.publicKey === undefined ? undefined : await readFile(resolve(io.cwd, flags.publicKey), "utf8");
+  const report = await verifyEventLog({
+    dir,
+    ...(publicKeyPem === undefined ? {} : { publicKeyPem }),
+    keptCheckpoints: kept,
+  });
+  if (flags.json === true) {
+    writeJson(io, { schema: AUDIT_VERIFY_SCHEMA, ...report, log: join(dir, "events.jsonl") });
+  } else if (report.ok) {
+    io.stdout.write(
+      `✓ ${report.records} records, hash chain intact, head #${report.head.seq} ${report.head.hash}\n` +
+        `✓ ${report.checkpointsChecked} signed checkpoints agree with the log\n`,
+    );
+  } else if (report.failure !== undefined) {
+    io.stdout.write(`✗ record ${report.failure.record}: ${report.failure.code}: ${report.failure.message}\n`);
+  }
+  if (!report.ok) context.setExitCode(ExitCode.rejected);
+}
+
+export async function auditHeadAction(flags: ConnectionFlags & { json?: boolean }, context: CommandContext) {
+  const { io } = context;
+  const reply = await call(await connect(io, flags), "GET", "/v1/audit/head");
+  const checkpoint = reply.body.checkpoint as Checkpoint;
+  if (flags.json === true)
+    writeJson(io, { schema: "https://ironclaw.dev/schemas/audit-head/v1", checkpoint });
+  else
+    io.stdout.write(
+      `#${checkpoint.seq} ${checkpoint.hash}\nsigned by ${checkpoint.keyId} at ${checkpoint.time}\n`,
+    );
+}

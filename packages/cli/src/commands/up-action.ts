@@ -1,0 +1,60 @@
+import { once } from "node:events";
+import { join } from "node:path";
+import { startControlPlane } from "@ironclaw/gateway";
+import { stateDirectory } from "../control/client.js";
+import { CliError } from "../errors.js";
+import { type CommandContext, writeJson } from "./context.js";
+
+export interface UpFlags {
+  readonly dev?: boolean;
+  readonly state?: string;
+  readonly listen?: string;
+  readonly ttl?: string;
+  readonly mountsRoot?: string;
+  readonly json?: boolean;
+}
+
+const UNITS_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+export function parseDuration(text: string): number {
+  const match = /^([1-9][0-9]{0,6})([smhd])$/.exec(text);
+  if (match === null)
+    throw new CliError("IC_USAGE", `--ttl takes a duration such as 30m, 24h or 7d, not ${text}`);
+  return Number(match[1]) * (UNITS_MS[match[2] as string] as number);
+}
+
+/** Runs until SIGINT or SIGTERM, then closes the API, writes a final checkpoint and releases the lock. */
+export async function upAction(flags: UpFlags, context: CommandContext): Promise<void> {
+  const { io } = context;
+  const stateDir = stateDirectory(io, flags.state);
+  const controlPlane = await startControlPlane({
+    stateDir,
+    dev: flags.dev === true,
+    ttlMs: parseDuration(flags.ttl ?? "24h"),
+    ...(flags.listen === undefined ? {} : { listen: flags.listen }),
+    ...(flags.mountsRoot === undefined ? {} : { mountsRoot: flags.mountsRoot }),
+  });
+  const tokens = join(stateDir, "tokens");
+  if (flags.json === true) {
+    writeJson(io, {
+      schema: "https://ironclaw.dev/schemas/up/v1",
+      url: controlPlane.url,
+      state: stateDir,
+      head: controlPlane.gateway.head,
+      tokens,
+    });
+  } else {
+    const recovered = controlPlane.gateway.recovery;
+    io.stdout.write(
+      `ironclaw control plane listening on ${controlPlane.url}${flags.dev === true ? " (loopback only: --dev)" : ""}\n` +
+        `state   ${stateDir} (audit log head #${controlPlane.gateway.head.seq})\n` +
+        `tokens  ${join(tokens, "operator.token")} (operator), ${join(tokens, "viewer.token")} (viewer)\n` +
+        (recovered.truncatedBytes > 0
+          ? `recovered: a torn last record (${recovered.truncatedBytes} bytes) was cut from the log\n`
+          : "") +
+        "every change is held until an operator approves it: ironclaw changes list --status pending\n",
+    );
+  }
+  await Promise.race([once(process, "SIGINT"), once(process, "SIGTERM")]);
+  await controlPlane.close();
+}

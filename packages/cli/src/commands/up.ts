@@ -1,0 +1,36 @@
+import type { Command } from "commander";
+import type { CommandContext } from "./context.js";
+import type { UpFlags } from "./up-action.js";
+
+export function registerUpCommand(program: Command, context: CommandContext): void {
+  program
+    .command("up")
+    .description("run the control plane: the approval gateway, its audit log and its API")
+    .option("--dev", "listen on loopback (127.0.0.1:7878) instead of the Tailscale address")
+    .option("--state <dir>", "where the event log, host key and tokens live (default: ~/.ironclaw)")
+    .option(
+      "--listen <addr:port>",
+      "a Tailscale address of this host (100.64.0.0/10, fd7a:115c:a1e0::/48), or loopback with --dev",
+    )
+    .option(
+      "--ttl <duration>",
+      "how long a change waits for a decision before it expires (e.g. 30m, 24h, 7d)",
+      "24h",
+    )
+    .option(
+      "--mounts-root <dir>",
+      "the only directory mounts may come from (default: none, so no mount can be approved)",
+    )
+    .option("--json", "print where it listens as JSON")
+    .addHelpText(
+      "after",
+      `
+The API never listens on 0.0.0.0, ::, a LAN or a public address: only on this host's Tailscale
+address, or with --dev on loopback. Tokens are created at first start in <state>/tokens (0600).
+A second \`ironclaw up\` on the same state directory refuses to start.
+
+Example:
+  ironclaw up --dev`,
+    )
+    .action(async (flags: UpFlags) => (await import("./up-action.js")).upAction(flags, context));
+}

@@ -1,0 +1,177 @@
+import { spawnSync } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type ControlPlane, startControlPlane } from "@ironclaw/gateway";
+import { afterEach, describe, expect, it } from "vitest";
+import { BIN, runCli } from "./helpers.js";
+
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+async function started(): Promise<{ plane: ControlPlane; state: string }> {
+  const state = await mkdtemp(join(tmpdir(), "ironclaw-cli-plane-"));
+  const plane = await startControlPlane({ stateDir: state, dev: true, listen: "127.0.0.1:0" });
+  cleanup.push(async () => {
+    await plane.close();
+    await rm(state, { recursive: true, force: true });
+  });
+  return { plane, state };
+}
+
+const cli = (state: string, ...args: string[]) =>
+  runCli([...args, "--state", state], { cwd: state, env: {} });
+
+describe("ironclaw changes", () => {
+  it("holds a submission, refuses a wrong digest, applies the right one and shows the trail", async () => {
+    const { state } = await started();
+    const held = await cli(state, "changes", "submit", "create_agent", "--payload", '{"agent":"demo"}');
+    expect(held.code).toBe(0);
+    expect(held.stdout).toMatch(/^HELD {2}c1 {2}create_agent for agent demo/);
+    const digest = /--digest (sha256:[0-9a-f]{64})/.exec(held.stdout)?.[1] as string;
+
+    const listed = await cli(state, "changes", "list", "--status", "pending", "--json");
+    expect(JSON.parse(listed.stdout).changes.map((c: { id: string }) => c.id)).toEqual(["c1"]);
+
+    const wrong = await cli(state, "changes", "approve", "c1", "--digest", `sha256:${"0".repeat(64)}`);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain("IC_CHANGE_DIGEST_MISMATCH");
+
+    const approved = await cli(state, "changes", "approve", "c1", "--digest", digest, "--json");
+    expect(approved.code).toBe(0);
+    const document = JSON.parse(approved.stdout);
+    expect(document.change.state).toBe("applied");
+    expect(document.audit.map((r: { type: string }) => r.type)).toEqual([
+      "change.submitted",
+      "change.approval_refused",
+      "change.approved",
+      "change.applied",
+    ]);
+    const again = await cli(state, "changes", "approve", "c1", "--digest", digest);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("IC_CHANGE_CONFLICT");
+    const missing = await cli(state, "changes", "show", "c9");
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("IC_CHANGE_NOT_FOUND");
+  });
+
+  it("reports a verifier's refusal with exit 1, and a malformed payload with exit 2", async () => {
+    const { state } = await started();
+    await cli(state, "changes", "submit", "create_agent", "--payload", '{"agent":"demo"}');
+    const refused = await cli(
+      state,
+      "changes",
+      "submit",
+      "egress",
+      "--payload",
+      '{"agent":"demo","action":"allow","host":"*.example.com","port":443}',
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/^REJECTED {2}c2/);
+    expect(refused.stdout).toContain("verifier agent_reference refused");
+    const malformed = await cli(state, "changes", "submit", "persona", "--payload", '{"agent":"demo","x":1}');
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toContain("IC_CHANGE_INVALID");
+    const notJson = await cli(state, "changes", "submit", "persona", "--payload", "{agent:");
+    expect(notJson.code).toBe(2);
+  });
+
+  it("shows text an agent or operator wrote with its control characters escaped", async () => {
+    const { state } = await started();
+    await cli(state, "changes", "submit", "create_agent", "--payload", '{"agent":"demo"}');
+    const rejected = await cli(state, "changes", "reject", "c1", "--reason", "no\u001b[2J\u202eevil");
+    expect(rejected.code).toBe(0);
+    expect(rejected.stdout).not.toMatch(/[\u001b\u202e]/u);
+    expect(rejected.stdout).toContain("\\u001b[2J\\u202eevil");
+  });
+
+  it("says where the control plane should be when nothing listens", async () => {
+    const state = await mkdtemp(join(tmpdir(), "ironclaw-cli-none-"));
+    cleanup.push(() => rm(state, { recursive: true, force: true }));
+    const result = await cli(state, "changes", "list");
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("ironclaw up --dev");
+    const down = await runCli(
+      ["changes", "list", "--url", "http://127.0.0.1:9", "--token-file", "/dev/null"],
+      {
+        cwd: state,
+        env: {},
+      },
+    );
+    expect(down.code).toBe(3);
+    expect(down.stderr).toContain("IC_NETWORK");
+  });
+
+  it("authenticates with the token file given, and a viewer may not approve", async () => {
+    const { state } = await started();
+    await cli(state, "changes", "submit", "create_agent", "--payload", '{"agent":"demo"}');
+    const viewer = join(state, "tokens", "viewer.token");
+    const listed = await cli(state, "changes", "list", "--token-file", viewer);
+    expect(listed.code).toBe(0);
+    const denied = await cli(
+      state,
+      "changes",
+      "approve",
+      "c1",
+      "--digest",
+      `sha256:${"0".repeat(64)}`,
+      "--token-file",
+      viewer,
+    );
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toContain("IC_API_FORBIDDEN");
+  });
+});
+
+describe("ironclaw audit", () => {
+  it("prints the log, and verify names the first bad record of a tampered copy", async () => {
+    const { plane, state } = await started();
+    await cli(state, "changes", "submit", "create_agent", "--payload", '{"agent":"demo"}');
+    const kept = await cli(state, "audit", "head", "--json");
+    expect(kept.code).toBe(0);
+    await writeFile(join(state, "kept.json"), kept.stdout);
+    const listed = await cli(state, "audit", "--json");
+    const records = listed.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { seq: number; type: string });
+    expect(records.map((r) => r.type)).toEqual(["gateway.started", "change.submitted"]);
+    await plane.close();
+
+    const clean = await cli(state, "audit", "verify", "--checkpoint", join(state, "kept.json"));
+    expect(clean.code).toBe(0);
+    expect(clean.stdout).toContain("hash chain intact");
+
+    const log = join(state, "events.jsonl");
+    const lines = (await readFile(log, "utf8")).split("\n");
+    lines[1] = (lines[1] as string).replace('"agent":"demo"', '"agent":"evil"');
+    await writeFile(log, lines.join("\n"));
+    const tampered = await cli(state, "audit", "verify", "--json");
+    expect(tampered.code).toBe(1);
+    expect(JSON.parse(tampered.stdout).failure).toMatchObject({ record: 2 });
+    const human = await cli(state, "audit", "verify");
+    expect(human.stdout).toMatch(/^✗ record 2: IC_AUDIT_CORRUPT/);
+  });
+});
+
+describe("ironclaw up", () => {
+  it.each([["0.0.0.0:7878"], ["[::]:7878"], ["192.168.1.10:7878"]])(
+    "refuses to listen on %s",
+    async (listen) => {
+      const state = await mkdtemp(join(tmpdir(), "ironclaw-cli-up-"));
+      cleanup.push(() => rm(state, { recursive: true, force: true }));
+      const result = spawnSync(
+        process.execPath,
+        [BIN, "up", "--dev", "--listen", listen, "--state", join(state, "s")],
+        {
+          encoding: "utf8",
+          timeout: 20_000,
+        },
+      );
+      expect(result.status).toBe(2);
+      expect(result.stderr).toContain("IC_API_BIND_REFUSED");
+    },
+  );
+});
