@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -156,7 +156,50 @@ describe("ironclaw audit", () => {
   });
 });
 
+describe("ironclaw audit --follow", () => {
+  it("keeps printing records as they are written", async () => {
+    const { state } = await started();
+    const follower = spawn(process.execPath, [BIN, "audit", "--follow", "--state", state], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    cleanup.push(async () => {
+      follower.kill("SIGTERM");
+    });
+    let seen = "";
+    const saw = (text: string) =>
+      new Promise<void>((resolve) => {
+        const look = () => {
+          if (seen.includes(text)) resolve();
+        };
+        follower.stdout.on("data", (chunk: Buffer) => {
+          seen += chunk.toString();
+          look();
+        });
+        look();
+      });
+    await saw("gateway.started");
+    await cli(state, "changes", "submit", "create_agent", "--payload", '{"agent":"late"}');
+    await saw("change.submitted");
+    expect(seen).toMatch(/#2 .* change\.submitted {2}id=c1 kind=create_agent agent=late/);
+  });
+});
+
 describe("ironclaw up", () => {
+  it("refuses to start a second time on the same state directory", async () => {
+    const { state } = await started();
+    const second = spawnSync(
+      process.execPath,
+      [BIN, "up", "--dev", "--listen", "127.0.0.1:0", "--state", state],
+      {
+        encoding: "utf8",
+        timeout: 20_000,
+      },
+    );
+    expect(second.status).toBe(3);
+    expect(second.stderr).toContain("IC_AUDIT_LOCKED");
+    expect(second.stderr).toContain(String(process.pid));
+  });
+
   it.each([["0.0.0.0:7878"], ["[::]:7878"], ["192.168.1.10:7878"]])(
     "refuses to listen on %s",
     async (listen) => {

@@ -178,12 +178,9 @@ export class Gateway {
 
   /** Moves every pending change past its deadline to `expired`. */
   expireDue(): Promise<void> {
-    const now = this.#now().getTime();
     let last: Promise<void> = Promise.resolve();
-    for (const change of [...this.#state.changes()]) {
-      if (change.state === "pending" && Date.parse(change.expiresAt) <= now) {
-        last = this.#append({ type: "change.expired", id: change.id });
-      }
+    for (const id of this.#state.due(this.#now().getTime())) {
+      last = this.#append({ type: "change.expired", id });
     }
     return last;
   }
@@ -263,19 +260,12 @@ export class Gateway {
   }
 
   #verifierContext(agent: string, mounts: VerifierContext["mounts"]): VerifierContext {
-    let pendingForAgent = 0;
-    const pendingNewAgents = new Set<string>();
-    for (const change of this.#state.changes()) {
-      if (change.state !== "pending") continue;
-      if (change.agent === agent) pendingForAgent += 1;
-      if (change.kind === "create_agent") pendingNewAgents.add(change.agent);
-    }
     return {
       registry: this.#state.registry,
       tools: this.#options.tools,
-      pendingForAgent,
+      pendingForAgent: this.#state.pendingFor(agent),
       pendingCap: this.#options.pendingCap,
-      pendingNewAgents,
+      pendingNewAgents: this.#state.pendingNewAgents,
       mounts,
     };
   }

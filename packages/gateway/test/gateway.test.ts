@@ -190,6 +190,24 @@ describe("the gateway's change lifecycle", () => {
     await gateway.close();
   });
 
+  it("expires by deadline even when the TTL changed between runs", async () => {
+    const dir = await newDir();
+    const clock = manualClock();
+    const first = await withAgent(dir, { now: clock.now, ttlMs: 600_000 });
+    const long = await first.submit(OPERATOR, { kind: "wiring", payload: { agent: "alpha", peers: [] } });
+    await first.close();
+    const second = await Gateway.open({ stateDir: dir, now: clock.now, ttlMs: 60_000 });
+    const short = await second.submit(OPERATOR, { kind: "wiring", payload: { agent: "alpha", peers: [] } });
+    clock.advance(60_001);
+    await second.expireDue();
+    expect(second.show(OPERATOR, short.change.id).state).toBe("expired");
+    expect(second.show(OPERATOR, long.change.id).state).toBe("pending");
+    clock.advance(600_000);
+    await second.expireDue();
+    expect(second.show(OPERATOR, long.change.id).state).toBe("expired");
+    await second.close();
+  });
+
   it("records a failed application, and an operator can retry it", async () => {
     const dir = await newDir();
     let fail = true;
@@ -236,5 +254,51 @@ describe("the gateway's change lifecycle", () => {
       changes.map((c) => [c.id, c.state, c.digest]),
     );
     await second.close();
+  });
+});
+
+describe("the gateway's start", () => {
+  it("cuts a torn last record, reports it, and records the repair", async () => {
+    const dir = await newDir();
+    const first = await withAgent(dir);
+    await first.close();
+    const { appendFile } = await import("node:fs/promises");
+    await appendFile(join(dir, "events.jsonl"), '{"seq":99,"time":"2026-11-');
+    const second = await Gateway.open({ stateDir: dir });
+    expect(second.recovery.truncatedBytes).toBe(26);
+    expect(second.registry.agents.alpha).toBeDefined();
+    await second.close();
+    const repaired = (await records(dir)).find((r) => r.type === "gateway.recovered");
+    expect(repaired).toMatchObject({ truncatedBytes: 26 });
+    expect((await verifyEventLog({ dir })).ok).toBe(true);
+  });
+
+  it("refuses to start on a log with a damaged record in the middle, naming it", async () => {
+    const dir = await newDir();
+    const first = await withAgent(dir);
+    await first.close();
+    const text = await readFile(join(dir, "events.jsonl"), "utf8");
+    const { writeFile } = await import("node:fs/promises");
+    await writeFile(join(dir, "events.jsonl"), text.replace('"agent":"alpha"', '"agent":"omega"'));
+    const error = await Gateway.open({ stateDir: dir }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "IC_AUDIT_CORRUPT", record: 2 });
+  });
+
+  it("refuses a mount whose source is a symbolic link out of the mounts root", async () => {
+    const dir = await newDir();
+    const root = await newDir("ironclaw-mounts-");
+    const { mkdir, symlink } = await import("node:fs/promises");
+    await mkdir(join(root, "data"));
+    await symlink("/etc", join(root, "escape"));
+    const gateway = await withAgent(dir, { mountsRoot: root });
+    const mount = (source: string) =>
+      gateway.submit(OPERATOR, {
+        kind: "mounts",
+        payload: { agent: "alpha", mounts: [{ source, target: "/mnt/x", readOnly: true }] },
+      });
+    expect((await mount("escape")).refusal).toMatchObject({ verifier: "mounts_contained" });
+    expect((await mount("escape")).refusal?.reason).toContain("outside the mounts root");
+    expect((await mount("data")).refusal).toBeUndefined();
+    await gateway.close();
   });
 });

@@ -24,6 +24,19 @@ export interface AuditVerifyFlags {
 export const AUDIT_VERIFY_SCHEMA = "https://ironclaw.dev/schemas/audit-verify/v1";
 const PAGE = 1000;
 const FOLLOW_INTERVAL_MS = 500;
+const TORN_RECHECK_MS = 250;
+
+/** Whether a live process holds the state directory's lock. */
+async function gatewayRunning(dir: string): Promise<boolean> {
+  const pid = Number((await readFile(join(dir, "gateway.lock"), "utf8").catch(() => "")).trim());
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
 
 export async function auditAction(flags: AuditFlags, context: CommandContext): Promise<void> {
   const { io } = context;
@@ -69,11 +82,14 @@ export async function auditVerifyAction(flags: AuditVerifyFlags, context: Comman
   );
   const publicKeyPem =
     flags.publicKey === undefined ? undefined : await readFile(resolve(io.cwd, flags.publicKey), "utf8");
-  const report = await verifyEventLog({
-    dir,
-    ...(publicKeyPem === undefined ? {} : { publicKeyPem }),
-    keptCheckpoints: kept,
-  });
+  const verify = () =>
+    verifyEventLog({ dir, ...(publicKeyPem === undefined ? {} : { publicKeyPem }), keptCheckpoints: kept });
+  let report = await verify();
+  // A running gateway may be mid-write: a last line without its newline is then no tear. Look again once.
+  if (report.failure?.code === "IC_AUDIT_TORN" && (await gatewayRunning(dir))) {
+    await sleep(TORN_RECHECK_MS);
+    report = await verify();
+  }
   if (flags.json === true) {
     writeJson(io, { schema: AUDIT_VERIFY_SCHEMA, ...report, log: join(dir, "events.jsonl") });
   } else if (report.ok) {

@@ -27,6 +27,11 @@ export class GatewayState {
   #registry: Registry = EMPTY_REGISTRY;
   readonly #changes = new Map<string, Change>();
   #submitted = 0;
+  /** Pending changes: by id, counted per agent, and in order of their deadlines. */
+  readonly #pending = new Map<string, Change>();
+  readonly #pendingPerAgent = new Map<string, number>();
+  readonly #deadlines: { readonly id: string; readonly at: number }[] = [];
+  readonly #pendingNewAgents = new Set<string>();
 
   get registry(): Registry {
     return this.#registry;
@@ -42,6 +47,50 @@ export class GatewayState {
 
   changes(): IterableIterator<Change> {
     return this.#changes.values();
+  }
+
+  pending(): IterableIterator<Change> {
+    return this.#pending.values();
+  }
+
+  /** Names that a pending create_agent change would take. */
+  get pendingNewAgents(): ReadonlySet<string> {
+    return this.#pendingNewAgents;
+  }
+
+  pendingFor(agent: string): number {
+    return this.#pendingPerAgent.get(agent) ?? 0;
+  }
+
+  /** Ids of pending changes whose deadline is at or before `now`, without scanning the others. */
+  due(now: number): string[] {
+    while (this.#deadlines.length > 0 && !this.#pending.has((this.#deadlines[0] as { id: string }).id)) {
+      this.#deadlines.shift();
+    }
+    const due: string[] = [];
+    for (const { id, at } of this.#deadlines) {
+      if (at > now) break;
+      if (this.#pending.has(id)) due.push(id);
+    }
+    return due;
+  }
+
+  #track(change: Change): void {
+    const count = this.#pendingPerAgent.get(change.agent) ?? 0;
+    if (change.state === "pending") {
+      this.#pending.set(change.id, change);
+      this.#pendingPerAgent.set(change.agent, count + 1);
+      if (change.kind === "create_agent") this.#pendingNewAgents.add(change.agent);
+      const at = Date.parse(change.expiresAt);
+      // Deadlines come in order unless the TTL changed between runs: then insert in place.
+      let index = this.#deadlines.length;
+      while (index > 0 && (this.#deadlines[index - 1] as { at: number }).at > at) index -= 1;
+      this.#deadlines.splice(index, 0, { id: change.id, at });
+    } else if (this.#pending.delete(change.id)) {
+      if (change.kind === "create_agent") this.#pendingNewAgents.delete(change.agent);
+      if (count <= 1) this.#pendingPerAgent.delete(change.agent);
+      else this.#pendingPerAgent.set(change.agent, count - 1);
+    }
   }
 
   /** Folds one record. A record that breaks the lifecycle means the log was forged: refuse it. */
@@ -63,6 +112,7 @@ export class GatewayState {
         state: "pending",
         applyAttempts: 0,
       });
+      this.#track(this.#changes.get(id) as Change);
       return;
     }
     const next = STATE_BY_EVENT[record.type];
@@ -97,6 +147,7 @@ export class GatewayState {
       }
     }
     this.#changes.set(id, Object.freeze(updated));
+    this.#track(updated);
   }
 }
 
