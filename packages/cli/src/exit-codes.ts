@@ -1,4 +1,4 @@
-import { type GatewayErrorCode, isGatewayError } from "@ironclaw/gateway";
+import { type GatewayErrorCode, isGatewayError } from "@ironclaw/gateway/errors";
 import { isVerifyError, type VerifyErrorCode } from "@ironclaw/verify/errors";
 import { CliError, type CliErrorCode } from "./errors.js";
 

@@ -7,7 +7,7 @@ import type { SourceInfo } from "./source-info.js";
 export type BundleFormat = "esm" | "cjs";
 
 /** Our workspace packages, bundled from their TypeScript sources in the tree being built. */
-const WORKSPACE_PACKAGES = ["verify", "cli"] as const;
+const WORKSPACE_PACKAGES = ["verify", "gateway", "cli"] as const;
 
 /** ESM output keeps require() for the bundled CommonJS dependencies that load Node built-ins. */
 const ESM_REQUIRE_BANNER =

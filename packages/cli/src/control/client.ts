@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { GATEWAY_ERROR_CODES, GatewayError, type GatewayErrorCode } from "@ironclaw/gateway";
+import { GATEWAY_ERROR_CODES, GatewayError, type GatewayErrorCode } from "@ironclaw/gateway/errors";
 import { CliError } from "../errors.js";
 import type { CommandIo } from "../io.js";
 
