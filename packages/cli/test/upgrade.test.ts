@@ -322,7 +322,7 @@ describe("ironclaw upgrade of an installed node bundle", () => {
 
     it("the directory cannot take the new file (a full disk)", async () => {
       const install = installOld();
-      // A file-size limit: downloads of the small node archive fit, the 370 KB bundle does not.
+      // A file-size limit (400 KiB): the node archive (about 190 KB) downloads, the bundle (about 680 KB) cannot be written.
       const result = await runInstalled(install.path, upgradeArgs(), { shell: "ulimit -f 400" });
       expect(result.code).toBe(3);
       expect(result.stderr).toMatch(

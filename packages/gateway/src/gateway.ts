@@ -1,8 +1,8 @@
 import { realpath } from "node:fs/promises";
 import { resolve } from "node:path";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { type Change, type ChangeState, changeDigest } from "./changes/change.js";
-import { GatewayState } from "./changes/fold.js";
+import { type AgentMessage, GatewayState } from "./changes/fold.js";
 import { type ChangeKind, PAYLOAD_SCHEMAS, type PayloadOf, SUBMISSION_SCHEMA } from "./changes/kinds.js";
 import { COMPILED_IN_TOOLS } from "./changes/tools.js";
 import { runVerifierChain, type VerifierContext } from "./changes/verifiers.js";
@@ -48,11 +48,12 @@ export interface SubmitResult {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-const APPROVAL_SCHEMA = z.strictObject({ digest: z.string().regex(/^sha256:[0-9a-f]{64}$/) });
-const REJECTION_SCHEMA = z.strictObject({ reason: z.string().min(1).max(1024) });
+const APPROVAL_SCHEMA = z.strictObject({ digest: z.string().check(z.regex(/^sha256:[0-9a-f]{64}$/)) });
+const REJECTION_SCHEMA = z.strictObject({ reason: z.string().check(z.minLength(1), z.maxLength(1024)) });
 const EMPTY_SCHEMA = z.strictObject({});
+const MESSAGE_SCHEMA = z.strictObject({ text: z.string().check(z.minLength(1), z.maxLength(4096)) });
 
-function parseBody<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
+function parseBody<T>(schema: z.ZodMiniType<T>, body: unknown, what: string): T {
   const result = schema.safeParse(body ?? {});
   if (result.success) return result.data;
   const issues = result.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`).join("; ");
@@ -75,6 +76,7 @@ export class Gateway {
   readonly #state: GatewayState;
   /** The registry as of the last applied change whose record is on disk: all anyone outside sees. */
   #durableRegistry: Registry;
+  readonly #registryListeners = new Set<(registry: Registry) => void>();
   readonly #options: Required<Omit<GatewayOptions, "effects" | "checkpointEvery" | "fileHandleFactory">> & {
     effects?: ApplyEffects;
   };
@@ -142,6 +144,12 @@ export class Gateway {
     return this.#durableRegistry;
   }
 
+  /** Calls `listener` with each new registry once the change that made it is on disk. */
+  onRegistryChange(listener: (registry: Registry) => void): () => void {
+    this.#registryListeners.add(listener);
+    return () => this.#registryListeners.delete(listener);
+  }
+
   get head(): { readonly seq: number; readonly hash: string } {
     return this.#log.head;
   }
@@ -162,6 +170,7 @@ export class Gateway {
       durable.then(
         () => {
           this.#durableRegistry = registry;
+          for (const listener of this.#registryListeners) listener(registry);
         },
         () => undefined,
       );
@@ -192,7 +201,7 @@ export class Gateway {
       return this.#refuse(principal, undefined, parseFailure(submission.error, "change request"));
     }
     const { kind } = submission.data;
-    const parsed = (PAYLOAD_SCHEMAS[kind] as z.ZodType<PayloadOf<ChangeKind>>).safeParse(
+    const parsed = (PAYLOAD_SCHEMAS[kind] as unknown as z.ZodMiniType<PayloadOf<ChangeKind>>).safeParse(
       submission.data.payload,
     );
     if (!parsed.success) return this.#refuse(principal, kind, parseFailure(parsed.error, `${kind} payload`));
@@ -380,6 +389,33 @@ export class Gateway {
     return this.#visible(principal, id);
   }
 
+  /**
+   * A message between an operator and an agent. Messages carry instructions and reports, never
+   * capabilities: nothing in one changes what the agent may do.
+   */
+  async sendMessage(principal: Principal, agent: string, body: unknown): Promise<AgentMessage> {
+    requireRole(principal, ["operator", "agent"], "send messages");
+    const { text } = parseBody(MESSAGE_SCHEMA, body, "message");
+    if (principal.role === "agent" && principal.agent !== agent) {
+      throw new GatewayError("IC_API_FORBIDDEN", `${principal.id} may post only as itself`);
+    }
+    if (!Object.hasOwn(this.#state.registry.agents, agent)) {
+      throw new GatewayError("IC_API_NOT_FOUND", `no agent named ${agent}`);
+    }
+    const direction = principal.role === "agent" ? "out" : "in";
+    // Appending is synchronous, so this is the record's number.
+    const seq = this.#log.head.seq + 1;
+    await this.#append({ type: "agent.message", agent, direction, from: principal.id, text });
+    return this.#state.messages(agent, direction, seq - 1)[0] as AgentMessage;
+  }
+
+  messages(principal: Principal, agent: string, direction: "in" | "out", after: number): AgentMessage[] {
+    if (principal.role === "agent" && principal.agent !== agent) {
+      throw new GatewayError("IC_API_FORBIDDEN", `${principal.id} may read only its own messages`);
+    }
+    return this.#state.messages(agent, direction, after);
+  }
+
   /** Security events from the API's edge (failed authentication, rate limiting); never awaited by it. */
   recordSecurityEvent(event: { readonly type: string; readonly [field: string]: JsonValue }): void {
     if (this.#log.failed) return;
@@ -410,7 +446,7 @@ export class Gateway {
   }
 }
 
-function parseFailure(error: z.ZodError, what: string): string {
+function parseFailure(error: z.core.$ZodError, what: string): string {
   const issues = error.issues.map((i) => `${i.path.join(".") || "(top level)"}: ${i.message}`);
   return `${what} refused: ${issues.slice(0, 5).join("; ")}`;
 }

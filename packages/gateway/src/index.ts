@@ -1,9 +1,11 @@
+export { type AgentApi, startAgentApi } from "./agent-api/server.js";
 export { checkBindAddress, defaultListen, parseListen } from "./api/bind.js";
 export { startApiServer } from "./api/http-server.js";
 export { addAgentPrincipal, ensurePrincipals, PrincipalStore } from "./api/principals.js";
 export { gatewayRoutes } from "./api/routes.js";
 export type { ApiHandler, ApiRequest, ApiResponse } from "./api/types.js";
 export { CHANGE_STATES, type Change, type ChangeState, changeDigest } from "./changes/change.js";
+export type { AgentMessage } from "./changes/fold.js";
 export { CHANGE_KINDS, type ChangeKind } from "./changes/kinds.js";
 export { COMPILED_IN_TOOLS } from "./changes/tools.js";
 export { API_FILE, type ControlPlane, type ControlPlaneOptions, startControlPlane } from "./control-plane.js";

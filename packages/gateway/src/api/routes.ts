@@ -120,6 +120,29 @@ const ROUTES: readonly Route[] = [
     },
   },
   {
+    method: "POST",
+    pattern: /^\/v1\/agents\/([a-z][a-z0-9-]{0,31})\/messages$/,
+    roles: ["operator"],
+    async handle(gateway, request, [name]) {
+      return json(201, {
+        message: await gateway.sendMessage(request.principal, name as string, request.body),
+      });
+    },
+  },
+  {
+    method: "GET",
+    pattern: /^\/v1\/agents\/([a-z][a-z0-9-]{0,31})\/messages$/,
+    roles: ["operator", "viewer"],
+    async handle(gateway, request, [name]) {
+      const direction = request.query.get("direction") ?? "out";
+      if (direction !== "in" && direction !== "out") {
+        throw new GatewayError("IC_CHANGE_INVALID", `direction must be in or out, not ${direction}`);
+      }
+      const after = integerParam(request.query, "after", 0, Number.MAX_SAFE_INTEGER);
+      return json(200, { messages: gateway.messages(request.principal, name as string, direction, after) });
+    },
+  },
+  {
     method: "GET",
     pattern: /^\/v1\/registry$/,
     roles: ["operator", "viewer"],

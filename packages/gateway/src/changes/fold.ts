@@ -22,6 +22,19 @@ interface FoldRecord {
   readonly [field: string]: unknown;
 }
 
+/** A message to or from an agent: its instructions in, its reports out. */
+export interface AgentMessage {
+  readonly seq: number;
+  readonly time: string;
+  readonly agent: string;
+  readonly direction: "in" | "out";
+  readonly from: string;
+  readonly text: string;
+}
+
+/** Each agent keeps this many messages each way; older ones stay only in the log. */
+const MAILBOX_LIMIT = 1000;
+
 /** Everything the gateway knows, derived from the log alone. */
 export class GatewayState {
   #registry: Registry = EMPTY_REGISTRY;
@@ -32,6 +45,7 @@ export class GatewayState {
   readonly #pendingPerAgent = new Map<string, number>();
   readonly #deadlines: { readonly id: string; readonly at: number }[] = [];
   readonly #pendingNewAgents = new Set<string>();
+  readonly #mailboxes = new Map<string, AgentMessage[]>();
 
   get registry(): Registry {
     return this.#registry;
@@ -93,8 +107,29 @@ export class GatewayState {
     }
   }
 
+  /** Messages for or from an agent after a log position, oldest first. */
+  messages(agent: string, direction: "in" | "out", after: number): AgentMessage[] {
+    return (this.#mailboxes.get(`${direction}:${agent}`) ?? []).filter((m) => m.seq > after);
+  }
+
   /** Folds one record. A record that breaks the lifecycle means the log was forged: refuse it. */
   fold(record: FoldRecord): void {
+    if (record.type === "agent.message") {
+      const message: AgentMessage = Object.freeze({
+        seq: record.seq,
+        time: record.time,
+        agent: record.agent as string,
+        direction: record.direction as "in" | "out",
+        from: record.from as string,
+        text: record.text as string,
+      });
+      const key = `${message.direction}:${message.agent}`;
+      const box = this.#mailboxes.get(key) ?? [];
+      box.push(message);
+      if (box.length > MAILBOX_LIMIT) box.shift();
+      this.#mailboxes.set(key, box);
+      return;
+    }
     if (record.type === "change.submitted") {
       const id = record.id as string;
       if (this.#changes.has(id)) throw corrupt(record, `change ${id} is submitted twice`);

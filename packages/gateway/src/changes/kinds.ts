@@ -1,4 +1,8 @@
-import { z } from "zod";
+import { en } from "zod/locales";
+import * as z from "zod/mini";
+
+// zod/mini keeps the CLI bundle small (zod's classic API is half a megabyte); English messages for people.
+z.config(en());
 
 /** Every kind of mutation the gateway holds for a human; nothing else can change the registry. */
 export const CHANGE_KINDS = [
@@ -19,35 +23,21 @@ export type ChangeKind = (typeof CHANGE_KINDS)[number];
 export const AGENT_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 const agentName = z
   .string()
-  .regex(AGENT_NAME, "an agent name: a-z, 0-9 and '-', starting with a letter, ≤ 32");
-const shortText = (max: number) =>
-  z
-    .string()
-    .max(max)
-    // No control characters: they hide text from the human who approves it.
-    .regex(
-      /^[^\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$/u,
-      "no control characters",
-    );
-const uniqueBy =
-  <T>(key: (item: T) => string, what: string) =>
-  (items: readonly T[], context: z.RefinementCtx) => {
-    const seen = new Set<string>();
-    for (const item of items) {
-      const k = key(item);
-      if (seen.has(k))
-        context.addIssue({ code: "custom", message: `${what} ${JSON.stringify(k)} is listed twice` });
-      seen.add(k);
-    }
-  };
+  .check(z.regex(AGENT_NAME, "an agent name: a-z, 0-9 and '-', starting with a letter, ≤ 32"));
+// No control characters: they hide text from the human who approves it.
+const PRINTABLE = /^[^\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$/u;
+const shortText = (max: number, min = 0) =>
+  z.string().check(z.minLength(min), z.maxLength(max), z.regex(PRINTABLE, "no control characters"));
+const uniqueBy = <T>(key: (item: T) => string, what: string) =>
+  z.refine<T[]>((items) => new Set(items.map(key)).size === items.length, `a ${what} is listed twice`);
 
 const persona = z.strictObject({
-  name: shortText(64).min(1),
+  name: shortText(64, 1),
   instructions: shortText(16_384),
 });
 
 /** Tool names only; whether the tool exists in the compiled-in set is a verifier's job. */
-const toolName = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, "a tool name: a-z, 0-9 and '_'");
+const toolName = z.string().check(z.regex(/^[a-z][a-z0-9_]{0,63}$/, "a tool name: a-z, 0-9 and '_'"));
 
 // npm's package-name rules: lower case, optional scope, no leading dot or underscore.
 export const PACKAGE_NAME = /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/;
@@ -55,8 +45,8 @@ export const PACKAGE_NAME = /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*
 export const EXACT_VERSION =
   /^(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
 const packageSpec = z.strictObject({
-  name: z.string().max(214),
-  version: z.string().max(64),
+  name: z.string().check(z.maxLength(214)),
+  version: z.string().check(z.maxLength(64)),
 });
 
 export const PERMISSION_GRANTS = [
@@ -69,22 +59,22 @@ export const PERMISSION_GRANTS = [
 
 const mount = z.strictObject({
   /** Relative to the configured mounts root. */
-  source: z.string().min(1).max(1024),
+  source: z.string().check(z.minLength(1), z.maxLength(1024)),
   /** Where the sandbox sees it. */
-  target: z.string().min(1).max(256),
+  target: z.string().check(z.minLength(1), z.maxLength(256)),
   readOnly: z.boolean(),
 });
 
-const egressHost = z.string().min(1).max(253);
-const port = z.number().int().min(1).max(65_535);
+const egressHost = z.string().check(z.minLength(1), z.maxLength(253));
+const port = z.int().check(z.minimum(1), z.maximum(65_535));
 
 const mcpServer = z.strictObject({
-  name: z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/),
-  url: z.string().max(2048),
+  name: z.string().check(z.regex(/^[a-z][a-z0-9_-]{0,63}$/)),
+  url: z.string().check(z.maxLength(2048)),
 });
 
 const skill = z.strictObject({
-  name: z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/),
+  name: z.string().check(z.regex(/^[a-z][a-z0-9_-]{0,63}$/)),
   description: shortText(512),
   instructions: shortText(16_384),
 });
@@ -94,41 +84,41 @@ export const PAYLOAD_SCHEMAS = {
   persona: z.strictObject({ agent: agentName, persona }),
   enabled_tools: z.strictObject({
     agent: agentName,
-    tools: z
-      .array(toolName)
-      .max(64)
-      .superRefine(uniqueBy((t) => t, "tool")),
+    tools: z.array(toolName).check(
+      z.maxLength(64),
+      uniqueBy((t) => t, "tool"),
+    ),
   }),
   packages: z.strictObject({
     agent: agentName,
-    packages: z
-      .array(packageSpec)
-      .max(64)
-      .superRefine(uniqueBy((p) => p.name, "package")),
+    packages: z.array(packageSpec).check(
+      z.maxLength(64),
+      uniqueBy((p) => p.name, "package"),
+    ),
   }),
   wiring: z.strictObject({
     agent: agentName,
     /** The agents this one may send messages to. */
-    peers: z
-      .array(agentName)
-      .max(32)
-      .superRefine(uniqueBy((p) => p, "peer")),
+    peers: z.array(agentName).check(
+      z.maxLength(32),
+      uniqueBy((p) => p, "peer"),
+    ),
   }),
   permissions: z.strictObject({
     agent: agentName,
-    grants: z
-      .array(z.enum(PERMISSION_GRANTS))
-      .max(PERMISSION_GRANTS.length)
-      .superRefine(uniqueBy((g) => g, "grant")),
+    grants: z.array(z.enum(PERMISSION_GRANTS)).check(
+      z.maxLength(PERMISSION_GRANTS.length),
+      uniqueBy((g) => g, "grant"),
+    ),
   }),
   mounts: z.strictObject({
     agent: agentName,
-    mounts: z
-      .array(mount)
-      .max(16)
-      .superRefine(uniqueBy((m) => m.target, "mount target")),
+    mounts: z.array(mount).check(
+      z.maxLength(16),
+      uniqueBy((m) => m.target, "mount target"),
+    ),
   }),
-  create_agent: z.strictObject({ agent: agentName, persona: persona.optional() }),
+  create_agent: z.strictObject({ agent: agentName, persona: z.optional(persona) }),
   egress: z.strictObject({
     agent: agentName,
     /** One host per change: outbound access opens host by host. */
@@ -136,23 +126,23 @@ export const PAYLOAD_SCHEMAS = {
     host: egressHost,
     port,
     /** An IP literal is refused unless the change says, in so many words, that it is one. */
-    ipLiteral: z.literal(true).optional(),
+    ipLiteral: z.optional(z.literal(true)),
   }),
   mcp_servers: z.strictObject({
     agent: agentName,
-    servers: z
-      .array(mcpServer)
-      .max(16)
-      .superRefine(uniqueBy((s) => s.name, "server")),
+    servers: z.array(mcpServer).check(
+      z.maxLength(16),
+      uniqueBy((s) => s.name, "server"),
+    ),
   }),
   skills: z.strictObject({
     agent: agentName,
-    skills: z
-      .array(skill)
-      .max(32)
-      .superRefine(uniqueBy((s) => s.name, "skill")),
+    skills: z.array(skill).check(
+      z.maxLength(32),
+      uniqueBy((s) => s.name, "skill"),
+    ),
   }),
-} as const satisfies Record<ChangeKind, z.ZodType>;
+} as const satisfies Record<ChangeKind, z.ZodMiniType>;
 
 export type PayloadOf<K extends ChangeKind> = z.infer<(typeof PAYLOAD_SCHEMAS)[K]>;
 export type AnyPayload = { [K in ChangeKind]: PayloadOf<K> }[ChangeKind];
