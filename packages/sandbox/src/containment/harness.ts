@@ -1,0 +1,158 @@
+import { copyFile, writeFile } from "node:fs/promises";
+import { release } from "node:os";
+import { basename, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { SandboxError } from "../errors.js";
+import { hostLibraries } from "../ldd.js";
+import type { SandboxLimits, SandboxSpec, Weakening } from "../spec.js";
+import { INSIDE } from "../spec.js";
+import { sandboxSupport } from "../support.js";
+import { buildProbe, PROBE_FILE } from "./build-probe.js";
+import { createHostFixtures, type HostFixtures } from "./host-fixtures.js";
+import { gitCommit, type LimitsReport, limitsReport } from "./host-info.js";
+import type { ProbeConfig, RunName } from "./invariants.js";
+import { type EgressBrokerHook, placeholderBroker } from "./placeholder-broker.js";
+import { CONTAINMENT_SCHEMA, type InvariantResult, judge, type Verdict, verdictOf } from "./report.js";
+import { type ProbeRun, runProbe } from "./run-probe.js";
+
+export interface ContainmentOptions {
+  /** A bundled probe (see buildProbe); built into the scratch directory when absent. */
+  readonly probe?: string;
+  /** The node binary to sandbox; this process's by default. */
+  readonly nodePath?: string;
+  /** TEST ONLY: weaken every run's sandbox, to show the self-test notices. */
+  readonly weaken?: readonly Weakening[];
+  readonly limits?: SandboxLimits;
+  /** The real egress broker; a refusing placeholder stands in until there is one. */
+  readonly egressBroker?: EgressBrokerHook;
+  /** Per probe run. */
+  readonly timeoutMs?: number;
+  /** Where the scratch tree (fake state dir, workspaces, sockets) goes; os.tmpdir() by default. */
+  readonly scratchDir?: string;
+}
+
+export interface ContainmentReport {
+  readonly schema: typeof CONTAINMENT_SCHEMA;
+  readonly commit: string;
+  readonly node: string;
+  readonly bwrap: string;
+  readonly kernel: string;
+  readonly limits: LimitsReport;
+  readonly invariants: readonly InvariantResult[];
+  readonly verdict: Verdict;
+}
+
+/** Limits like an agent's, loose enough for the probe; processes is high since RLIMIT_NPROC counts every task of the host uid. */
+export const SELFTEST_LIMITS: SandboxLimits = {
+  memoryBytes: 1024 * 1024 * 1024,
+  cpuSeconds: 60,
+  processes: 4096,
+  openFiles: 256,
+  fileBytes: 64 * 1024 * 1024,
+};
+
+const DEFAULT_TIMEOUT_MS = 60_000;
+const FAKE_ADDON = "fake.node";
+
+function probeConfig(run: RunName, fixtures: HostFixtures, nodePath: string): ProbeConfig {
+  return {
+    run,
+    hostPid: fixtures.hostPid,
+    hostLoopbackPort: fixtures.loopbackPort,
+    controlPlanePort: fixtures.controlPlanePort,
+    hostStateDir: fixtures.stateDir,
+    hostTokenFile: fixtures.tokenFile,
+    otherWorkspaceDir: fixtures.otherWorkspaceDir,
+    ...(fixtures.nameserver === undefined ? {} : { hostNameserver: fixtures.nameserver }),
+    expectedExecutables: [INSIDE.node, ...hostLibraries(nodePath)],
+    fakeAddon: `${INSIDE.app}/${FAKE_ADDON}`,
+  };
+}
+
+/**
+ * Runs the probe in real sandboxes and judges what it saw: "sandbox" (as agents get it),
+ * "namespaces" (without Node's permission model, so the OS layer stands alone) and "egress" (with
+ * the broker's socket present). Every invariant must hold for the verdict "contained".
+ */
+export async function runContainmentSelftest(options: ContainmentOptions = {}): Promise<ContainmentReport> {
+  const support = await sandboxSupport();
+  if (!support.ok)
+    throw new SandboxError(
+      "IC_SANDBOX_UNSUPPORTED",
+      `sandboxes cannot run here: ${support.reason ?? "unknown"}`,
+    );
+  const nodePath = options.nodePath ?? process.execPath;
+  const limits = options.limits ?? SELFTEST_LIMITS;
+  const weaken = options.weaken ?? [];
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const fixtures = await createHostFixtures(options.scratchDir);
+  const runs = new Map<RunName, ProbeRun>();
+  try {
+    if (options.probe === undefined) await buildProbe(fixtures.appDir);
+    else await copyFile(options.probe, join(fixtures.appDir, PROBE_FILE));
+    await writeFile(join(fixtures.appDir, FAKE_ADDON), "not a native addon\n");
+
+    const spec = (run: RunName, socketDir: string, extra: readonly Weakening[] = []): SandboxSpec => ({
+      nodePath,
+      runtimeDir: fixtures.appDir,
+      entry: PROBE_FILE,
+      workspaceDir: fixtures.workspaceDir,
+      socketDir,
+      args: [JSON.stringify(probeConfig(run, fixtures, nodePath))],
+      env: {},
+      limits,
+      weaken: [...new Set([...weaken, ...extra])],
+    });
+    runs.set("sandbox", await runProbe(spec("sandbox", fixtures.socketDir), "sandbox", timeoutMs));
+    runs.set(
+      "namespaces",
+      await runProbe(
+        spec("namespaces", fixtures.socketDir, ["no-permission-model"]),
+        "namespaces",
+        timeoutMs,
+      ),
+    );
+    // Egress approved: the broker serves egress.sock in the sandbox's socket dir.
+    const broker = await (options.egressBroker ?? placeholderBroker).start(
+      join(fixtures.egressSocketDir, "egress.sock"),
+    );
+    try {
+      runs.set("egress", await runProbe(spec("egress", fixtures.egressSocketDir), "egress", timeoutMs));
+    } finally {
+      await broker.close();
+    }
+  } finally {
+    await fixtures.close();
+  }
+
+  const invariants = judge(runs).map((result) =>
+    // Said in the report, so a "held" against the stand-in is not taken for the real broker's.
+    result.id === "egress-allowlist" && options.egressBroker === undefined
+      ? { ...result, detail: `placeholder broker (refuses everything) | ${result.detail}` }
+      : result,
+  );
+  const observedLimits = runs
+    .get("namespaces")
+    ?.observations.find((entry) => entry.observation === "limits")?.values;
+  return {
+    schema: CONTAINMENT_SCHEMA,
+    commit: gitCommit(packageDir()),
+    node: process.version,
+    bwrap: support.bwrapVersion ?? "unknown",
+    kernel: release(),
+    limits: limitsReport(
+      limits,
+      typeof observedLimits === "object" && observedLimits !== null
+        ? (observedLimits as Record<string, unknown>)
+        : undefined,
+      process.getuid?.() ?? -1,
+    ),
+    invariants,
+    verdict: verdictOf(invariants),
+  };
+}
+
+function packageDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return basename(here) === "containment" ? dirname(dirname(here)) : here;
+}

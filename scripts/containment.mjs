@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+// The containment self-test: builds the probe, runs it in real sandboxes (bubblewrap) and prints one
+// line per invariant and the verdict. --json prints the report, --out FILE writes it. Exit 0 only
+// when contained; 1 when breached; 2 when the self-test could not run (no bwrap, no namespaces).
+// Uses packages/sandbox/dist, which `npm ci` builds (prepare runs tsc -b).
+import { writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+let values;
+try {
+  ({ values } = parseArgs({
+    options: { json: { type: "boolean", default: false }, out: { type: "string" } },
+    strict: true,
+  }));
+} catch (error) {
+  console.error(`containment: ${error.message}\nusage: npm run containment -- [--json] [--out FILE]`);
+  process.exit(2);
+}
+
+const sandbox = await import(pathToFileURL(join(root, "packages", "sandbox", "dist", "index.js")).href).catch(
+  (error) => {
+    console.error(
+      `containment: packages/sandbox/dist is missing; run npm run build first (${error.message})`,
+    );
+    process.exit(2);
+  },
+);
+
+// The real egress broker, with nothing approved: the probe's fetch through it must be refused.
+const egress = await import(pathToFileURL(join(root, "packages", "egress", "dist", "index.js")).href);
+const egressBroker = {
+  start: (socketPath) =>
+    egress.startEgressBroker({
+      socketPath,
+      agent: "containment-probe",
+      allowlist: () => [],
+      audit: () => undefined,
+    }),
+};
+
+let report;
+const started = performance.now();
+try {
+  report = await sandbox.runContainmentSelftest({ egressBroker });
+} catch (error) {
+  console.error(`containment: FAILED to run: ${error.code ?? ""} ${error.message}`);
+  process.exit(2);
+}
+const seconds = ((performance.now() - started) / 1000).toFixed(1);
+
+if (values.out !== undefined) writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
+if (values.json) console.log(JSON.stringify(report, null, 2));
+else {
+  const width = Math.max(...report.invariants.map((invariant) => invariant.id.length));
+  for (const invariant of report.invariants) {
+    const mark = invariant.held ? "✓" : "✗";
+    console.log(
+      `${mark} ${invariant.id.padEnd(width)}  expected ${invariant.expected.padEnd(7)}  observed ${invariant.observed}`,
+    );
+    if (!invariant.held) console.log(`    ${invariant.detail}`);
+  }
+  const unenforced = Object.entries(report.limits)
+    .filter(([, status]) => typeof status === "object" && "enforced" in status && !status.enforced)
+    .map(([name]) => name);
+  const egress = report.invariants.find((invariant) => invariant.id === "egress-allowlist");
+  if (egress?.detail.startsWith("placeholder broker"))
+    console.log("egress-allowlist was checked against the placeholder broker, not the real one");
+  if (unenforced.length > 0) console.log(`limits not enforced on this host: ${unenforced.join(", ")}`);
+  console.log(
+    `${report.verdict} (${report.bwrap}, node ${report.node}, kernel ${report.kernel}, ${seconds}s)`,
+  );
+}
+process.exit(report.verdict === "contained" ? 0 : 1);
