@@ -30,7 +30,7 @@ const percentile = (values, p) => {
 async function startUp(state) {
   const child = spawn(
     process.execPath,
-    [bin, "up", "--dev", "--listen", "127.0.0.1:0", "--state", state, "--json"],
+    [bin, "up", "--dev", "--no-agents", "--listen", "127.0.0.1:0", "--state", state, "--json"],
     {
       stdio: ["ignore", "pipe", "inherit"],
     },

@@ -1,10 +1,12 @@
 import { Command } from "commander";
+import { registerAgentsCommands } from "./commands/agents.js";
 import { registerAttestationCommands } from "./commands/attestation.js";
 import { registerAuditCommands } from "./commands/audit.js";
 import { registerChangesCommands } from "./commands/changes.js";
 import { registerChecksumsCommands } from "./commands/checksums.js";
 import type { CommandContext } from "./commands/context.js";
 import { registerReleaseVerifyCommands } from "./commands/release-verify.js";
+import { registerSandboxCommands } from "./commands/sandbox.js";
 import { registerUpCommand } from "./commands/up.js";
 import { registerUpgradeCommand } from "./commands/upgrade.js";
 import { registerVerifyBundleCommand } from "./commands/verify-bundle.js";
@@ -39,5 +41,7 @@ Exit codes (every command): 0 success; 1 a verification or policy said no;
   registerUpCommand(program, context);
   registerChangesCommands(program, context);
   registerAuditCommands(program, context);
+  registerAgentsCommands(program, context);
+  registerSandboxCommands(program, context);
   return program;
 }

@@ -25,7 +25,7 @@ interface Running {
 async function up(state: string): Promise<Running> {
   const child = spawn(
     process.execPath,
-    [BIN, "up", "--dev", "--listen", "127.0.0.1:0", "--state", state, "--json"],
+    [BIN, "up", "--dev", "--no-agents", "--listen", "127.0.0.1:0", "--state", state, "--json"],
     {
       stdio: ["ignore", "pipe", "pipe"],
     },

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
+import type { SecureContext } from "node:tls";
 import { checkEgressTarget, checkRedirect, checkResolvedAddresses, type EgressTarget } from "./check.js";
 import { forwardRequestHeaders, forwardResponseHeaders, headerValues } from "./headers.js";
 import type { Limits } from "./limits.js";
@@ -11,7 +12,7 @@ import { requestUpstream, type UpstreamExchange } from "./upstream.js";
 export interface ExchangeContext {
   readonly allowlist: () => readonly EgressRule[];
   readonly resolve: (hostname: string) => Promise<readonly ResolvedAddress[]>;
-  readonly ca: readonly (string | Buffer)[] | undefined;
+  readonly secureContext: SecureContext | undefined;
   readonly limits: Limits;
   /** Why every request is refused now (audit sink broken, broker closing), or undefined. */
   readonly unavailable: () => string | undefined;
@@ -135,7 +136,7 @@ class Exchange {
       method: this.request.method ?? "GET",
       headers: forwardRequestHeaders(this.request.rawHeaders, target.authority, body.length),
       body,
-      ca: this.context.ca,
+      secureContext: this.context.secureContext,
       resolve: this.context.resolve,
       checkAddresses: (addresses) => checkResolvedAddresses(target, addresses, allowlist),
     });

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { request } from "node:https";
 import type { LookupFunction } from "node:net";
+import type { SecureContext } from "node:tls";
 import type { EgressTarget } from "./check.js";
 import { EgressError } from "./errors.js";
 import { REFUSALS, type RefusalReason } from "./reasons.js";
@@ -13,7 +14,7 @@ export interface UpstreamRequest {
   readonly headers: readonly string[];
   readonly body: Buffer;
   /** Every trusted root; undefined for Node's defaults. */
-  readonly ca: readonly (string | Buffer)[] | undefined;
+  readonly secureContext: SecureContext | undefined;
   readonly resolve: (hostname: string) => Promise<readonly ResolvedAddress[]>;
   /** The pure check of resolved addresses, run inside the connect so what is checked is what is dialled. */
   readonly checkAddresses: (addresses: readonly ResolvedAddress[]) => Refusal | undefined;
@@ -48,7 +49,7 @@ export function requestUpstream(options: UpstreamRequest): UpstreamExchange {
     setHost: false,
     agent: false,
     rejectUnauthorized: true,
-    ...(options.ca === undefined ? {} : { ca: [...options.ca] }),
+    ...(options.secureContext === undefined ? {} : { secureContext: options.secureContext }),
     lookup,
     insecureHTTPParser: false,
     joinDuplicateHeaders: false,

@@ -7,7 +7,10 @@ import type { SourceInfo } from "./source-info.js";
 export type BundleFormat = "esm" | "cjs";
 
 /** Our workspace packages, bundled from their TypeScript sources in the tree being built. */
-const WORKSPACE_PACKAGES = ["verify", "gateway", "cli"] as const;
+const WORKSPACE_PACKAGES = ["verify", "gateway", "egress", "sandbox", "cli"] as const;
+
+/** Needed only to bundle sandbox runtimes from source, which a released ironclaw never does. */
+const EXTERNAL = ["esbuild"];
 
 /** ESM output keeps require() for the bundled CommonJS dependencies that load Node built-ins. */
 const ESM_REQUIRE_BANNER =
@@ -28,6 +31,7 @@ export async function bundleCli(source: SourceInfo, format: BundleFormat): Promi
   const result = await build({
     ...deterministicBundleOptions(source.root, WORKSPACE_PACKAGES),
     entryPoints: [join(source.root, "packages", "cli", "src", "bundle-entry.ts")],
+    external: EXTERNAL,
     target: BUNDLE_NODE_TARGET,
     format,
     define: { IRONCLAW_BUILD_INFO: JSON.stringify(buildInfo) },

@@ -1,6 +1,5 @@
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { build } from "esbuild";
 import { SandboxError } from "./errors.js";
 
 export interface BundleRuntimeOptions {
@@ -30,6 +29,8 @@ export async function bundleRuntime(options: BundleRuntimeOptions): Promise<stri
     );
   let contents: Uint8Array;
   try {
+    // Loaded only when a runtime is bundled: the release's ironclaw carries no esbuild.
+    const { build } = await import("esbuild");
     const result = await build({
       entryPoints: [options.entry],
       absWorkingDir: dirname(options.entry),

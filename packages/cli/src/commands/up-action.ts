@@ -1,8 +1,12 @@
 import { once } from "node:events";
-import { join } from "node:path";
-import { startControlPlane } from "@ironclaw/gateway";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type ControlPlane, startControlPlane } from "@ironclaw/gateway";
+import { sandboxSupport } from "@ironclaw/sandbox";
 import { stateDirectory } from "../control/client.js";
 import { CliError } from "../errors.js";
+import { AgentSupervisor } from "../runtime/supervisor.js";
 import { type CommandContext, writeJson } from "./context.js";
 
 export interface UpFlags {
@@ -11,7 +15,45 @@ export interface UpFlags {
   readonly listen?: string;
   readonly ttl?: string;
   readonly mountsRoot?: string;
+  readonly agents?: boolean;
   readonly json?: boolean;
+}
+
+/** The bundled agent runtime: $IRONCLAW_AGENT_RUNTIME, or the one `npm run build` made in a checkout. */
+function agentRuntime(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const candidates = [
+    env.IRONCLAW_AGENT_RUNTIME,
+    fileURLToPath(new URL("../../../sandbox/runtime/agent.mjs", import.meta.url)),
+  ];
+  return candidates.find((file) => file !== undefined && existsSync(file));
+}
+
+/** Runs the agents, or says why not: without a sandbox, no agent runs at all. */
+async function startAgents(
+  controlPlane: ControlPlane,
+  stateDir: string,
+  context: CommandContext,
+): Promise<{ supervisor?: AgentSupervisor; note: string }> {
+  const support = await sandboxSupport();
+  if (!support.ok)
+    return { note: `agents: not started, no sandbox here (${support.reason ?? "bubblewrap cannot run"})` };
+  const runtime = agentRuntime(context.io.env);
+  if (runtime === undefined) return { note: "agents: not started, this build holds no agent runtime" };
+  const supervisor = new AgentSupervisor({
+    stateDir,
+    gateway: controlPlane.gateway,
+    runtimeDir: dirname(runtime),
+    entry: runtime.slice(dirname(runtime).length + 1),
+    onExit: (agent, code, stderr) =>
+      context.io.stderr.write(
+        `ironclaw: agent ${agent}'s sandbox stopped (exit ${String(code)}): ${stderr.trim()}\n`,
+      ),
+  });
+  await supervisor.start();
+  return {
+    supervisor,
+    note: `agents: each in its own bubblewrap sandbox (${support.bwrapVersion ?? "bwrap"})`,
+  };
 }
 
 const UNITS_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -34,6 +76,10 @@ export async function upAction(flags: UpFlags, context: CommandContext): Promise
     ...(flags.listen === undefined ? {} : { listen: flags.listen }),
     ...(flags.mountsRoot === undefined ? {} : { mountsRoot: flags.mountsRoot }),
   });
+  const agents =
+    flags.agents === false
+      ? { note: "agents: not started (--no-agents)" }
+      : await startAgents(controlPlane, stateDir, context);
   const tokens = join(stateDir, "tokens");
   if (flags.json === true) {
     writeJson(io, {
@@ -42,6 +88,7 @@ export async function upAction(flags: UpFlags, context: CommandContext): Promise
       state: stateDir,
       head: controlPlane.gateway.head,
       tokens,
+      agents: agents.note,
     });
   } else {
     const recovered = controlPlane.gateway.recovery;
@@ -52,9 +99,11 @@ export async function upAction(flags: UpFlags, context: CommandContext): Promise
         (recovered.truncatedBytes > 0
           ? `recovered: a torn last record (${recovered.truncatedBytes} bytes) was cut from the log\n`
           : "") +
+        `${agents.note}\n` +
         "every change is held until an operator approves it: ironclaw changes list --status pending\n",
     );
   }
   await Promise.race([once(process, "SIGINT"), once(process, "SIGTERM")]);
+  await agents.supervisor?.close();
   await controlPlane.close();
 }

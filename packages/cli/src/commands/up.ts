@@ -21,13 +21,16 @@ export function registerUpCommand(program: Command, context: CommandContext): vo
       "--mounts-root <dir>",
       "the only directory mounts may come from (default: none, so no mount can be approved)",
     )
+    .option("--no-agents", "do not run the registry's agents in sandboxes")
     .option("--json", "print where it listens as JSON")
     .addHelpText(
       "after",
       `
 The API never listens on 0.0.0.0, ::, a LAN or a public address: only on this host's Tailscale
 address, or with --dev on loopback. Tokens are created at first start in <state>/tokens (0600).
-A second \`ironclaw up\` on the same state directory refuses to start.
+A second \`ironclaw up\` on the same state directory refuses to start. Each agent of the registry
+runs sealed in bubblewrap with its own workspace and agent-API socket, and an egress broker only
+once an approved change grants it a host.
 
 Example:
   ironclaw up --dev`,
