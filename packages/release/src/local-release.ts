@@ -1,4 +1,4 @@
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   githubBuildProvenance,
@@ -24,6 +24,8 @@ export interface LocalReleaseOptions {
   /** An instance the caller runs (tests sign variants with it); a throwaway one when absent. */
   readonly sigstore?: LocalSigstore;
   readonly targets?: readonly string[];
+  /** A `npm run containment -- --out FILE` report to ship, attested and listed like every asset. */
+  readonly containmentReport?: string;
   readonly log?: (message: string) => void;
 }
 
@@ -42,6 +44,11 @@ export interface LocalReleaseResult extends BuildResult {
  */
 export async function releaseLocally(options: LocalReleaseOptions): Promise<LocalReleaseResult> {
   const repository = options.repository ?? OFFICIAL_REPOSITORY;
+  // Checked before anything is built: a release never ships a breached sandbox.
+  const report =
+    options.containmentReport === undefined
+      ? undefined
+      : await readContainmentReport(options.containmentReport);
   const built = await buildRelease(options);
   const { source, outDir } = options;
   const identity = githubWorkflowIdentity({
@@ -52,10 +59,11 @@ export async function releaseLocally(options: LocalReleaseOptions): Promise<Loca
   });
   const sigstore = options.sigstore ?? (await LocalSigstore.start());
   try {
+    const reports = report === undefined ? [] : [await shipContainmentReport(report, outDir, source.version)];
     const provenance = githubBuildProvenance(identity);
     const subjects = [
       ...(await Promise.all(
-        [...built.archives, ...built.installers].map(async (name) => ({
+        [...built.archives, ...built.installers, ...reports].map(async (name) => ({
           name,
           sha256: (await sha256File(join(outDir, name))).sha256,
         })),
@@ -72,7 +80,7 @@ export async function releaseLocally(options: LocalReleaseOptions): Promise<Loca
     const lines = [JSON.stringify(bundle)];
     const attestations = attestationsName(source.version);
     await writeFile(join(outDir, attestations), `${lines.join("\n")}\n`);
-    const assets = [...built.archives, ...built.installers, attestations];
+    const assets = [...built.archives, ...built.installers, ...reports, attestations];
     const checksums = await writeChecksums(outDir, assets);
     const signature = await sigstore.signMessage(Buffer.from(checksums), identity);
     await writeFile(join(outDir, CHECKSUMS_BUNDLE_NAME), `${JSON.stringify(signature)}\n`);
@@ -87,4 +95,28 @@ export async function releaseLocally(options: LocalReleaseOptions): Promise<Loca
   } finally {
     if (options.sigstore === undefined) await sigstore.stop();
   }
+}
+
+/** The report's text, if it is a containment report whose verdict is "contained". */
+export async function readContainmentReport(path: string): Promise<string> {
+  const text = await readFile(path, "utf8");
+  let report: { schema?: unknown; verdict?: unknown } = {};
+  try {
+    report = JSON.parse(text) as typeof report;
+  } catch {
+    // Judged below like any other document that is not a report.
+  }
+  if (report.schema !== "https://ironclaw.dev/schemas/containment/v1" || report.verdict !== "contained") {
+    throw new Error(
+      `${path}: expected a containment report with verdict "contained", found ${JSON.stringify(report.verdict ?? null)}; a release never ships a breached sandbox`,
+    );
+  }
+  return text;
+}
+
+/** Writes the report under its release name. */
+async function shipContainmentReport(text: string, outDir: string, version: string): Promise<string> {
+  const name = `ironclaw_${version}_containment.json`;
+  await writeFile(join(outDir, name), text);
+  return name;
 }

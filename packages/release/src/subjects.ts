@@ -8,6 +8,8 @@ import { Parser } from "tar";
 /** Files inside archives that the provenance must name: what users run. */
 const EXECUTABLES = new Set(["ironclaw", "ironclaw.exe", "ironclaw.mjs"]);
 const INSTALLERS = new Set(["install.sh", "install.ps1"]);
+/** The sandbox self-test's report, attested like every other asset. */
+const CONTAINMENT_REPORT = /^ironclaw_.+_containment\.json$/;
 
 function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
@@ -43,7 +45,7 @@ export async function releaseSubjects(dir: string): Promise<string> {
   const subjects: Array<{ name: string; sha256: string }> = [];
   for (const name of (await readdir(dir)).sort()) {
     const archive = /^(ironclaw_.+)\.(tar\.gz|zip)$/.exec(name);
-    if (archive === null && !INSTALLERS.has(name)) continue;
+    if (archive === null && !INSTALLERS.has(name) && !CONTAINMENT_REPORT.test(name)) continue;
     const bytes = await readFile(join(dir, name));
     subjects.push({ name, sha256: sha256(bytes) });
     if (archive === null) continue;

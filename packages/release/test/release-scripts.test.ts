@@ -57,7 +57,13 @@ describe.runIf(process.platform === "linux" && process.arch === "x64")("npm run 
   const linux = `ironclaw_${version}_linux_amd64.tar.gz`;
 
   it("builds and signs a release that our own verifier accepts", () => {
+    // The release workflow ships the sandbox self-test's report; so does this release.
+    const report = join(work, "containment.json");
+    const containment = script("containment.mjs", ["--out", report]);
+    expect(containment.status, containment.stdout + containment.stderr).toBe(0);
     const result = script("release-local.mjs", [
+      "--containment",
+      report,
       "--out",
       out,
       "--targets",
@@ -76,6 +82,7 @@ describe.runIf(process.platform === "linux" && process.arch === "x64")("npm run 
       "trusted_root.json",
       "install.sh",
       "install.ps1",
+      `ironclaw_${version}_containment.json`,
     ]) {
       expect(existsSync(join(out, asset)), asset).toBe(true);
     }
@@ -127,13 +134,24 @@ describe.runIf(process.platform === "linux" && process.arch === "x64")("npm run 
     );
     expect(provenance.status, provenance.stdout + provenance.stderr).toBe(0);
     expect(provenance.stdout).toContain("✓ line");
-    // The installers are signed like everything else: checksum, signature and provenance.
+    // The installers and the containment report are signed like everything else: checksum, signature
+    // and provenance.
     const installers = ironclaw(
-      ["verify", "install.sh", "install.ps1", "--repo", repository, "--trusted-root", "trusted_root.json"],
+      [
+        "verify",
+        "install.sh",
+        "install.ps1",
+        `ironclaw_${version}_containment.json`,
+        "--repo",
+        repository,
+        "--trusted-root",
+        "trusted_root.json",
+      ],
       out,
     );
     expect(installers.status, installers.stdout + installers.stderr).toBe(0);
     expect(installers.stdout).toContain("install.sh");
+    expect(installers.stdout).toContain(`ironclaw_${version}_containment.json`);
   }, 300_000);
 
   it("ships a linux executable that runs with no Node.js on PATH", () => {

@@ -26,13 +26,16 @@ export function releaseIdentity(
 /** vX.Y.Z with an optional pre-release, as release tags are written. */
 export const RELEASE_TAG = /^v(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?$/;
 
-/** `ironclaw_<version>_<os>_<arch>.tar.gz|zip`, `ironclaw_<version>_node.tar.gz`, `ironclaw_<version>.intoto.jsonl`. */
+/**
+ * `ironclaw_<version>_<os>_<arch>.tar.gz|zip`, `ironclaw_<version>_node.tar.gz`, `ironclaw_<version>.intoto.jsonl`,
+ * and `ironclaw_<version>_containment.json`, the sandbox self-test's report.
+ */
 const ASSET =
-  /^ironclaw_(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)(?:_(linux|darwin|windows)_(amd64|arm64)\.(tar\.gz|zip)|_node\.tar\.gz|\.intoto\.jsonl)$/;
+  /^ironclaw_(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)(?:_(linux|darwin|windows)_(amd64|arm64)\.(tar\.gz|zip)|_node\.tar\.gz|\.intoto\.jsonl|_containment\.json)$/;
 
 export interface AssetName {
   readonly version: string;
-  readonly kind: "executable-archive" | "node-archive" | "attestations";
+  readonly kind: "executable-archive" | "node-archive" | "attestations" | "containment-report";
   readonly os?: string;
   readonly arch?: string;
 }
@@ -42,6 +45,7 @@ export function parseAssetName(name: string): AssetName | undefined {
   if (match === null) return undefined;
   const [, version = "", os, arch] = match;
   if (name.endsWith(".intoto.jsonl")) return { version, kind: "attestations" };
+  if (name.endsWith("_containment.json")) return { version, kind: "containment-report" };
   if (os === undefined || arch === undefined) return { version, kind: "node-archive" };
   return { version, kind: "executable-archive", os, arch };
 }
