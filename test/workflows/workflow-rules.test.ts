@@ -21,7 +21,8 @@ describe("the repository's workflows", () => {
     ).jobs.build.steps;
     const runs = steps.map((step) => step.run ?? "");
     const containment = runs.findIndex((run) =>
-      run.includes('npm run containment -- --out "release/ironclaw_${VERSION}_containment.json"'),
+      // The shell expands $VERSION; the workflow passes it through env, never through ${{ }}.
+      run.includes(`npm run containment -- --out "release/ironclaw_$\{VERSION}_containment.json"`),
     );
     const subjects = runs.findIndex((run) => run.includes("scripts/release-subjects.mjs release"));
     expect(containment).toBeGreaterThan(-1);
