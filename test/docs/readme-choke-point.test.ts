@@ -60,5 +60,14 @@ describe("README: the choke point in two commands after `ironclaw up --dev`", ()
 
     const verify = spawnSync(process.execPath, [bin, "audit", "verify"], { env, encoding: "utf8" });
     expect(verify.status).toBe(0);
+
+    // `up --dev` runs the new agent, the scripted one, sealed in its own sandbox: it reports in.
+    expect(banner).toContain("agents: each in its own bubblewrap sandbox");
+    let said = "";
+    for (let attempt = 0; attempt < 100 && !said.includes("agent:demo: ready"); attempt += 1) {
+      said = spawnSync(process.execPath, [bin, "agents", "messages", "demo"], { env, encoding: "utf8" }).stdout;
+      if (!said.includes("ready")) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(said).toContain("agent:demo: ready");
   }, 60_000);
 });

@@ -22,6 +22,20 @@ const ESM_REQUIRE_BANNER =
  * write), legal comments at the end, no source map, no metafile. The version and commit come from
  * the source, never from the clock.
  */
+/** The scripted agent runtime, one ESM file, carried inside the CLI so a released `ironclaw up` can run agents. */
+async function bundleAgentRuntime(root: string): Promise<string> {
+  const result = await build({
+    ...deterministicBundleOptions(root, []),
+    entryPoints: [join(root, "packages", "sandbox", "src", "agent", "main.ts")],
+    target: BUNDLE_NODE_TARGET,
+    format: "esm",
+  });
+  const [output] = result.outputFiles;
+  if (output === undefined || result.outputFiles.length !== 1)
+    throw new Error("esbuild did not produce exactly one agent runtime");
+  return output.text;
+}
+
 export async function bundleCli(source: SourceInfo, format: BundleFormat): Promise<Uint8Array> {
   // A build of uncommitted changes says so in the version it reports.
   const buildInfo = {
@@ -34,7 +48,10 @@ export async function bundleCli(source: SourceInfo, format: BundleFormat): Promi
     external: EXTERNAL,
     target: BUNDLE_NODE_TARGET,
     format,
-    define: { IRONCLAW_BUILD_INFO: JSON.stringify(buildInfo) },
+    define: {
+      IRONCLAW_BUILD_INFO: JSON.stringify(buildInfo),
+      IRONCLAW_AGENT_RUNTIME: JSON.stringify(await bundleAgentRuntime(source.root)),
+    },
     ...(format === "esm" ? { banner: { js: ESM_REQUIRE_BANNER } } : {}),
   });
   const [output] = result.outputFiles;

@@ -1,11 +1,13 @@
 import { once } from "node:events";
 import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ControlPlane, startControlPlane } from "@ironclaw/gateway";
 import { sandboxSupport } from "@ironclaw/sandbox";
 import { stateDirectory } from "../control/client.js";
 import { CliError } from "../errors.js";
+import { writeFileAtomic } from "../fs/atomic-write.js";
 import { AgentSupervisor } from "../runtime/supervisor.js";
 import { type CommandContext, writeJson } from "./context.js";
 
@@ -19,13 +21,25 @@ export interface UpFlags {
   readonly json?: boolean;
 }
 
-/** The bundled agent runtime: $IRONCLAW_AGENT_RUNTIME, or the one `npm run build` made in a checkout. */
-function agentRuntime(env: Readonly<Record<string, string | undefined>>): string | undefined {
-  const candidates = [
-    env.IRONCLAW_AGENT_RUNTIME,
-    fileURLToPath(new URL("../../../sandbox/runtime/agent.mjs", import.meta.url)),
-  ];
-  return candidates.find((file) => file !== undefined && existsSync(file));
+/** Replaced at bundle time by the release build with the agent runtime's source; absent from a checkout. */
+declare const IRONCLAW_AGENT_RUNTIME: string | undefined;
+
+/**
+ * The bundled agent runtime: $IRONCLAW_AGENT_RUNTIME, the one a released ironclaw carries (written into
+ * the state directory, read-only), or the one `npm run build` made in a checkout.
+ */
+async function agentRuntime(env: Readonly<Record<string, string | undefined>>, stateDir: string) {
+  if (env.IRONCLAW_AGENT_RUNTIME !== undefined)
+    return existsSync(env.IRONCLAW_AGENT_RUNTIME) ? env.IRONCLAW_AGENT_RUNTIME : undefined;
+  if (typeof IRONCLAW_AGENT_RUNTIME !== "undefined") {
+    const dir = join(stateDir, "runtime");
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const file = join(dir, "agent.mjs");
+    await writeFileAtomic(file, IRONCLAW_AGENT_RUNTIME);
+    return file;
+  }
+  const built = fileURLToPath(new URL("../../../sandbox/runtime/agent.mjs", import.meta.url));
+  return existsSync(built) ? built : undefined;
 }
 
 /** Runs the agents, or says why not: without a sandbox, no agent runs at all. */
@@ -37,7 +51,7 @@ async function startAgents(
   const support = await sandboxSupport();
   if (!support.ok)
     return { note: `agents: not started, no sandbox here (${support.reason ?? "bubblewrap cannot run"})` };
-  const runtime = agentRuntime(context.io.env);
+  const runtime = await agentRuntime(context.io.env, stateDir);
   if (runtime === undefined) return { note: "agents: not started, this build holds no agent runtime" };
   const supervisor = new AgentSupervisor({
     stateDir,
