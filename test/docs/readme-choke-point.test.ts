@@ -65,7 +65,10 @@ describe("README: the choke point in two commands after `ironclaw up --dev`", ()
     expect(banner).toContain("agents: each in its own bubblewrap sandbox");
     let said = "";
     for (let attempt = 0; attempt < 100 && !said.includes("agent:demo: ready"); attempt += 1) {
-      said = spawnSync(process.execPath, [bin, "agents", "messages", "demo"], { env, encoding: "utf8" }).stdout;
+      said = spawnSync(process.execPath, [bin, "agents", "messages", "demo"], {
+        env,
+        encoding: "utf8",
+      }).stdout;
       if (!said.includes("ready")) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(said).toContain("agent:demo: ready");
