@@ -322,12 +322,24 @@ describe("ironclaw upgrade of an installed node bundle", () => {
 
     it("the directory cannot take the new file (a full disk)", async () => {
       const install = installOld();
-      // A file-size limit (400 KiB): the node archive (about 190 KB) downloads, the bundle (about 680 KB) cannot be written.
-      const result = await runInstalled(install.path, upgradeArgs(), { shell: "ulimit -f 400" });
-      expect(result.code).toBe(3);
+      // A file-size limit of 900 blocks (450 KiB in sh's 512-byte blocks): the node archive (about 230 KB)
+      // downloads, the bundle (about 760 KB) cannot be written.
+      const result = await runInstalled(install.path, upgradeArgs(), { shell: "ulimit -f 900" });
+      expect(result.code, result.stderr).toBe(3);
       expect(result.stderr).toMatch(
         /IC_INSTALL_WRITE: cannot write next to .*; the installed ironclaw is unchanged/,
       );
+      await expectStillOld(install);
+      expect(leftovers(install.dir)).toEqual([]);
+    }, 60_000);
+
+    it("the temporary directory cannot take the download (a full disk)", async () => {
+      const install = installOld();
+      // 100 blocks (50 KiB): SHA256SUMS and the bundles fit, the archive does not.
+      const result = await runInstalled(install.path, upgradeArgs(), { shell: "ulimit -f 100" });
+      expect(result.code, result.stderr).toBe(3);
+      expect(result.stderr).toMatch(/^ironclaw: error IC_INSTALL_WRITE: cannot write the download to /);
+      expect(result.stderr).not.toMatch(/\n +at /);
       await expectStillOld(install);
       expect(leftovers(install.dir)).toEqual([]);
     }, 60_000);

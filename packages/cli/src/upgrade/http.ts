@@ -65,13 +65,31 @@ export async function download(url: URL, path: string, options: HttpOptions): Pr
   if (announced > limit)
     throw new CliError("IC_NETWORK", `${url.href} is ${announced} bytes; the limit is ${limit}`);
   const file = createWriteStream(path, { flags: "wx", mode: 0o600 });
+  // A full disk or a file-size limit fails the write: that is this machine's fault, not the server's.
+  let writeError: Error | undefined;
+  file.on("error", (error) => {
+    writeError = error;
+  });
+  const written = () => {
+    if (writeError !== undefined) {
+      throw new CliError("IC_INSTALL_WRITE", `cannot write the download to ${path}: ${writeError.message}`, {
+        cause: writeError,
+      });
+    }
+  };
   let received = 0;
   try {
     if (response.body === null) throw new Error("the response has no body");
     for await (const chunk of response.body) {
       received += chunk.length;
       if (received > limit) throw new Error(`the body passed the limit of ${limit} bytes`);
-      if (!file.write(chunk)) await new Promise<void>((resolve) => file.once("drain", () => resolve()));
+      if (!file.write(chunk)) {
+        await new Promise<void>((resolve) => {
+          file.once("drain", resolve);
+          file.once("close", resolve);
+        });
+      }
+      written();
       options.onProgress?.(received, Number.isNaN(announced) ? received : announced);
     }
     if (!Number.isNaN(announced) && received !== announced) {
@@ -79,11 +97,14 @@ export async function download(url: URL, path: string, options: HttpOptions): Pr
     }
   } catch (error) {
     file.destroy();
+    if (error instanceof CliError) throw error;
     throw networkError(url, error);
   }
-  await new Promise<void>((resolve, reject) =>
-    file.end((error?: Error | null) => (error ? reject(error) : resolve())),
-  );
+  await new Promise<void>((resolve) => {
+    file.end(() => resolve());
+    file.once("close", resolve);
+  });
+  written();
   return received;
 }
 
