@@ -67,12 +67,14 @@ try {
   const bare = [];
   for (let i = 0; i < Math.min(launches, 20); i += 1) {
     const start = performance.now();
-    spawnSync(process.execPath, ["-e", "0"]);
+    // The same empty environment the sandbox gets: a host setting such as NODE_EXTRA_CA_CERTS can
+    // cost a bare node more than the whole sandbox.
+    spawnSync(process.execPath, ["-e", "0"], { env: {} });
     bare.push(performance.now() - start);
   }
   console.log(
     `launch → first instruction, ${launches} launches: p50 ${ms(percentile(launchTimes, 50))}, p99 ${ms(percentile(launchTimes, 99))}` +
-      `; bare \`node -e 0\` p50 ${ms(percentile(bare, 50))} (sandbox ÷ bare = ${(percentile(launchTimes, 50) / percentile(bare, 50)).toFixed(2)})`,
+      `; bare \`node -e 0\` (empty environment) p50 ${ms(percentile(bare, 50))} (sandbox ÷ bare = ${(percentile(launchTimes, 50) / percentile(bare, 50)).toFixed(2)})`,
   );
 
   // 2. The broker's added latency on a loopback HTTPS request.
