@@ -187,6 +187,16 @@ const CASES: readonly Case[] = [
     request: async () => ({ method: "GET", path: "/v1/registry/agents/beta" }),
   },
   {
+    name: "message an agent",
+    expected: [401, 401, 403, 403, 201],
+    request: async () => ({ method: "POST", path: "/v1/agents/alpha/messages", body: { text: "hello" } }),
+  },
+  {
+    name: "read an agent's messages",
+    expected: [401, 401, 200, 403, 200],
+    request: async () => ({ method: "GET", path: "/v1/agents/alpha/messages?direction=in" }),
+  },
+  {
     name: "unknown route",
     expected: [401, 401, 404, 404, 404],
     request: async () => ({ method: "GET", path: "/v1/admin" }),
