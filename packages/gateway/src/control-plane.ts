@@ -2,11 +2,11 @@ import { mkdir, rm } from "node:fs/promises";
 import type { NetworkInterfaceInfo } from "node:os";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
-import { writeFileAtomic } from "./api/atomic-file.js";
 import { checkBindAddress, defaultListen, parseListen } from "./api/bind.js";
 import { type ApiServer, type ApiServerLimits, startApiServer } from "./api/http-server.js";
 import { ensurePrincipals, type PrincipalStore } from "./api/principals.js";
 import { gatewayRoutes } from "./api/routes.js";
+import { writeFileAtomic } from "./durable-file.js";
 import { isGatewayError } from "./errors.js";
 import { Gateway, type GatewayOptions } from "./gateway.js";
 

@@ -2,10 +2,10 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { constants } from "node:fs";
 import { chmod, lstat, mkdir, open } from "node:fs/promises";
 import { join } from "node:path";
+import { writeFileAtomic } from "../durable-file.js";
 import { GatewayError } from "../errors.js";
 import type { JsonValue } from "../json.js";
 import type { Principal, Role } from "../principal.js";
-import { writeFileAtomic } from "./atomic-file.js";
 import { parseBearer } from "./bearer.js";
 import { parseStrictJson } from "./strict-json.js";
 

@@ -1,7 +1,8 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, hash, type KeyObject } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
+import { writeFileAtomic } from "../durable-file.js";
 import { GatewayError } from "../errors.js";
-import { isErrnoCode, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, statePath, writeFileDurably } from "./files.js";
+import { isErrnoCode, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, statePath } from "./files.js";
 
 /** The ed25519 key that signs checkpoints; `keyId` is the hex SHA-256 of the SPKI DER public key. */
 export interface HostKey {
@@ -68,8 +69,8 @@ export async function loadOrCreateHostKey(dir: string): Promise<HostKey> {
       .privateKey.export({ type: "pkcs8", format: "pem" })
       .toString();
     const created = hostKeyFromPrivatePem(fresh);
-    await writeFileDurably(privatePath, fresh, 0o600);
-    await writeFileDurably(publicPath, created.publicKeyPem, 0o644);
+    await writeFileAtomic(privatePath, fresh, 0o600);
+    await writeFileAtomic(publicPath, created.publicKeyPem, 0o644);
     return created;
   }
   const mode = (await stat(privatePath)).mode & 0o777;
@@ -86,7 +87,7 @@ export async function loadOrCreateHostKey(dir: string): Promise<HostKey> {
     if (!isErrnoCode(error, "ENOENT")) throw error;
   }
   if (publicPem === undefined) {
-    await writeFileDurably(publicPath, key.publicKeyPem, 0o644);
+    await writeFileAtomic(publicPath, key.publicKeyPem, 0o644);
   } else if (publicKeyFromPem(publicPem, publicPath).keyId !== key.keyId) {
     throw keyError(
       `expected ${publicPath} to hold the public half of ${privatePath} (key ${key.keyId}), found another key; ` +

@@ -1,6 +1,7 @@
 import { type FileHandle, mkdir, open } from "node:fs/promises";
+import { syncDirectory } from "../durable-file.js";
 import { checkCheckpoints } from "./checkpoint-file.js";
-import { CHECKPOINTS_FILE, EVENTS_FILE, isErrnoCode, LOCK_FILE, statePath, syncDir } from "./files.js";
+import { CHECKPOINTS_FILE, EVENTS_FILE, isErrnoCode, LOCK_FILE, statePath } from "./files.js";
 import { type HostKey, loadOrCreateHostKey } from "./host-key.js";
 import { acquireLock } from "./lock.js";
 import type { LogRecord } from "./record.js";
@@ -51,7 +52,7 @@ export async function openState(
     const created = !(await exists(eventsPath));
     const events = await openFile(eventsPath, "a");
     handles.push(events);
-    if (created) await syncDir(dir);
+    if (created) await syncDirectory(dir);
     const ends = [0];
     const scan = await scanChain(eventsPath, {
       expectations: checked.expectations,

@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { GatewayError } from "../errors.js";
+import { GatewayError } from "./errors.js";
 
 /**
+ * The state directory's one way to replace a file (tokens, principals, the host key, api.json).
  * Writes a file so that readers see the old content or the new, never a part: a temporary file beside
  * the target with the final mode, fsynced, renamed over it, and the directory fsynced so the rename
  * survives a crash. The mode is also set with chmod so that the umask cannot change it.
@@ -32,8 +33,9 @@ export async function writeFileAtomic(path: string, content: string, mode: numbe
   }
 }
 
-async function syncDirectory(directory: string): Promise<void> {
-  if (process.platform === "win32") return; // Directories cannot be opened for fsync there.
+/** Makes a directory entry (a created or renamed file) durable; Windows cannot open directories. */
+export async function syncDirectory(directory: string): Promise<void> {
+  if (process.platform === "win32") return;
   const handle = await open(directory, "r");
   try {
     await handle.sync();
