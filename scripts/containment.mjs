@@ -2,7 +2,7 @@
 // The containment self-test: builds the probe, runs it in real sandboxes (bubblewrap) and prints one
 // line per invariant and the verdict. --json prints the report, --out FILE writes it. Exit 0 only
 // when contained; 1 when breached; 2 when the self-test could not run (no bwrap, no namespaces).
-// Uses packages/sandbox/dist, which `npm ci` builds (prepare runs tsc -b).
+// Uses packages/cli/dist, which `npm ci` builds (prepare runs tsc -b).
 import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -20,31 +20,18 @@ try {
   process.exit(2);
 }
 
-const sandbox = await import(pathToFileURL(join(root, "packages", "sandbox", "dist", "index.js")).href).catch(
-  (error) => {
-    console.error(
-      `containment: packages/sandbox/dist is missing; run npm run build first (${error.message})`,
-    );
-    process.exit(2);
-  },
-);
-
-// The real egress broker, with nothing approved: the probe's fetch through it must be refused.
-const egress = await import(pathToFileURL(join(root, "packages", "egress", "dist", "index.js")).href);
-const egressBroker = {
-  start: (socketPath) =>
-    egress.startEgressBroker({
-      socketPath,
-      agent: "containment-probe",
-      allowlist: () => [],
-      audit: () => undefined,
-    }),
-};
+// The same self-test as `ironclaw sandbox selftest`: the real egress broker, nothing approved.
+const { selftest } = await import(
+  pathToFileURL(join(root, "packages", "cli", "dist", "runtime", "containment.js")).href
+).catch((error) => {
+  console.error(`containment: packages/cli/dist is missing; run npm run build first (${error.message})`);
+  process.exit(2);
+});
 
 let report;
 const started = performance.now();
 try {
-  report = await sandbox.runContainmentSelftest({ egressBroker });
+  report = await selftest();
 } catch (error) {
   console.error(`containment: FAILED to run: ${error.code ?? ""} ${error.message}`);
   process.exit(2);
