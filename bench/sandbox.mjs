@@ -7,8 +7,8 @@
 //
 //   npm run bench:sandbox
 //   BENCH_LAUNCHES=20 BENCH_REQUESTS=100 npm run bench:sandbox
-import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { Agent, createServer, request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import { startEgressBroker } from "../packages/egress/dist/index.js";
 import { Gateway, startAgentApi } from "../packages/gateway/dist/index.js";
 import { launchSandbox } from "../packages/sandbox/dist/index.js";
+import { loopbackTls } from "../packages/sigstore-local/dist/index.js";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const launches = Number(process.env.BENCH_LAUNCHES ?? 50);
@@ -78,62 +79,10 @@ try {
   );
 
   // 2. The broker's added latency on a loopback HTTPS request.
-  const tls = join(work, "tls");
-  mkdirSync(tls);
-  const openssl = (args) => execFileSync("openssl", args, { cwd: tls, stdio: "ignore" });
-  openssl([
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.crt",
-    "-subj",
-    "/CN=bench CA",
-    "-days",
-    "1",
-  ]);
-  openssl([
-    "req",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-keyout",
-    "server.key",
-    "-out",
-    "server.csr",
-    "-subj",
-    "/CN=127.0.0.1",
-  ]);
-  writeFileSync(join(tls, "ext.cnf"), "subjectAltName=IP:127.0.0.1\n");
-  openssl([
-    "x509",
-    "-req",
-    "-in",
-    "server.csr",
-    "-CA",
-    "ca.crt",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-out",
-    "server.crt",
-    "-days",
-    "1",
-    "-extfile",
-    "ext.cnf",
-  ]);
-  const ca = readFileSync(join(tls, "ca.crt"), "utf8");
-  const server = createServer(
-    { key: readFileSync(join(tls, "server.key")), cert: readFileSync(join(tls, "server.crt")) },
-    (_request, response) => response.end("ok"),
+  const tls = await loopbackTls();
+  const ca = tls.caCert;
+  const server = createServer({ key: tls.leafKey, cert: tls.leafCert }, (_request, response) =>
+    response.end("ok"),
   );
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = server.address().port;

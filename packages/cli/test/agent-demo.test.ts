@@ -1,11 +1,11 @@
-import { execFileSync } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ControlPlane, startControlPlane } from "@ironclaw/gateway";
 import { bundleRuntime, sandboxSupport } from "@ironclaw/sandbox";
+import { loopbackTls } from "@ironclaw/sigstore-local";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentSupervisor } from "../src/runtime/supervisor.js";
 
@@ -24,77 +24,6 @@ let upstream: Server;
 let upstreamPort: number;
 let operatorToken: string;
 const seen: string[] = [];
-
-function openssl(args: string[], cwd: string): void {
-  execFileSync("openssl", args, { cwd, stdio: "ignore" });
-}
-
-/** A throwaway CA and a certificate for IP 127.0.0.1, so the broker verifies TLS for real. */
-async function certificates(dir: string) {
-  openssl(
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-keyout",
-      "ca.key",
-      "-out",
-      "ca.crt",
-      "-subj",
-      "/CN=ironclaw test CA",
-      "-days",
-      "1",
-    ],
-    dir,
-  );
-  openssl(
-    [
-      "req",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-keyout",
-      "server.key",
-      "-out",
-      "server.csr",
-      "-subj",
-      "/CN=127.0.0.1",
-    ],
-    dir,
-  );
-  await writeFile(join(dir, "ext.cnf"), "subjectAltName=IP:127.0.0.1\n");
-  openssl(
-    [
-      "x509",
-      "-req",
-      "-in",
-      "server.csr",
-      "-CA",
-      "ca.crt",
-      "-CAkey",
-      "ca.key",
-      "-CAcreateserial",
-      "-out",
-      "server.crt",
-      "-days",
-      "1",
-      "-extfile",
-      "ext.cnf",
-    ],
-    dir,
-  );
-  return {
-    ca: await readFile(join(dir, "ca.crt"), "utf8"),
-    key: await readFile(join(dir, "server.key"), "utf8"),
-    cert: await readFile(join(dir, "server.crt"), "utf8"),
-  };
-}
 
 async function api(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
   const response = await fetch(`${plane.url}${path}`, {
@@ -144,8 +73,8 @@ beforeAll(async () => {
   const support = await sandboxSupport();
   if (!support.ok) throw new Error(`bubblewrap cannot run here: ${support.reason ?? "unknown"}`);
   work = await mkdtemp(join(tmpdir(), "ironclaw-demo-"));
-  const tls = await certificates(work);
-  upstream = createServer({ key: tls.key, cert: tls.cert }, (request, response) => {
+  const tls = await loopbackTls();
+  upstream = createServer({ key: tls.leafKey, cert: tls.leafCert }, (request, response) => {
     seen.push(`${request.method} ${request.url}`);
     response.writeHead(200, { "content-type": "text/plain" }).end("hello from upstream");
   });
@@ -161,7 +90,7 @@ beforeAll(async () => {
     gateway: plane.gateway,
     runtimeDir,
     entry: "agent.mjs",
-    egressCa: [tls.ca],
+    egressCa: [tls.caCert],
   });
   await supervisor.start();
 }, 120_000);

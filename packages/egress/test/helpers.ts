@@ -1,10 +1,10 @@
-import { execFileSync } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { type IncomingHttpHeaders, type IncomingMessage, request, type ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type LoopbackTls, loopbackTls } from "@ironclaw/sigstore-local";
 import { afterAll, afterEach, beforeAll, expect, vi } from "vitest";
 import {
   type EgressAuditEvent,
@@ -14,69 +14,10 @@ import {
   startEgressBroker,
 } from "../src/index.js";
 
-export interface Pki {
-  readonly caCert: string;
-  readonly leafKey: string;
-  readonly leafCert: string;
-  readonly rogueKey: string;
-  readonly rogueCert: string;
-}
-
-const EC = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+export type Pki = LoopbackTls;
 
 /** A throwaway CA, a leaf for IP 127.0.0.1 and upstream.test it signed, and a self-signed rogue leaf. */
-export async function makePki(): Promise<Pki> {
-  const dir = await mkdtemp(join(tmpdir(), "ironclaw-egress-pki-"));
-  try {
-    const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
-    openssl(
-      "req",
-      "-x509",
-      ...EC,
-      "-keyout",
-      "ca.key",
-      "-out",
-      "ca.pem",
-      "-days",
-      "2",
-      "-subj",
-      "/CN=egress test CA",
-    );
-    openssl("req", "-new", ...EC, "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=127.0.0.1");
-    await writeFile(
-      join(dir, "leaf.ext"),
-      "subjectAltName=IP:127.0.0.1,DNS:upstream.test\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\n",
-    );
-    openssl(
-      ..."x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -set_serial 0x1234 -days 2 -extfile leaf.ext -out leaf.pem".split(
-        " ",
-      ),
-    );
-    openssl(
-      "req",
-      "-x509",
-      ...EC,
-      "-keyout",
-      "rogue.key",
-      "-out",
-      "rogue.pem",
-      "-days",
-      "2",
-      "-subj",
-      "/CN=127.0.0.1",
-    );
-    const read = (name: string) => readFile(join(dir, name), "utf8");
-    return {
-      caCert: await read("ca.pem"),
-      leafKey: await read("leaf.key"),
-      leafCert: await read("leaf.pem"),
-      rogueKey: await read("rogue.key"),
-      rogueCert: await read("rogue.pem"),
-    };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+export const makePki = loopbackTls;
 
 export interface Seen {
   readonly method: string;

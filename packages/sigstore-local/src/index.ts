@@ -19,6 +19,7 @@ export {
   type LocalSigstoreURLs,
   type SignDsseOptions,
 } from "./local-sigstore.js";
+export { type LoopbackTls, loopbackTls } from "./loopback-tls.js";
 export { GITHUB_WORKFLOW_BUILD_TYPE, githubBuildProvenance, SLSA_PROVENANCE_V1 } from "./provenance.js";
 export type { RekorEntryType } from "./signing.js";
 export { TRUSTED_ROOT_MEDIA_TYPE } from "./trusted-root.js";
