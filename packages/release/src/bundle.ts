@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { bundleRuntimeSource } from "@ironclaw/sandbox";
 import { build } from "esbuild";
 import { BUNDLE_NODE_TARGET } from "./config.js";
 import { deterministicBundleOptions } from "./esbuild-inputs.js";
@@ -22,18 +23,10 @@ const ESM_REQUIRE_BANNER =
  * write), legal comments at the end, no source map, no metafile. The version and commit come from
  * the source, never from the clock.
  */
-/** The scripted agent runtime, one ESM file, carried inside the CLI so a released `ironclaw up` can run agents. */
+/** The scripted agent runtime, built as `npm run build` builds it, carried inside the CLI so a released `ironclaw up` can run agents. */
 async function bundleAgentRuntime(root: string): Promise<string> {
-  const result = await build({
-    ...deterministicBundleOptions(root, []),
-    entryPoints: [join(root, "packages", "sandbox", "src", "agent", "main.ts")],
-    target: BUNDLE_NODE_TARGET,
-    format: "esm",
-  });
-  const [output] = result.outputFiles;
-  if (output === undefined || result.outputFiles.length !== 1)
-    throw new Error("esbuild did not produce exactly one agent runtime");
-  return output.text;
+  const source = await bundleRuntimeSource(join(root, "packages", "sandbox", "src", "agent", "main.ts"));
+  return Buffer.from(source).toString("utf8");
 }
 
 export async function bundleCli(source: SourceInfo, format: BundleFormat): Promise<Uint8Array> {

@@ -1,4 +1,4 @@
-export { type BundleRuntimeOptions, bundleRuntime } from "./bundle-runtime.js";
+export { type BundleRuntimeOptions, bundleRuntime, bundleRuntimeSource } from "./bundle-runtime.js";
 export { type BwrapArgsOptions, bwrapArgs, HOST_ROOT_DIRS, SANDBOX_HOSTNAME } from "./bwrap-args.js";
 export { buildProbe, PROBE_FILE, probeEntry } from "./containment/build-probe.js";
 export {
