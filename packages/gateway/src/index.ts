@@ -15,8 +15,10 @@ export type { JsonObject, JsonValue } from "./json.js";
 export {
   type Checkpoint,
   EventLog,
+  LOCK_FILE,
   type LogRecord,
   type LogVerification,
+  lockHeld,
   verifyEventLog,
 } from "./log/index.js";
 export type { Principal, Role } from "./principal.js";

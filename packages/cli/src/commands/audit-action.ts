@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type Checkpoint, verifyEventLog } from "@ironclaw/gateway";
+import { type Checkpoint, LOCK_FILE, lockHeld, verifyEventLog } from "@ironclaw/gateway";
 import { type ConnectionFlags, call, connect, stateDirectory } from "../control/client.js";
 import { renderAuditRecord } from "../control/render.js";
 import { CliError } from "../errors.js";
@@ -25,18 +25,6 @@ export const AUDIT_VERIFY_SCHEMA = "https://ironclaw.dev/schemas/audit-verify/v1
 const PAGE = 1000;
 const FOLLOW_INTERVAL_MS = 500;
 const TORN_RECHECK_MS = 250;
-
-/** Whether a live process holds the state directory's lock. */
-async function gatewayRunning(dir: string): Promise<boolean> {
-  const pid = Number((await readFile(join(dir, "gateway.lock"), "utf8").catch(() => "")).trim());
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 export async function auditAction(flags: AuditFlags, context: CommandContext): Promise<void> {
   const { io } = context;
@@ -86,7 +74,7 @@ export async function auditVerifyAction(flags: AuditVerifyFlags, context: Comman
     verifyEventLog({ dir, ...(publicKeyPem === undefined ? {} : { publicKeyPem }), keptCheckpoints: kept });
   let report = await verify();
   // A running gateway may be mid-write: a last line without its newline is then no tear. Look again once.
-  if (report.failure?.code === "IC_AUDIT_TORN" && (await gatewayRunning(dir))) {
+  if (report.failure?.code === "IC_AUDIT_TORN" && (await lockHeld(join(dir, LOCK_FILE)))) {
     await sleep(TORN_RECHECK_MS);
     report = await verify();
   }

@@ -21,5 +21,6 @@ export {
   type PublicHostKey,
   publicKeyFromPem,
 } from "./host-key.js";
+export { lockHeld } from "./lock.js";
 export { type LogRecord, type NewEvent, ZERO_HASH } from "./record.js";
 export { type LogVerification, type VerifyEventLogOptions, verifyEventLog } from "./verify.js";

@@ -59,6 +59,12 @@ export async function acquireLock(path: string): Promise<() => Promise<void>> {
   );
 }
 
+/** Whether a live process holds this lock file: a gateway is running on its state directory. */
+export async function lockHeld(path: string): Promise<boolean> {
+  const owner = await lockOwner(path).catch(() => "unreadable" as const);
+  return typeof owner === "number" && isAlive(owner);
+}
+
 async function lockOwner(path: string): Promise<number | "gone" | "unreadable"> {
   let text: string;
   try {
