@@ -21,7 +21,7 @@ try {
 }
 
 // The same self-test as `ironclaw sandbox selftest`: the real egress broker, nothing approved.
-const { selftest } = await import(
+const { renderContainment, selftest } = await import(
   pathToFileURL(join(root, "packages", "cli", "dist", "runtime", "containment.js")).href
 ).catch((error) => {
   console.error(`containment: packages/cli/dist is missing; run npm run build first (${error.message})`);
@@ -40,24 +40,5 @@ const seconds = ((performance.now() - started) / 1000).toFixed(1);
 
 if (values.out !== undefined) writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
 if (values.json) console.log(JSON.stringify(report, null, 2));
-else {
-  const width = Math.max(...report.invariants.map((invariant) => invariant.id.length));
-  for (const invariant of report.invariants) {
-    const mark = invariant.held ? "✓" : "✗";
-    console.log(
-      `${mark} ${invariant.id.padEnd(width)}  expected ${invariant.expected.padEnd(7)}  observed ${invariant.observed}`,
-    );
-    if (!invariant.held) console.log(`    ${invariant.detail}`);
-  }
-  const unenforced = Object.entries(report.limits)
-    .filter(([, status]) => typeof status === "object" && "enforced" in status && !status.enforced)
-    .map(([name]) => name);
-  const egress = report.invariants.find((invariant) => invariant.id === "egress-allowlist");
-  if (egress?.detail.startsWith("placeholder broker"))
-    console.log("egress-allowlist was checked against the placeholder broker, not the real one");
-  if (unenforced.length > 0) console.log(`limits not enforced on this host: ${unenforced.join(", ")}`);
-  console.log(
-    `${report.verdict} (${report.bwrap}, node ${report.node}, kernel ${report.kernel}, ${seconds}s)`,
-  );
-}
+else process.stdout.write(renderContainment(report, seconds));
 process.exit(report.verdict === "contained" ? 0 : 1);

@@ -15,3 +15,30 @@ export function selftest(): Promise<ContainmentReport> {
     },
   });
 }
+
+/** One line per invariant (and why, when it did not hold), what the host does not enforce, the verdict. */
+export function renderContainment(report: ContainmentReport, seconds: string): string {
+  const lines: string[] = [];
+  const width = Math.max(...report.invariants.map((invariant) => invariant.id.length));
+  for (const invariant of report.invariants) {
+    const mark = invariant.held ? "✓" : "✗";
+    lines.push(
+      `${mark} ${invariant.id.padEnd(width)}  expected ${invariant.expected.padEnd(7)}  observed ${invariant.observed}`,
+    );
+    if (!invariant.held) lines.push(`    ${invariant.detail}`);
+  }
+  const unenforced = Object.entries(report.limits)
+    .filter(
+      ([, status]) =>
+        typeof status === "object" && status !== null && "enforced" in status && !status.enforced,
+    )
+    .map(([name]) => name);
+  const egress = report.invariants.find((invariant) => invariant.id === "egress-allowlist");
+  if (egress?.detail.startsWith("placeholder broker") === true)
+    lines.push("egress-allowlist was checked against the placeholder broker, not the real one");
+  if (unenforced.length > 0) lines.push(`limits not enforced on this host: ${unenforced.join(", ")}`);
+  lines.push(
+    `${report.verdict} (${report.bwrap}, node ${report.node}, kernel ${report.kernel}, ${seconds}s)`,
+  );
+  return `${lines.join("\n")}\n`;
+}
