@@ -5,6 +5,7 @@ import { type SignedEntity, toSignedEntity, Verifier } from "@sigstore/verify";
 import { VerifyError, type VerifyErrorCode } from "../errors.js";
 import { type Artifact, artifactDigest } from "./artifact.js";
 import type { BundleFormat, ParsedBundle } from "./bundle-document.js";
+import { installDerEncoder } from "./der-encoding.js";
 import { type FulcioExtensions, readFulcioExtensions } from "./fulcio-extensions.js";
 import { type CertificateIdentityPolicy, checkIdentity } from "./identity-policy.js";
 import { IN_TOTO_PAYLOAD_TYPE, parseInTotoStatement, subjectsMatching } from "./in-toto.js";
@@ -96,6 +97,7 @@ export function verifySignature(
   artifact: Artifact | undefined,
   options: VerifySignatureOptions,
 ): SignatureVerification {
+  installDerEncoder();
   try {
     return verifyOrThrow(parsed, artifact, options);
   } catch (error) {

@@ -1,0 +1,84 @@
+import { ASN1Obj } from "@sigstore/core";
+
+/**
+ * sigstore-js re-encodes certificates to DER many times per verification (to compare them, to check
+ * each candidate issuer's signature, to check SCTs and timestamps), and its encoder allocates two
+ * zero-filled 1 KiB blocks for every node of the tree. That is most of the time a signature takes.
+ *
+ * This encoder writes the same bytes from the same tree in two passes (sizes, then bytes) into one
+ * buffer. It reads the tree as it is at call time, because sigstore-js edits clones before encoding
+ * them (it removes the SCT extension), and returns a new buffer each call, because callers write into
+ * it (the RFC 3161 check re-tags the signed attributes).
+ */
+export function encodeDer(node: ASN1Obj): Buffer {
+  const sizes = new Map<ASN1Obj, number>();
+  const out = Buffer.alloc(encodedSize(node, sizes));
+  const end = writeNode(node, out, 0, sizes);
+  if (end !== out.length) throw new Error(`DER encoder wrote ${end} of ${out.length} bytes`);
+  return out;
+}
+
+/** Content length and the whole encoding's length, as sigstore-js defines them: children win over value. */
+function encodedSize(node: ASN1Obj, sizes: Map<ASN1Obj, number>): number {
+  let content = 0;
+  if (node.subs.length > 0) for (const sub of node.subs) content += encodedSize(sub, sizes);
+  else content = node.value.length;
+  sizes.set(node, content);
+  return 1 + lengthOfLength(content) + content;
+}
+
+function lengthOfLength(length: number): number {
+  if (length < 0x80) return 1;
+  let bytes = 0;
+  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) bytes++;
+  return 1 + bytes;
+}
+
+function writeNode(node: ASN1Obj, out: Buffer, offset: number, sizes: Map<ASN1Obj, number>): number {
+  const content = sizes.get(node) ?? 0;
+  // A byte, as sigstore-js's encoder stores it.
+  out[offset++] = node.tag.toDER() & 0xff;
+  offset = writeLength(content, out, offset);
+  if (node.subs.length > 0) {
+    for (const sub of node.subs) offset = writeNode(sub, out, offset, sizes);
+    return offset;
+  }
+  out.set(node.value, offset);
+  return offset + node.value.length;
+}
+
+/** Definite form, shortest encoding (X.690 §8.1.3, §10.1). */
+function writeLength(length: number, out: Buffer, offset: number): number {
+  if (length < 0x80) {
+    out[offset] = length;
+    return offset + 1;
+  }
+  const bytes = lengthOfLength(length) - 1;
+  out[offset] = 0x80 | bytes;
+  let rest = length;
+  for (let index = bytes; index >= 1; index--) {
+    out[offset + index] = rest % 256;
+    rest = Math.floor(rest / 256);
+  }
+  return offset + 1 + bytes;
+}
+
+const originalToDer = ASN1Obj.prototype.toDER;
+let installed = false;
+
+/**
+ * Replaces ASN1Obj#toDER with encodeDer for this process. Idempotent. The output is byte for byte
+ * sigstore-js's own (test/sigstore/der-encoding.test.ts compares them on real and generated trees).
+ */
+export function installDerEncoder(): void {
+  if (installed) return;
+  installed = true;
+  ASN1Obj.prototype.toDER = function toDER(this: ASN1Obj): Buffer {
+    return encodeDer(this);
+  };
+}
+
+/** sigstore-js's encoder, for the tests that compare the two. */
+export function sigstoreDerEncoder(node: ASN1Obj): Buffer {
+  return originalToDer.call(node);
+}
