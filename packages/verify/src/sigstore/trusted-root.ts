@@ -37,6 +37,9 @@ export function publicGoodTrustedRoot(): LoadedTrustedRoot {
   return parseTrustedRoot(Buffer.from(encoded, "base64"), "Sigstore public-good (embedded)");
 }
 
+/** Parsing a root's certificates costs more than verifying a bundle; do it once per root. */
+const keylessMaterial = new WeakMap<LoadedTrustedRoot, TrustMaterial>();
+
 /**
  * Parses and checks a trusted_root.json. Refused: malformed JSON, unknown fields, and any log or
  * authority without `validFor.start` — an open start would trust a key for all of the past.
@@ -57,9 +60,10 @@ export function parseTrustedRoot(bytes: Uint8Array, origin: string): LoadedTrust
   const record = document as Record<string, unknown>;
   checkValidity(record);
   let root: TrustedRoot;
+  let material: TrustMaterial;
   try {
     root = TrustedRoot.fromJSON(record);
-    toTrustMaterial(root);
+    material = toTrustMaterial(root, {});
   } catch (cause) {
     throw new VerifyError(
       "IC_TRUSTED_ROOT_INVALID",
@@ -69,7 +73,9 @@ export function parseTrustedRoot(bytes: Uint8Array, origin: string): LoadedTrust
       },
     );
   }
-  return { origin, document: record, root };
+  const loaded = { origin, document: record, root };
+  keylessMaterial.set(loaded, material);
+  return loaded;
 }
 
 function checkValidity(document: Record<string, unknown>): void {
@@ -101,9 +107,6 @@ function checkValidity(document: Record<string, unknown>): void {
     }
   }
 }
-
-/** Parsing a root's certificates costs more than verifying a bundle; do it once per root. */
-const keylessMaterial = new WeakMap<LoadedTrustedRoot, TrustMaterial>();
 
 /** Trust material for sigstore-js; a fixed public key replaces the root's key lookup in key mode. */
 export function trustMaterialFor(root: LoadedTrustedRoot, publicKey?: KeyObject): TrustMaterial {
