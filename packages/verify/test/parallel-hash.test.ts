@@ -40,6 +40,33 @@ describe("sha256FilesInParallel", () => {
     ]);
   });
 
+  it("gives every file its digest whatever the number of workers, this thread alone included", async () => {
+    const paths = Array.from({ length: 23 }, (_, index) => {
+      const path = join(work, `mixed-${index}`);
+      writeFileSync(path, randomBytes((index * 7919) % (3 << 20)));
+      return path;
+    });
+    // The same file twice gets its digest twice, in both places.
+    const asked = [...paths, paths[3] as string];
+    const expected = await Promise.all(asked.map((path) => sha256File(path)));
+    for (const threads of [0, 1, 2, 5]) {
+      expect(await sha256FilesInParallel(asked, { threads })).toEqual(expected);
+    }
+  });
+
+  it("stops the workers and rejects with the reason when aborted", async () => {
+    const big = join(work, "big");
+    writeFileSync(big, randomBytes(8 << 20));
+    const controller = new AbortController();
+    const hashing = sha256FilesInParallel([big, big, big, big], { threads: 2, signal: controller.signal });
+    const reason = new Error("not needed");
+    controller.abort(reason);
+    await expect(hashing).rejects.toBe(reason);
+    const aborted = new AbortController();
+    aborted.abort(reason);
+    await expect(sha256FilesInParallel([big], { signal: aborted.signal })).rejects.toBe(reason);
+  });
+
   it("answers an empty list without starting workers", async () => {
     expect(await sha256FilesInParallel([])).toEqual([]);
   });

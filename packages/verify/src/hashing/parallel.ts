@@ -1,7 +1,8 @@
+import { statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { VerifyError, type VerifyErrorCode } from "../errors.js";
-import type { FileDigest } from "./sha256-file.js";
+import { type FileDigest, sha256File } from "./sha256-file.js";
 
 /**
  * The hashing loop of a worker thread, as self-contained CommonJS evaluated from a string, so it runs
@@ -49,49 +50,120 @@ function hash(path) {
 function changed(path, size, how) {
   return fail("IC_FILE_CHANGED", path + " " + how + " while it was being hashed (it had " + size + " bytes when opened); its checksum cannot be trusted, so wait until nothing writes to it and verify again");
 }
-parentPort.on("message", ({ index, path }) => parentPort.postMessage({ index, result: hash(path) }));
+// Workers walk the list from the front through a shared counter, so a worker that finishes early takes
+// the next file at once, even while the main thread is busy. A file is hashed by whoever claims it
+// first; the main thread claims from the back.
+const { paths, shared } = require("node:worker_threads").workerData;
+const next = new Int32Array(shared, 0, 1);
+const claims = new Int32Array(shared, 4, paths.length);
+for (let index = Atomics.add(next, 0, 1); index < paths.length; index = Atomics.add(next, 0, 1)) {
+  if (Atomics.compareExchange(claims, index, 0, 1) === 0) parentPort.postMessage({ index, result: hash(paths[index]) });
+}
 `;
 
 type WorkerResult = { sha256: string; size: number } | { error: { code: VerifyErrorCode; message: string } };
 
+export interface ParallelHashOptions {
+  /** Worker threads; default one per CPU. This thread helps too, between its other work. */
+  readonly threads?: number;
+  /** Stops the workers; the promise then rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+}
+
+/** Indexes of `paths`, largest file first, so the long files start at once and the short ones fill in around them. */
+function largestFirst(paths: readonly string[]): number[] {
+  const sizes = paths.map((path) => {
+    try {
+      return statSync(path).size;
+    } catch {
+      return 0; // Whoever hashes it reports why it cannot be read.
+    }
+  });
+  return paths.map((_, index) => index).sort((a, b) => (sizes[b] ?? 0) - (sizes[a] ?? 0));
+}
+
 /**
- * SHA-256 of several files at once, each streamed through a worker thread with a 1 MiB buffer, so the
- * main thread stays free (to verify signatures meanwhile) and memory stays flat. Results come back in
- * the order of `paths`; a file that cannot be hashed gives its VerifyError in its place.
+ * SHA-256 of several files at once, each streamed with a 1 MiB buffer, so memory stays flat. Worker
+ * threads take the files largest first; this thread takes them smallest first, a chunk at a time
+ * between its other work (signatures to verify, say). A release has a few archives of about the same
+ * size, so one thread more than there are CPUs lets the system share the CPUs between them, where a
+ * thread per CPU would leave one archive to be hashed alone at the end. Results come back in the
+ * order of `paths`; a file that cannot be hashed gives its VerifyError in its place.
  */
-export async function sha256FilesInParallel(
+export function sha256FilesInParallel(
   paths: readonly string[],
-  threads = availableParallelism(),
+  options: ParallelHashOptions | number = {},
 ): Promise<Array<FileDigest | VerifyError>> {
-  const results: Array<FileDigest | VerifyError> = new Array(paths.length);
-  if (paths.length === 0) return results;
+  const { threads = availableParallelism(), signal } =
+    typeof options === "number" ? { threads: options } : options;
+  if (signal?.aborted === true) return Promise.reject(signal.reason);
+  if (paths.length === 0) return Promise.resolve([]);
+  const order = largestFirst(paths);
+  const shared = new SharedArrayBuffer(4 * (1 + order.length));
+  const claims = new Int32Array(shared, 4, order.length);
   const workers = Array.from(
-    { length: Math.max(1, Math.min(threads, paths.length)) },
-    () => new Worker(WORKER_SOURCE, { eval: true }),
+    { length: Math.max(0, Math.min(threads, order.length - 1)) },
+    () =>
+      new Worker(WORKER_SOURCE, {
+        eval: true,
+        workerData: { paths: order.map((index) => paths[index]), shared },
+      }),
   );
-  let next = 0;
-  try {
-    await Promise.all(
-      workers.map(
-        (worker) =>
-          new Promise<void>((resolve, reject) => {
-            const feed = () => {
-              if (next >= paths.length) return resolve();
-              const index = next++;
-              worker.postMessage({ index, path: paths[index] });
-            };
-            worker.on("message", ({ index, result }: { index: number; result: WorkerResult }) => {
-              results[index] =
-                "error" in result ? new VerifyError(result.error.code, result.error.message) : result;
-              feed();
-            });
-            worker.on("error", reject);
-            feed();
+  const stop = () => Promise.all(workers.map((worker) => worker.terminate()));
+  return new Promise<Array<FileDigest | VerifyError>>((resolve, reject) => {
+    const results: Array<FileDigest | VerifyError> = new Array(paths.length);
+    let received = 0;
+    let exited = 0;
+    let settled = false;
+    const settle = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener("abort", abort);
+      outcome();
+      // Workers end by themselves once the list runs out; this stops them on errors and aborts.
+      stop().catch(() => undefined);
+    };
+    const answered = new Array<boolean>(order.length).fill(false);
+    const mine = new Set<number>();
+    const accept = (index: number, result: FileDigest | VerifyError) => {
+      answered[index] = true;
+      results[order[index] as number] = result;
+      if (++received === paths.length) settle(() => resolve(results));
+    };
+    const abort = () => settle(() => reject(signal?.reason));
+    signal?.addEventListener("abort", abort, { once: true });
+    for (const worker of workers) {
+      worker.on("message", ({ index, result }: { index: number; result: WorkerResult }) =>
+        accept(index, "error" in result ? new VerifyError(result.error.code, result.error.message) : result),
+      );
+      worker.on("error", (error) => settle(() => reject(error)));
+      worker.on("exit", () => {
+        // Messages are delivered before "exit", so a file a worker claimed and never answered is lost.
+        if (++exited === workers.length && answered.some((done, index) => !done && !mine.has(index)))
+          settle(() =>
+            reject(
+              new Error(
+                `a hashing worker stopped before it answered (${received} of ${paths.length} files hashed)`,
+              ),
+            ),
+          );
+      });
+    }
+    // This thread, from the back, until it meets a file a worker claimed (the workers have the rest).
+    const hashFromTheBack = async () => {
+      for (let index = order.length - 1; index >= 0 && !settled; index--) {
+        if (Atomics.compareExchange(claims, index, 0, 1) !== 0) return;
+        mine.add(index);
+        const path = paths[order[index] as number] as string;
+        accept(
+          index,
+          await sha256File(path).catch((error: unknown) => {
+            if (error instanceof VerifyError) return error;
+            throw error;
           }),
-      ),
-    );
-  } finally {
-    await Promise.all(workers.map((worker) => worker.terminate()));
-  }
-  return results;
+        );
+      }
+    };
+    hashFromTheBack().catch((error: unknown) => settle(() => reject(error)));
+  });
 }
