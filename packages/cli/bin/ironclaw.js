@@ -1,4 +1,2 @@
 #!/usr/bin/env node
-import { runFromProcess } from "../dist/main.js";
-
-await runFromProcess();
+import "../dist/bundle-entry.js";

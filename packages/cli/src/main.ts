@@ -1,6 +1,7 @@
 import { CommanderError } from "commander";
 import { writeJson } from "./commands/context.js";
 import { describeError, ExitCode, exitCodeForError } from "./exit-codes.js";
+import type { HashingPrefetch } from "./hashing-prefetch.js";
 import { type CommandIo, processIo } from "./io.js";
 import { buildProgram } from "./program.js";
 
@@ -15,13 +16,18 @@ function jsonRequested(argv: readonly string[]): boolean {
 }
 
 /** Runs one command line and returns its exit code; never throws, never calls process.exit. */
-export async function run(argv: readonly string[], io: CommandIo): Promise<ExitCode> {
+export async function run(
+  argv: readonly string[],
+  io: CommandIo,
+  options: { readonly prefetch?: HashingPrefetch } = {},
+): Promise<ExitCode> {
   let exitCode: ExitCode = ExitCode.ok;
   const program = buildProgram({
     io,
     setExitCode: (code) => {
       exitCode = code;
     },
+    ...(options.prefetch === undefined ? {} : { prefetch: options.prefetch }),
   });
   try {
     await program.parseAsync([...argv], { from: "user" });
@@ -39,9 +45,11 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<ExitC
       io.stderr.write(`ironclaw: error ${described.code}: ${described.message}\n`);
     }
     return code;
+  } finally {
+    options.prefetch?.cancel();
   }
 }
 
-export async function runFromProcess(): Promise<void> {
-  process.exitCode = await run(process.argv.slice(2), processIo());
+export async function runFromProcess(options: { readonly prefetch?: HashingPrefetch } = {}): Promise<void> {
+  process.exitCode = await run(process.argv.slice(2), processIo(), options);
 }

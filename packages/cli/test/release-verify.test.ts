@@ -2,7 +2,7 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LocalSigstore } from "@ironclaw/sigstore-local";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "./helpers.js";
+import { runCli, spawnCli } from "./helpers.js";
 import {
   flipByte,
   REPOSITORY,
@@ -104,6 +104,46 @@ describe("ironclaw verify on a release:local set", () => {
       "✗ provenance IC_RELEASE_PROVENANCE: no attestation names the artifact",
     );
     expect(result.stdout).toContain("NOT verified: 1 of 4 file(s) failed");
+  });
+
+  it("says the same from the command line, where hashing starts before the CLI is loaded", async () => {
+    const tampered = broken("spawned-tampered");
+    flipByte(join(tampered, ARCHIVE));
+    for (const [dir, code] of [
+      [release, 0],
+      [tampered, 1],
+    ] as const) {
+      const argv = [
+        "verify",
+        "--dir",
+        dir,
+        "--repo",
+        REPOSITORY,
+        "--trusted-root",
+        join(dir, "trusted_root.json"),
+      ];
+      const spawned = spawnCli(argv, dir);
+      const inProcess = await runCli(argv, { cwd: dir });
+      expect(spawned.code).toBe(code);
+      expect(spawned.stderr).toBe("");
+      expect(spawned.stdout).toBe(inProcess.stdout);
+    }
+    // Named files, and a file that is not there.
+    const named = [
+      "verify",
+      ARCHIVE,
+      "absent.tar.gz",
+      "--repo",
+      REPOSITORY,
+      "--trusted-root",
+      "trusted_root.json",
+    ];
+    const spawned = spawnCli(named, release);
+    const inProcess = await runCli(named, { cwd: release });
+    expect(spawned.code).toBe(1);
+    expect(spawned.code).toBe(inProcess.code);
+    expect(spawned.stdout).toContain("absent.tar.gz");
+    expect(spawned.stdout).toBe(inProcess.stdout);
   });
 
   it("rejects a tampered SHA256SUMS at the signature", async () => {

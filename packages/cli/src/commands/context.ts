@@ -1,10 +1,13 @@
 import type { ExitCode } from "../exit-codes.js";
+import type { HashingPrefetch } from "../hashing-prefetch.js";
 import type { CommandIo } from "../io.js";
 
 /** What every command action receives: the process edges, and where to put its exit code. */
 export interface CommandContext {
   readonly io: CommandIo;
   setExitCode(code: ExitCode): void;
+  /** Hashing `ironclaw verify` started from the raw command line, before the CLI was loaded. */
+  readonly prefetch?: HashingPrefetch;
 }
 
 export interface JsonOption {

@@ -1,6 +1,11 @@
-import { readFile } from "node:fs/promises";
+import { closeSync, constants, fstatSync, openSync, readFileSync } from "node:fs";
 import { basename, dirname, isAbsolute, relative, resolve, sep } from "node:path";
-import { type FileDigest, parseChecksums, sha256FilesInParallel } from "@ironclaw/verify/checksums";
+import {
+  type FileDigest,
+  MAX_CHECKSUMS_BYTES,
+  parseChecksums,
+  sha256FilesInParallel,
+} from "@ironclaw/verify/checksums";
 import type { VerifyError } from "@ironclaw/verify/errors";
 
 /** The files a release verification reads, and their digests under way on worker threads. */
@@ -17,28 +22,47 @@ function nameInRelease(dir: string, path: string): string {
 }
 
 /**
- * Starts hashing before the verification code (sigstore-js and the rest) is even loaded: reading the
- * files is the long pole of `ironclaw verify`. Only light modules are imported here. When SHA256SUMS
- * cannot be read or parsed, nothing starts and the verification reports it in its own words.
+ * Starts hashing the files `ironclaw verify` was given (or every file SHA256SUMS lists) on worker
+ * threads, and returns at once: reading the files is the long pole of a verification, so it starts
+ * before the rest of the verification code is even loaded. Synchronous, so that the workers exist
+ * before the caller goes on to load and run anything else. Only light modules are imported here. When
+ * SHA256SUMS cannot be read or parsed, nothing starts and the verification reports it in its own words.
  */
-export async function startReleaseHashing(
+export function startReleaseHashing(
   cwd: string,
   paths: readonly string[],
   dirOption: string | undefined,
-): Promise<ReleaseHashing | undefined> {
+  signal?: AbortSignal,
+): ReleaseHashing | undefined {
   const first = paths[0];
   const dir = resolve(cwd, dirOption ?? (first === undefined ? "." : dirname(resolve(cwd, first))));
   let names: string[];
   if (paths.length > 0) names = paths.map((path) => nameInRelease(dir, resolve(cwd, path)));
   else {
     try {
-      names = parseChecksums(await readFile(resolve(dir, "SHA256SUMS"))).entries.map((entry) => entry.name);
+      const checksums = readSmallRegularFile(resolve(dir, "SHA256SUMS"));
+      if (checksums === undefined) return undefined;
+      names = parseChecksums(checksums).entries.map((entry) => entry.name);
     } catch {
       return undefined;
     }
   }
-  const digests = sha256FilesInParallel(names.map((name) => resolve(dir, name)));
+  const digests = sha256FilesInParallel(
+    names.map((name) => resolve(dir, name)),
+    signal === undefined ? {} : { signal },
+  );
   // Observed here so a failure cannot go unhandled before the verification awaits it.
   digests.catch(() => undefined);
   return { dir, names, digests };
+}
+
+/** A regular file within the SHA256SUMS size limit; never blocks on a FIFO or reads a device. */
+function readSmallRegularFile(path: string): Buffer | undefined {
+  const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  try {
+    const stats = fstatSync(fd);
+    return stats.isFile() && stats.size <= MAX_CHECKSUMS_BYTES ? readFileSync(fd) : undefined;
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -60,7 +60,7 @@ export async function verifyReleaseAction(
   context: CommandContext,
   started?: ReleaseHashing,
 ): Promise<void> {
-  const hashing = started ?? (await startReleaseHashing(context.io.cwd, paths, flags.dir));
+  const hashing = started ?? startReleaseHashing(context.io.cwd, paths, flags.dir);
   const { cwd } = context.io;
   const first = paths[0];
   const dir =

@@ -44,10 +44,9 @@ Examples:
   ironclaw verify --dir ./fork-release --repo acme/ironclaw-fork --trusted-root trusted_root.json --json`,
     )
     .action(async (artifacts: string[], flags: ReleaseVerifyFlags) => {
+      const request = flags.dir === undefined ? { paths: artifacts } : { paths: artifacts, dir: flags.dir };
       const hashing =
-        flags.checksumsOnly === true
-          ? undefined
-          : await startReleaseHashing(context.io.cwd, artifacts, flags.dir);
+        context.prefetch?.take(request) ?? startReleaseHashing(context.io.cwd, artifacts, flags.dir);
       await (await import("./release-verify-action.js")).verifyReleaseAction(
         artifacts,
         flags,

@@ -1,0 +1,82 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { HashingPrefetch, verifyRequestFromArgv } from "../src/hashing-prefetch.js";
+import { temporaryDirectory } from "./helpers.js";
+
+describe("verifyRequestFromArgv", () => {
+  it.each([
+    [["verify"], { paths: [] }],
+    [["verify", "--dir", "d"], { paths: [], dir: "d" }],
+    [["verify", "--dir=d", "a", "b"], { paths: ["a", "b"], dir: "d" }],
+    [
+      [
+        "verify",
+        "a",
+        "--repo",
+        "o/r",
+        "--tag",
+        "v1.0.0",
+        "--trusted-root=t.json",
+        "--json",
+        "--checksums-only",
+      ],
+      { paths: ["a"] },
+    ],
+    [["verify", "--signer-workflow", "o/r/w.yml", "--", "--dir", "-x"], { paths: ["--dir", "-x"] }],
+  ])("reads %j", (argv, request) => {
+    expect(verifyRequestFromArgv(argv)).toEqual(request);
+  });
+
+  it.each([
+    [[]],
+    [["verify-binary", "x"]],
+    [["checksums", "verify"]],
+    [["--json", "verify"]],
+    [["verify", "--help"]],
+    [["verify", "--unknown"]],
+    [["verify", "--dir"]],
+    [["verify", "--dir", "a", "--dir", "b"]],
+  ])("leaves %j to the command", (argv) => {
+    expect(verifyRequestFromArgv(argv)).toBeUndefined();
+  });
+});
+
+describe("HashingPrefetch", () => {
+  let dir: { path: string; remove: () => void };
+  beforeAll(() => {
+    dir = temporaryDirectory("ironclaw-prefetch-");
+    writeFileSync(join(dir.path, "a.txt"), "a\n");
+    writeFileSync(
+      join(dir.path, "SHA256SUMS"),
+      "87428fc522803d31065e7bce3cf03fe475096631e5e07bbd7a0fde60c4cf25c7  a.txt\n",
+    );
+  });
+  afterAll(() => dir.remove());
+
+  it("hands its hashing to a command that asks for the same files, once", async () => {
+    const prefetch = HashingPrefetch.start(["verify", "--dir", dir.path], "/");
+    expect(prefetch).toBeDefined();
+    const hashing = prefetch?.take({ paths: [], dir: dir.path });
+    expect(hashing?.names).toEqual(["a.txt"]);
+    expect(await hashing?.digests).toEqual([
+      { sha256: "87428fc522803d31065e7bce3cf03fe475096631e5e07bbd7a0fde60c4cf25c7", size: 2 },
+    ]);
+    expect(prefetch?.take({ paths: [], dir: dir.path })).toBeUndefined();
+  });
+
+  it("stops its hashing when the command asks for other files", () => {
+    const prefetch = HashingPrefetch.start(["verify", "--dir", dir.path], "/");
+    if (prefetch === undefined) throw new Error("expected a prefetch");
+    const cancel = vi.spyOn(prefetch, "cancel");
+    expect(prefetch.take({ paths: ["a.txt"] })).toBeUndefined();
+    expect(prefetch.take({ paths: [], dir: join(dir.path, ".") })).toBeUndefined();
+    expect(cancel).toHaveBeenCalled();
+  });
+
+  it("starts nothing for another command, or when SHA256SUMS cannot be read", () => {
+    expect(HashingPrefetch.start(["checksums", "verify"], dir.path)).toBeUndefined();
+    expect(HashingPrefetch.start(["verify", "--dir", join(dir.path, "absent")], "/")).toBeUndefined();
+    expect(HashingPrefetch.start(["verify", "--dir", "/dev"], "/")).toBeUndefined();
+  });
+});
