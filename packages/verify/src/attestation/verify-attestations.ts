@@ -4,6 +4,7 @@ import type { ParsedBundle } from "../sigstore/bundle-document.js";
 import { type FulcioExtensions, readFulcioExtensions } from "../sigstore/fulcio-extensions.js";
 import {
   IN_TOTO_PAYLOAD_TYPE,
+  type InTotoStatement,
   type InTotoSubject,
   parseInTotoStatement,
   subjectsMatching,
@@ -115,13 +116,11 @@ function verifyStatement(
   };
   let namesArtifact: boolean | undefined;
   try {
-    const payload = inTotoPayload(parsed);
-    const statement = parseInTotoStatement(payload);
+    const { statement, facts } = readEnvelope(parsed);
     report.subjects = statement.subjects;
     report.predicateType = statement.predicateType;
     namesArtifact =
       subjectsMatching(statement, options.artifact.algorithm, options.artifact.digest).length > 0;
-    const facts = certificateFacts(parsed);
     if (facts !== undefined) report.signer = describeSigner(facts.subjectAlternativeName, facts.extensions);
 
     const signature = verifyEnvelopeOnce(parsed, options.trustedRoot);
@@ -196,7 +195,39 @@ function verifyEnvelopeOnce(parsed: ParsedBundle, trustedRoot: LoadedTrustedRoot
   return cached.outcome;
 }
 
-/** Verifies every envelope's signature ahead of time (for example while the artifacts are hashed); failures are kept for the report. */
+/**
+ * What an envelope says (its statement, and its certificate's claims for the report) is the same
+ * for every artifact checked against it, so it is read once. A statement that cannot be read
+ * fails the same way each time.
+ */
+const readings = new WeakMap<
+  ParsedBundle,
+  { statement: InTotoStatement; facts: ReturnType<typeof certificateFacts> } | { error: unknown }
+>();
+function readEnvelope(parsed: ParsedBundle): {
+  statement: InTotoStatement;
+  facts: ReturnType<typeof certificateFacts>;
+} {
+  let reading = readings.get(parsed);
+  if (reading === undefined) {
+    try {
+      reading = {
+        statement: parseInTotoStatement(inTotoPayload(parsed)),
+        facts: certificateFacts(parsed),
+      };
+    } catch (error) {
+      reading = { error };
+    }
+    readings.set(parsed, reading);
+  }
+  if ("error" in reading) throw reading.error;
+  return reading;
+}
+
+/**
+ * Verifies every envelope's signature, and reads its statement, ahead of time (for example while the
+ * artifacts are hashed); failures are kept for the report.
+ */
 export function preverifyEnvelopes(
   entries: readonly AttestationEntry[],
   trustedRoot: LoadedTrustedRoot,
@@ -204,6 +235,7 @@ export function preverifyEnvelopes(
   for (const { parsed } of entries) {
     if (parsed.bundle.content.$case !== "dsseEnvelope") continue;
     try {
+      readEnvelope(parsed);
       verifyEnvelopeOnce(parsed, trustedRoot);
     } catch (error) {
       if (!isVerifyError(error)) throw error;

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { type AttestationEntry, parseAttestationFile } from "../attestation/container.js";
-import { buildAttestationPolicy } from "../attestation/policy.js";
+import { type AttestationPolicy, buildAttestationPolicy } from "../attestation/policy.js";
 import { preverifyEnvelopes, verifyAttestations } from "../attestation/verify-attestations.js";
 import { parseChecksums } from "../checksums/parse.js";
 import type { ChecksumList } from "../checksums/types.js";
@@ -136,6 +136,9 @@ export async function verifyRelease(inputs: ReleaseInputs): Promise<ReleaseVerif
       // An unreadable attestations file is reported per artifact below.
     }
   }
+  // One policy for every artifact: the repository, workflow, tag and commit the signature names.
+  const attestationPolicy =
+    signature.signer === undefined ? undefined : provenancePolicy(inputs, signature.signer);
   const artifacts = (await inputs.artifacts).map((artifact) => {
     const checks: ReleaseCheck[] = [signature.check, checksumCheck(list, artifact)];
     if (signature.signer === undefined) {
@@ -145,7 +148,7 @@ export async function verifyRelease(inputs: ReleaseInputs): Promise<ReleaseVerif
         detail: "not checked: SHA256SUMS is not trusted, so neither is the attestations file it lists",
       });
     } else {
-      checks.push(provenanceCheck(inputs, artifact, signature.signer, attestationsCheck));
+      checks.push(provenanceCheck(inputs, artifact, signature.signer, attestationPolicy, attestationsCheck));
       const version = artifact.listed === false ? undefined : versionCheck(artifact.name, signature.signer);
       if (version !== undefined) checks.push(version);
     }
@@ -251,10 +254,28 @@ function checkAttestationsFile(inputs: ReleaseInputs, list: ChecksumList): Relea
     : { ...listed, check: "provenance", detail: `the attestations file: ${listed.detail}` };
 }
 
+/** The attestations must come from the same repository, workflow, tag and commit as the signature. */
+function provenancePolicy(inputs: ReleaseInputs, signer: ReleaseSigner): AttestationPolicy | VerifyError {
+  try {
+    return buildAttestationPolicy({
+      repo: inputs.policy.repository,
+      signerWorkflow: inputs.policy.signerWorkflow,
+      sourceRef: `refs/tags/${signer.tag}`,
+      sourceDigest: signer.commit,
+      certOidcIssuer: inputs.policy.issuer,
+      denySelfHostedRunners: true,
+    });
+  } catch (error) {
+    if (isVerifyError(error)) return error;
+    throw error;
+  }
+}
+
 function provenanceCheck(
   inputs: ReleaseInputs,
   artifact: ReleaseArtifact,
   signer: ReleaseSigner,
+  policy: AttestationPolicy | VerifyError | undefined,
   attestationsProblem: ReleaseCheck | undefined,
 ): ReleaseCheck {
   if (attestationsProblem !== undefined) return attestationsProblem;
@@ -270,18 +291,12 @@ function provenanceCheck(
   if (artifact.sha256 === undefined)
     return { check: "provenance", ok: false, detail: "not checked: the file could not be read" };
   try {
+    if (policy === undefined) throw new Error("unreachable: the policy exists once the signature verified");
+    if (policy instanceof VerifyError) throw policy;
     const entries = parsedAttestations(inputs.attestations);
     const result = verifyAttestations(entries, {
       trustedRoot: inputs.trustedRoot,
-      // The attestations must come from the same repository, workflow, tag and commit as the signature.
-      policy: buildAttestationPolicy({
-        repo: inputs.policy.repository,
-        signerWorkflow: inputs.policy.signerWorkflow,
-        sourceRef: `refs/tags/${signer.tag}`,
-        sourceDigest: signer.commit,
-        certOidcIssuer: inputs.policy.issuer,
-        denySelfHostedRunners: true,
-      }),
+      policy,
       artifact: { algorithm: "sha256", digest: artifact.sha256 },
       requireAll: true,
     });
