@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { bundleRuntimeSource } from "@ironclaw/sandbox";
 import { build } from "esbuild";
 import { BUNDLE_NODE_TARGET } from "./config.js";
-import { deterministicBundleOptions } from "./esbuild-inputs.js";
+import { deterministicBundleOptions, lazyNodeBuiltins } from "./esbuild-inputs.js";
 import type { SourceInfo } from "./source-info.js";
 
 export type BundleFormat = "esm" | "cjs";
@@ -35,8 +35,10 @@ export async function bundleCli(source: SourceInfo, format: BundleFormat): Promi
     version: source.version,
     commit: source.dirty ? `${source.commit}-dirty` : source.commit,
   };
+  const options = deterministicBundleOptions(source.root, WORKSPACE_PACKAGES);
   const result = await build({
-    ...deterministicBundleOptions(source.root, WORKSPACE_PACKAGES),
+    ...options,
+    plugins: [...(options.plugins ?? []), ...(format === "esm" ? [lazyNodeBuiltins()] : [])],
     entryPoints: [join(source.root, "packages", "cli", "src", "bundle-entry.ts")],
     external: EXTERNAL,
     target: BUNDLE_NODE_TARGET,
