@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { bundleRuntimeSource } from "@ironclaw/sandbox";
-import { build } from "esbuild";
+import { type BuildOptions, build } from "esbuild";
 import { BUNDLE_NODE_TARGET } from "./config.js";
 import { deterministicBundleOptions, lazyNodeBuiltins } from "./esbuild-inputs.js";
 import type { SourceInfo } from "./source-info.js";
@@ -29,14 +29,18 @@ async function bundleAgentRuntime(root: string): Promise<string> {
   return Buffer.from(source).toString("utf8");
 }
 
-export async function bundleCli(source: SourceInfo, format: BundleFormat): Promise<Uint8Array> {
+/** Every esbuild option of the CLI bundle; bundleCli builds with exactly these. */
+export async function cliBundleOptions(
+  source: SourceInfo,
+  format: BundleFormat,
+): Promise<BuildOptions & { write: false }> {
   // A build of uncommitted changes says so in the version it reports.
   const buildInfo = {
     version: source.version,
     commit: source.dirty ? `${source.commit}-dirty` : source.commit,
   };
   const options = deterministicBundleOptions(source.root, WORKSPACE_PACKAGES);
-  const result = await build({
+  return {
     ...options,
     plugins: [...(options.plugins ?? []), ...(format === "esm" ? [lazyNodeBuiltins()] : [])],
     entryPoints: [join(source.root, "packages", "cli", "src", "bundle-entry.ts")],
@@ -48,7 +52,11 @@ export async function bundleCli(source: SourceInfo, format: BundleFormat): Promi
       IRONCLAW_AGENT_RUNTIME: JSON.stringify(await bundleAgentRuntime(source.root)),
     },
     ...(format === "esm" ? { banner: { js: ESM_REQUIRE_BANNER } } : {}),
-  });
+  };
+}
+
+export async function bundleCli(source: SourceInfo, format: BundleFormat): Promise<Uint8Array> {
+  const result = await build(await cliBundleOptions(source, format));
   const [output] = result.outputFiles;
   if (output === undefined || result.outputFiles.length !== 1)
     throw new Error("esbuild did not produce exactly one bundle");

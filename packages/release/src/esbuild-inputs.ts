@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { builtinModules } from "node:module";
 import { join } from "node:path";
 import type { BuildOptions, Plugin } from "esbuild";
 
@@ -86,11 +87,16 @@ export function deterministicBundleOptions(
  * `require()` made when the importing module is first evaluated, as the CommonJS bundle already does;
  * modules reached only through a dynamic import are evaluated when a command needs them.
  */
+/** `node:x`, and the names Node also answers without the prefix (`fs`, `events/`, …), as dependencies write them. */
+const BUILTIN = new RegExp(
+  `^(node:.*|${builtinModules.map((name) => name.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|")})$`,
+);
+
 export function lazyNodeBuiltins(): Plugin {
   return {
     name: "ironclaw-lazy-node-builtins",
     setup(builder) {
-      builder.onResolve({ filter: /^node:/ }, ({ path, kind, namespace }) =>
+      builder.onResolve({ filter: BUILTIN }, ({ path, kind, namespace }) =>
         // Only static imports; require() calls (the stub's own, CommonJS dependencies') stay as they are.
         kind === "import-statement" && namespace !== "lazy-node-builtin"
           ? { path, namespace: "lazy-node-builtin" }

@@ -2,8 +2,9 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { build } from "esbuild";
 import { afterAll, describe, expect, it } from "vitest";
-import { bundleCli } from "../src/bundle.js";
+import { bundleCli, cliBundleOptions } from "../src/bundle.js";
 import { readSourceInfo, type SourceInfo } from "../src/source-info.js";
 
 const root = new URL("../../../", import.meta.url).pathname.replace(/\/$/, "");
@@ -30,6 +31,17 @@ describe("bundleCli", () => {
       expect(text).toContain('"9.8.7"');
       // It carries the agent runtime, so a released `ironclaw up` can run agents without a checkout.
       expect(text).toContain("/run/ironclaw/agent.sock");
+    }
+  }, 60_000);
+
+  it("imports no Node built-in statically (each loads when the module using it is evaluated)", async () => {
+    for (const format of ["esm", "cjs"] as const) {
+      const result = await build({ ...(await cliBundleOptions(source, format)), metafile: true });
+      const imports = Object.values(result.metafile.outputs).flatMap((output) => output.imports);
+      expect(imports.filter((entry) => entry.kind === "import-statement")).toEqual([]);
+      // They are still there, as require() calls: http for the gateway, worker_threads for hashing.
+      const required = imports.filter((entry) => entry.kind === "require-call").map((entry) => entry.path);
+      expect(required).toEqual(expect.arrayContaining(["node:http", "node:worker_threads", "events"]));
     }
   }, 60_000);
 
