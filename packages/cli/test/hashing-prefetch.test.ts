@@ -74,6 +74,15 @@ describe("HashingPrefetch", () => {
     expect(cancel).toHaveBeenCalled();
   });
 
+  it("reads nothing outside the release directory: a SHA256SUMS naming ../ or / starts nothing", () => {
+    for (const name of ["../a.txt", "/etc/hostname"]) {
+      const escaping = temporaryDirectory("ironclaw-prefetch-escape-");
+      writeFileSync(join(escaping.path, "SHA256SUMS"), `${"0".repeat(64)}  ${name}\n`);
+      expect(HashingPrefetch.start(["verify", "--dir", escaping.path], "/")).toBeUndefined();
+      escaping.remove();
+    }
+  });
+
   it("starts nothing for another command, or when SHA256SUMS cannot be read", () => {
     expect(HashingPrefetch.start(["checksums", "verify"], dir.path)).toBeUndefined();
     expect(HashingPrefetch.start(["verify", "--dir", join(dir.path, "absent")], "/")).toBeUndefined();
