@@ -51,6 +51,23 @@ describe("sha256FilesInParallel", () => {
     const expected = await Promise.all(asked.map((path) => sha256File(path)));
     for (const threads of [0, 1, 2, 5]) {
       expect(await sha256FilesInParallel(asked, { threads })).toEqual(expected);
+      expect(await sha256FilesInParallel(asked, { threads, thisThreadHelps: false })).toEqual(expected);
+    }
+  });
+
+  it("words each failure the same whichever thread met it", async () => {
+    const directory = join(work, "another-directory");
+    mkdirSync(directory);
+    const fifo = join(work, "another-fifo");
+    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+    for (const unhashable of [join(work, "not-there"), directory, fifo]) {
+      // Alone, this thread hashes it, without starting a worker; told not to help, a worker does.
+      const [onThisThread] = await sha256FilesInParallel([unhashable], { threads: 1 });
+      const [onAWorker] = await sha256FilesInParallel([unhashable], { threads: 1, thisThreadHelps: false });
+      expect(onThisThread).toBeInstanceOf(VerifyError);
+      expect(onAWorker).toBeInstanceOf(VerifyError);
+      const [worker, main] = [onAWorker as VerifyError, onThisThread as VerifyError];
+      expect([worker.code, worker.message]).toEqual([main.code, main.message]);
     }
   });
 

@@ -27,7 +27,7 @@ function hash(path) {
   }
   try {
     const before = fs.fstatSync(fd);
-    if (!before.isFile()) return fail("IC_FILE_NOT_REGULAR", path + " is not a regular file; only files can be checksummed");
+    if (!before.isFile()) return fail("IC_FILE_NOT_REGULAR", path + " is not a regular file (" + describeType(before) + "); only files can be checksummed");
     const digest = createHash("sha256");
     let total = 0;
     for (;;) {
@@ -46,6 +46,15 @@ function hash(path) {
   } finally {
     fs.closeSync(fd);
   }
+}
+// The words sha256File uses, so a message does not depend on which thread hashed the file.
+function describeType(stats) {
+  if (stats.isDirectory()) return "a directory";
+  if (stats.isFIFO()) return "a FIFO";
+  if (stats.isSocket()) return "a socket";
+  if (stats.isCharacterDevice()) return "a character device";
+  if (stats.isBlockDevice()) return "a block device";
+  return "not a file";
 }
 function changed(path, size, how) {
   return fail("IC_FILE_CHANGED", path + " " + how + " while it was being hashed (it had " + size + " bytes when opened); its checksum cannot be trusted, so wait until nothing writes to it and verify again");
@@ -68,6 +77,8 @@ export interface ParallelHashOptions {
   readonly threads?: number;
   /** Stops the workers; the promise then rejects with the signal's reason. */
   readonly signal?: AbortSignal;
+  /** False: only the workers hash (at least one is started), leaving this thread alone. Default true. */
+  readonly thisThreadHelps?: boolean;
 }
 
 /** Indexes of `paths`, largest file first, so the long files start at once and the short ones fill in around them. */
@@ -94,15 +105,22 @@ export function sha256FilesInParallel(
   paths: readonly string[],
   options: ParallelHashOptions | number = {},
 ): Promise<Array<FileDigest | VerifyError>> {
-  const { threads = availableParallelism(), signal } =
-    typeof options === "number" ? { threads: options } : options;
+  const {
+    threads = availableParallelism(),
+    signal,
+    thisThreadHelps = true,
+  } = typeof options === "number" ? { threads: options } : options;
   if (signal?.aborted === true) return Promise.reject(signal.reason);
   if (paths.length === 0) return Promise.resolve([]);
   const order = largestFirst(paths);
   const shared = new SharedArrayBuffer(4 * (1 + order.length));
   const claims = new Int32Array(shared, 4, order.length);
   const workers = Array.from(
-    { length: Math.max(0, Math.min(threads, order.length - 1)) },
+    {
+      length: thisThreadHelps
+        ? Math.max(0, Math.min(threads, order.length - 1))
+        : Math.max(1, Math.min(threads, order.length)),
+    },
     () =>
       new Worker(WORKER_SOURCE, {
         eval: true,
@@ -164,6 +182,6 @@ export function sha256FilesInParallel(
         );
       }
     };
-    hashFromTheBack().catch((error: unknown) => settle(() => reject(error)));
+    if (thisThreadHelps) hashFromTheBack().catch((error: unknown) => settle(() => reject(error)));
   });
 }
