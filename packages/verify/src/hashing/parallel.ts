@@ -2,7 +2,7 @@ import { statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { VerifyError, type VerifyErrorCode } from "../errors.js";
-import { type FileDigest, sha256File } from "./sha256-file.js";
+import { changedWhileHashingMessage, describeType, type FileDigest, sha256File } from "./sha256-file.js";
 
 /**
  * The hashing loop of a worker thread, as self-contained CommonJS evaluated from a string, so it runs
@@ -47,17 +47,11 @@ function hash(path) {
     fs.closeSync(fd);
   }
 }
-// The words sha256File uses, so a message does not depend on which thread hashed the file.
-function describeType(stats) {
-  if (stats.isDirectory()) return "a directory";
-  if (stats.isFIFO()) return "a FIFO";
-  if (stats.isSocket()) return "a socket";
-  if (stats.isCharacterDevice()) return "a character device";
-  if (stats.isBlockDevice()) return "a block device";
-  return "not a file";
-}
+// sha256File's own words, compiled in, so a message does not depend on which thread hashed the file.
+const describeType = ${describeType.toString()};
+const changedMessage = ${changedWhileHashingMessage.toString()};
 function changed(path, size, how) {
-  return fail("IC_FILE_CHANGED", path + " " + how + " while it was being hashed (it had " + size + " bytes when opened); its checksum cannot be trusted, so wait until nothing writes to it and verify again");
+  return fail("IC_FILE_CHANGED", changedMessage(path, size, how));
 }
 // Workers walk the list from the front through a shared counter, so a worker that finishes early takes
 // the next file at once, even while the main thread is busy. A file is hashed by whoever claims it

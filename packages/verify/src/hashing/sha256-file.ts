@@ -125,13 +125,15 @@ async function statHandle(handle: FileHandle, path: string): Promise<Stats> {
 }
 
 function changedWhileHashing(path: string, expectedSize: number, how: string): VerifyError {
-  return new VerifyError(
-    "IC_FILE_CHANGED",
-    `${path} ${how} while it was being hashed (it had ${expectedSize} bytes when opened); its checksum cannot be trusted, so wait until nothing writes to it and verify again`,
-  );
+  return new VerifyError("IC_FILE_CHANGED", changedWhileHashingMessage(path, expectedSize, how));
 }
 
-function describeType(stats: Stats): string {
+/** Self-contained, like describeType: the hashing workers run its source (see parallel.ts). */
+export function changedWhileHashingMessage(path: string, expectedSize: number, how: string): string {
+  return `${path} ${how} while it was being hashed (it had ${expectedSize} bytes when opened); its checksum cannot be trusted, so wait until nothing writes to it and verify again`;
+}
+
+export function describeType(stats: Stats): string {
   if (stats.isDirectory()) return "a directory";
   if (stats.isFIFO()) return "a FIFO";
   if (stats.isSocket()) return "a socket";
