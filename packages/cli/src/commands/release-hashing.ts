@@ -21,6 +21,16 @@ function nameInRelease(dir: string, path: string): string {
   return inside.startsWith("..") || isAbsolute(inside) ? basename(path) : inside.split(sep).join("/");
 }
 
+/** Where a release's files are: --dir, else beside the first file named, else the working directory. */
+export function releaseDirectory(
+  cwd: string,
+  paths: readonly string[],
+  dirOption: string | undefined,
+): string {
+  const first = paths[0];
+  return resolve(cwd, dirOption ?? (first === undefined ? "." : dirname(resolve(cwd, first))));
+}
+
 /**
  * Starts hashing the files `ironclaw verify` was given (or every file SHA256SUMS lists) on worker
  * threads, and returns at once: reading the files is the long pole of a verification, so it starts
@@ -34,8 +44,7 @@ export function startReleaseHashing(
   dirOption: string | undefined,
   signal?: AbortSignal,
 ): ReleaseHashing | undefined {
-  const first = paths[0];
-  const dir = resolve(cwd, dirOption ?? (first === undefined ? "." : dirname(resolve(cwd, first))));
+  const dir = releaseDirectory(cwd, paths, dirOption);
   let names: string[];
   if (paths.length > 0) names = paths.map((path) => nameInRelease(dir, resolve(cwd, path)));
   else {

@@ -13,7 +13,7 @@ import {
 import { ExitCode } from "../exit-codes.js";
 import { colorEnabled } from "../terminal/color.js";
 import { type CommandContext, type JsonOption, writeJson } from "./context.js";
-import { type ReleaseHashing, startReleaseHashing } from "./release-hashing.js";
+import { type ReleaseHashing, releaseDirectory } from "./release-hashing.js";
 import { releaseDocument, renderReleaseReport } from "./release-report.js";
 import { loadTrustedRoot } from "./verify-bundle-action.js";
 
@@ -54,17 +54,17 @@ async function run(
   context.setExitCode(result.ok ? ExitCode.ok : ExitCode.rejected);
 }
 
+/**
+ * `hashing` is what the command started (or took from the prefetch); undefined when SHA256SUMS could
+ * not be read to list the files, which readReleaseFiles then reports.
+ */
 export async function verifyReleaseAction(
   paths: string[],
   flags: ReleaseVerifyFlags,
   context: CommandContext,
-  started?: ReleaseHashing,
+  hashing: ReleaseHashing | undefined,
 ): Promise<void> {
-  const hashing = started ?? startReleaseHashing(context.io.cwd, paths, flags.dir);
-  const { cwd } = context.io;
-  const first = paths[0];
-  const dir =
-    hashing?.dir ?? resolve(cwd, flags.dir ?? (first === undefined ? "." : dirname(resolve(cwd, first))));
+  const dir = hashing?.dir ?? releaseDirectory(context.io.cwd, paths, flags.dir);
   const files = await readReleaseFiles(dir);
   const artifacts =
     hashing === undefined
