@@ -4,19 +4,23 @@ import { basename, dirname, join } from "node:path";
 import { GatewayError } from "./errors.js";
 
 /**
- * The state directory's one way to replace a file (tokens, principals, the host key, api.json).
- * Writes a file so that readers see the old content or the new, never a part: a temporary file beside
- * the target with the final mode, fsynced, renamed over it, and the directory fsynced so the rename
- * survives a crash. The mode is also set with chmod so that the umask cannot change it.
+ * Replaces a file so that readers see the old content or the new, never a part: a temporary file
+ * beside the target, fsynced, renamed over it, and the directory fsynced so the rename survives a
+ * crash. `exactMode` also sets the mode with chmod, so that the umask cannot change it. Errors are the
+ * file system's own; the temporary file is removed.
  */
-export async function writeFileAtomic(path: string, content: string, mode: number): Promise<void> {
+export async function replaceFileDurably(
+  path: string,
+  content: string | Uint8Array,
+  options: { readonly mode: number; readonly exactMode?: boolean },
+): Promise<void> {
   const directory = dirname(path);
   const temporary = join(directory, `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
   try {
-    const handle = await open(temporary, "wx", mode);
+    const handle = await open(temporary, "wx", options.mode);
     try {
-      await handle.chmod(mode);
-      await handle.writeFile(content, "utf8");
+      if (options.exactMode === true) await handle.chmod(options.mode);
+      await handle.writeFile(content);
       await handle.sync();
     } finally {
       await handle.close();
@@ -25,6 +29,15 @@ export async function writeFileAtomic(path: string, content: string, mode: numbe
     await syncDirectory(directory);
   } catch (cause) {
     await rm(temporary, { force: true });
+    throw cause;
+  }
+}
+
+/** The state directory's one way to replace a file (tokens, principals, the host key, api.json), at exactly `mode`. */
+export async function writeFileAtomic(path: string, content: string, mode: number): Promise<void> {
+  try {
+    await replaceFileDurably(path, content, { mode, exactMode: true });
+  } catch (cause) {
     throw new GatewayError(
       "IC_STATE_INVALID",
       `cannot write ${path}: ${(cause as Error).message}; check that the state directory is writable by this user and the disk is not full`,

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { copyFile, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
+import { syncDirectory } from "@ironclaw/gateway/durable-file";
 import { CliError } from "../errors.js";
 import { failpoint } from "./failpoint.js";
 import type { Installation } from "./installation.js";
@@ -12,16 +13,6 @@ function temporaryBeside(installation: Installation, purpose: string): string {
     installation.directory,
     `.${basename(installation.path)}.${purpose}-${randomBytes(6).toString("hex")}`,
   );
-}
-
-async function syncDirectory(directory: string): Promise<void> {
-  if (process.platform === "win32") return;
-  const handle = await open(directory, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 async function writeSynced(path: string, bytes: Uint8Array, mode: number): Promise<void> {
