@@ -200,14 +200,12 @@ function verifyEnvelopeOnce(parsed: ParsedBundle, trustedRoot: LoadedTrustedRoot
  * for every artifact checked against it, so it is read once. A statement that cannot be read
  * fails the same way each time.
  */
-const readings = new WeakMap<
-  ParsedBundle,
-  { statement: InTotoStatement; facts: ReturnType<typeof certificateFacts> } | { error: unknown }
->();
-function readEnvelope(parsed: ParsedBundle): {
-  statement: InTotoStatement;
-  facts: ReturnType<typeof certificateFacts>;
-} {
+interface EnvelopeReading {
+  readonly statement: InTotoStatement;
+  readonly facts: ReturnType<typeof certificateFacts>;
+}
+const readings = new WeakMap<ParsedBundle, EnvelopeReading | { error: unknown }>();
+function readEnvelope(parsed: ParsedBundle): EnvelopeReading {
   let reading = readings.get(parsed);
   if (reading === undefined) {
     try {

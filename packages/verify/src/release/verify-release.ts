@@ -124,8 +124,11 @@ export async function verifyRelease(inputs: ReleaseInputs): Promise<ReleaseVerif
     };
   }
   const signature = checkSignature(inputs);
-  const attestationsCheck = signature.signer === undefined ? undefined : checkAttestationsFile(inputs, list);
+  const { signer } = signature;
+  const attestationsCheck = signer === undefined ? undefined : checkAttestationsFile(inputs, list);
+  // Attestations matter only under a verified signature; their envelopes are checked while files hash.
   if (
+    signer !== undefined &&
     attestationsCheck === undefined &&
     inputs.attestations !== undefined &&
     inputs.trustedRoot !== undefined
@@ -137,19 +140,18 @@ export async function verifyRelease(inputs: ReleaseInputs): Promise<ReleaseVerif
     }
   }
   // One policy for every artifact: the repository, workflow, tag and commit the signature names.
-  const attestationPolicy =
-    signature.signer === undefined ? undefined : provenancePolicy(inputs, signature.signer);
+  const attestationPolicy = signer === undefined ? undefined : provenancePolicy(inputs, signer);
   const artifacts = (await inputs.artifacts).map((artifact) => {
     const checks: ReleaseCheck[] = [signature.check, checksumCheck(list, artifact)];
-    if (signature.signer === undefined) {
+    if (signer === undefined || attestationPolicy === undefined) {
       checks.push({
         check: "provenance",
         ok: false,
         detail: "not checked: SHA256SUMS is not trusted, so neither is the attestations file it lists",
       });
     } else {
-      checks.push(provenanceCheck(inputs, artifact, signature.signer, attestationPolicy, attestationsCheck));
-      const version = artifact.listed === false ? undefined : versionCheck(artifact.name, signature.signer);
+      checks.push(provenanceCheck(inputs, artifact, signer, attestationPolicy, attestationsCheck));
+      const version = artifact.listed === false ? undefined : versionCheck(artifact.name, signer);
       if (version !== undefined) checks.push(version);
     }
     return report(artifact, checks);
@@ -158,7 +160,7 @@ export async function verifyRelease(inputs: ReleaseInputs): Promise<ReleaseVerif
     ok: artifacts.length > 0 && artifacts.every((a) => a.ok),
     mode: "full",
     repository: inputs.policy.repository,
-    ...(signature.signer === undefined ? {} : { signer: signature.signer }),
+    ...(signer === undefined ? {} : { signer }),
     artifacts,
     notChecked: [],
   };
@@ -275,7 +277,7 @@ function provenanceCheck(
   inputs: ReleaseInputs,
   artifact: ReleaseArtifact,
   signer: ReleaseSigner,
-  policy: AttestationPolicy | VerifyError | undefined,
+  policy: AttestationPolicy | VerifyError,
   attestationsProblem: ReleaseCheck | undefined,
 ): ReleaseCheck {
   if (attestationsProblem !== undefined) return attestationsProblem;
@@ -291,7 +293,6 @@ function provenanceCheck(
   if (artifact.sha256 === undefined)
     return { check: "provenance", ok: false, detail: "not checked: the file could not be read" };
   try {
-    if (policy === undefined) throw new Error("unreachable: the policy exists once the signature verified");
     if (policy instanceof VerifyError) throw policy;
     const entries = parsedAttestations(inputs.attestations);
     const result = verifyAttestations(entries, {
