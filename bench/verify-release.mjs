@@ -44,7 +44,7 @@ function run(command, args, options = {}) {
 }
 
 // The set is rebuilt whenever the tree it was built from changed, so the bundle measured is this code.
-const treeState = () => {
+function treeState() {
   const head = spawnSync("git", ["rev-parse", "HEAD"], { cwd: root, encoding: "utf8" }).stdout.trim();
   const diff = spawnSync("git", ["diff", "HEAD", "--", "packages", "package-lock.json"], {
     cwd: root,
@@ -52,11 +52,12 @@ const treeState = () => {
     maxBuffer: 256 << 20,
   }).stdout;
   return `${head} ${createHash("sha256").update(diff).digest("hex")}`;
-};
+}
 const builtFrom = join(dir, ".built-from");
+const tree = treeState();
 if (
   process.env.BENCH_RELEASE_DIR === undefined &&
-  (!existsSync(builtFrom) || readFileSync(builtFrom, "utf8") !== treeState())
+  (!existsSync(builtFrom) || readFileSync(builtFrom, "utf8") !== tree)
 ) {
   rmSync(dir, { recursive: true, force: true });
 }
@@ -71,7 +72,7 @@ if (!existsSync(join(dir, "SHA256SUMS"))) {
     repository,
     "--allow-dirty",
   ]);
-  writeFileSync(builtFrom, treeState());
+  writeFileSync(builtFrom, tree);
 }
 const sums = readFileSync(join(dir, "SHA256SUMS"), "utf8");
 const names = sums
