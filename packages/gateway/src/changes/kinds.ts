@@ -28,8 +28,20 @@ const agentName = z
 const PRINTABLE = /^[^\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$/u;
 const shortText = (max: number, min = 0) =>
   z.string().check(z.minLength(min), z.maxLength(max), z.regex(PRINTABLE, "no control characters"));
-const uniqueBy = <T>(key: (item: T) => string, what: string) =>
-  z.refine<T[]>((items) => new Set(items.map(key)).size === items.length, `a ${what} is listed twice`);
+/** At most `max` items, no two with the same key. */
+const distinctList = <T extends z.ZodMiniType>(
+  item: T,
+  max: number,
+  key: (item: z.infer<T>) => string,
+  what: string,
+) =>
+  z.array(item).check(
+    z.maxLength(max),
+    z.refine<z.infer<T>[]>(
+      (items) => new Set(items.map(key)).size === items.length,
+      `a ${what} is listed twice`,
+    ),
+  );
 
 const persona = z.strictObject({
   name: shortText(64, 1),
@@ -84,39 +96,24 @@ export const PAYLOAD_SCHEMAS = {
   persona: z.strictObject({ agent: agentName, persona }),
   enabled_tools: z.strictObject({
     agent: agentName,
-    tools: z.array(toolName).check(
-      z.maxLength(64),
-      uniqueBy((t) => t, "tool"),
-    ),
+    tools: distinctList(toolName, 64, (t) => t, "tool"),
   }),
   packages: z.strictObject({
     agent: agentName,
-    packages: z.array(packageSpec).check(
-      z.maxLength(64),
-      uniqueBy((p) => p.name, "package"),
-    ),
+    packages: distinctList(packageSpec, 64, (p) => p.name, "package"),
   }),
   wiring: z.strictObject({
     agent: agentName,
     /** The agents this one may send messages to. */
-    peers: z.array(agentName).check(
-      z.maxLength(32),
-      uniqueBy((p) => p, "peer"),
-    ),
+    peers: distinctList(agentName, 32, (p) => p, "peer"),
   }),
   permissions: z.strictObject({
     agent: agentName,
-    grants: z.array(z.enum(PERMISSION_GRANTS)).check(
-      z.maxLength(PERMISSION_GRANTS.length),
-      uniqueBy((g) => g, "grant"),
-    ),
+    grants: distinctList(z.enum(PERMISSION_GRANTS), PERMISSION_GRANTS.length, (g) => g, "grant"),
   }),
   mounts: z.strictObject({
     agent: agentName,
-    mounts: z.array(mount).check(
-      z.maxLength(16),
-      uniqueBy((m) => m.target, "mount target"),
-    ),
+    mounts: distinctList(mount, 16, (m) => m.target, "mount target"),
   }),
   create_agent: z.strictObject({ agent: agentName, persona: z.optional(persona) }),
   egress: z.strictObject({
@@ -130,17 +127,11 @@ export const PAYLOAD_SCHEMAS = {
   }),
   mcp_servers: z.strictObject({
     agent: agentName,
-    servers: z.array(mcpServer).check(
-      z.maxLength(16),
-      uniqueBy((s) => s.name, "server"),
-    ),
+    servers: distinctList(mcpServer, 16, (s) => s.name, "server"),
   }),
   skills: z.strictObject({
     agent: agentName,
-    skills: z.array(skill).check(
-      z.maxLength(32),
-      uniqueBy((s) => s.name, "skill"),
-    ),
+    skills: distinctList(skill, 32, (s) => s.name, "skill"),
   }),
 } as const satisfies Record<ChangeKind, z.ZodMiniType>;
 
