@@ -12,10 +12,18 @@
 #                            (default: https://github.com/$IRONCLAW_REPO/releases). https:// only; plain
 #                            http:// only for 127.0.0.1, localhost and [::1]
 #   IRONCLAW_NO_MODIFY_PATH  any value: leave shell profiles alone
+#   IRONCLAW_ALLOW_DOWNGRADE 1: install the release even over a newer `ironclaw` at the destination
+#   IRONCLAW_TIMEOUT         seconds to connect, and that a download may go without a byte (default 60);
+#                            never a cap on a whole download
 #   IRONCLAW_REPO            OWNER/NAME whose release workflow must have signed the release
 #                            (default: ironclaw-dev/ironclaw)
 #   IRONCLAW_TRUSTED_ROOT    trusted_root.json of another Sigstore instance, for the signature check
 #                            (default: the verifier's own Sigstore public-good root)
+#
+# Every download follows at most 5 redirects: from an https:// base only to https:// (any host: integrity
+# comes from the checksum and signature, not the host), from an http:// base only to http:// on this
+# machine. Each Location is checked before it is fetched. What a download may hold is capped while it
+# is read: `latest` 64 KiB, SHA256SUMS and bundles 16 MiB, an archive 512 MiB.
 #
 # The signature over SHA256SUMS and the build provenance are checked when a trusted verifier is already
 # here: an `ironclaw` from an earlier install (in the install directory, else on PATH), else `cosign`.
@@ -47,6 +55,8 @@ usage() {
   say "  IRONCLAW_INSTALL_DIR=DIR      where ironclaw goes (default: \$HOME/.ironclaw/bin)"
   say "  IRONCLAW_BASE_URL=URL         the releases (default: https://github.com/\$IRONCLAW_REPO/releases)"
   say "  IRONCLAW_NO_MODIFY_PATH=1     leave shell profiles alone"
+  say "  IRONCLAW_ALLOW_DOWNGRADE=1    install even over a newer ironclaw at the destination"
+  say "  IRONCLAW_TIMEOUT=SECONDS      to connect, and with no byte received, before a download fails (default: 60)"
   say "  IRONCLAW_REPO=OWNER/NAME      whose release workflow must have signed (default: $(default_repository))"
   say "  IRONCLAW_TRUSTED_ROOT=FILE    trusted_root.json of another Sigstore instance, for the signature check"
 }
@@ -94,6 +104,17 @@ read_settings() {
   case $install_dir in /*) ;; *) install_dir=$PWD/$install_dir ;; esac
   while [ "${install_dir%/}" != "$install_dir" ] && [ "$install_dir" != / ]; do install_dir=${install_dir%/}; done
 
+  allow_downgrade=${IRONCLAW_ALLOW_DOWNGRADE:-}
+  case $allow_downgrade in
+    "" | 0 | 1) ;;
+    *) fail 2 "IRONCLAW_ALLOW_DOWNGRADE must be 1 (or 0, or unset), found '$allow_downgrade'" ;;
+  esac
+
+  timeout=${IRONCLAW_TIMEOUT:-60}
+  if ! matches "$timeout" '^[1-9][0-9]*$' || [ "${#timeout}" -gt 4 ]; then
+    fail 2 "IRONCLAW_TIMEOUT must be a number of seconds from 1 to 9999, found '$timeout'"
+  fi
+
   trusted_root=${IRONCLAW_TRUSTED_ROOT:-}
   if [ -n "$trusted_root" ]; then
     case $trusted_root in /*) ;; *) trusted_root=$PWD/$trusted_root ;; esac
@@ -112,21 +133,25 @@ check_base_url() {
     https://?*) url_scheme=https ;;
     http://*)
       url_scheme=http
-      bu_host=${base_url#http://}
-      bu_host=${bu_host%%/*}
-      bu_port=""
-      case $bu_host in
-        127.0.0.1 | 127.0.0.1:*) bu_port=${bu_host#127.0.0.1} ;;
-        localhost | localhost:*) bu_port=${bu_host#localhost} ;;
-        '[::1]' | '[::1]:'*) bu_port=${bu_host#\[::1\]} ;;
-        *) fail 2 "IRONCLAW_BASE_URL must be https:// (plain http:// only for 127.0.0.1, localhost or [::1]), found '$base_url'" ;;
-      esac
-      if [ -n "$bu_port" ] && ! matches "$bu_port" '^:[0-9]+$'; then
+      loopback_http "$base_url" ||
         fail 2 "IRONCLAW_BASE_URL must be https:// (plain http:// only for 127.0.0.1, localhost or [::1]), found '$base_url'"
-      fi
       ;;
     *) fail 2 "IRONCLAW_BASE_URL must be https:// (plain http:// only for 127.0.0.1, localhost or [::1]), found '$base_url'" ;;
   esac
+}
+
+# loopback_http URL: true when URL is http:// to 127.0.0.1, localhost or [::1], with at most a port.
+loopback_http() {
+  lh_host=${1#http://}
+  if [ "$lh_host" = "$1" ]; then return 1; fi
+  lh_host=${lh_host%%/*}
+  case $lh_host in
+    127.0.0.1 | 127.0.0.1:*) lh_port=${lh_host#127.0.0.1} ;;
+    localhost | localhost:*) lh_port=${lh_host#localhost} ;;
+    '[::1]' | '[::1]:'*) lh_port=${lh_host#\[::1\]} ;;
+    *) return 1 ;;
+  esac
+  [ -z "$lh_port" ] || matches "$lh_port" '^:[0-9]+$'
 }
 
 # Sets node_version when a Node.js that runs the platform-independent bundle (>= 20.17) is on PATH.
@@ -181,6 +206,10 @@ find_downloader() {
     if wget --version 2>/dev/null </dev/null | awk 'NR == 1 && /GNU Wget/ { found = 1 } END { exit !found }'; then
       downloader=gnu-wget
     elif [ "$url_scheme" = http ]; then
+      # BusyBox wget follows every redirect it is sent, with no switch to stop it: nc asks first.
+      if ! has nc || ! has timeout || ! has sleep; then
+        fail 3 "only a wget that is not GNU Wget (BusyBox's, say) is on PATH, and without nc, timeout and sleep its redirects cannot be checked before it follows them: install curl or GNU Wget"
+      fi
       downloader=busybox-wget
     else
       fail 3 "only a wget that is not GNU Wget (BusyBox's, say) is on PATH, and it may not check TLS certificates: install curl or GNU Wget"
@@ -227,53 +256,116 @@ make_temp_dir() {
   }
 }
 
-# http_get URL FILE [latest]: sets http_status (the last HTTP status, empty without a response) and,
-# on failure, http_problem; returns non-zero on any failure. Headers go to $tmp_dir/headers.
+# http_get URL FILE CAP [latest]: fetches URL into FILE, following at most 5 redirects, each Location
+# checked before it is fetched, and reading at most CAP bytes. Sets http_status, http_location (of a
+# redirect, in latest mode, which does not follow it) and final_url; on failure http_problem, non-zero.
 http_get() {
   hg_url=$1
   hg_out=$2
-  hg_mode=${3:-}
-  http_status=""
+  hg_cap=$3
+  hg_mode=${4:-}
   http_problem=""
-  rm -f "$hg_out" "$tmp_dir/stderr"
-  : >"$tmp_dir/headers"
-  hg_ok=1
-  case $downloader in
-    curl)
-      if [ "$url_scheme" = https ]; then
-        set -- --proto =https --tlsv1.2
-      else
-        set -- --proto =http
-      fi
-      # The latest-release lookup reads the redirect itself: a mirror need not serve <base>/tag/<tag>.
-      if [ "$hg_mode" != latest ]; then set -- "$@" --location --max-redirs 10; fi
-      http_status=$(curl "$@" --fail --silent --show-error --retry 2 --retry-delay 1 \
-        --connect-timeout 20 --speed-limit 1024 --speed-time 60 \
-        --dump-header "$tmp_dir/headers" --write-out '%{http_code}' --output "$hg_out" "$hg_url" \
-        2>"$tmp_dir/stderr" </dev/null) || hg_ok=0
-      if [ "$http_status" = 000 ]; then http_status=""; fi
+  final_url=""
+  hg_hops=0
+  while :; do
+    http_hop "$hg_url" "$hg_out" "$hg_cap" || return 1
+    case $http_status in
+      301 | 302 | 303 | 307 | 308)
+        if [ "$hg_mode" = latest ]; then return 0; fi
+        if [ -z "$http_location" ]; then
+          http_problem="HTTP $http_status without a Location to follow"
+          return 1
+        fi
+        if [ "$hg_hops" -ge 5 ]; then
+          http_problem="more than 5 redirects (the 6th to '$http_location'); the installer follows at most 5"
+          return 1
+        fi
+        hg_hops=$((hg_hops + 1))
+        next_url "$hg_url" "$http_location" || return 1
+        hg_url=$next_url
+        ;;
+      200)
+        final_url=$hg_url
+        return 0
+        ;;
+      *)
+        http_problem="HTTP $http_status"
+        return 1
+        ;;
+    esac
+  done
+}
+
+# next_url URL LOCATION: sets next_url to where LOCATION points from URL, if the rules allow going there:
+# from an https:// base only to https://, from an http:// base only to http:// on this machine.
+next_url() {
+  case $2 in
+    http://* | https://*) next_url=$2 ;;
+    //*) next_url=${1%%://*}:$2 ;;
+    /*)
+      nu_authority=${1#*://}
+      nu_authority=${nu_authority%%/*}
+      nu_authority=${nu_authority%%\?*}
+      next_url=${1%%://*}://$nu_authority$2
       ;;
-    gnu-wget)
-      set -- --max-redirect=10
-      if [ "$hg_mode" = latest ]; then set -- --max-redirect=0; fi
-      wget "$@" --no-verbose --server-response --tries=3 --waitretry=1 --timeout=60 \
-        --output-document="$hg_out" "$hg_url" 2>"$tmp_dir/stderr" </dev/null || hg_ok=0
-      cp "$tmp_dir/stderr" "$tmp_dir/headers"
-      http_status=$(awk '$1 ~ /^HTTP\// { status = $2 } END { print status }' "$tmp_dir/headers")
-      ;;
-    busybox-wget)
-      # Loopback only (see find_downloader), and without -T, which crashes BusyBox 1.35's wget.
-      wget -S -O "$hg_out" "$hg_url" 2>"$tmp_dir/stderr" </dev/null || hg_ok=0
-      cp "$tmp_dir/stderr" "$tmp_dir/headers"
-      http_status=$(awk '$1 ~ /^HTTP\// { status = $2 } END { print status }' "$tmp_dir/headers")
+    *)
+      http_problem="the server redirected to '$2', which is no absolute URL or path; the installer follows only those"
+      return 1
       ;;
   esac
-  # GNU Wget has no switch to refuse a redirect to http://, so the headers are checked afterwards.
-  if [ "$url_scheme" = https ] && awk 'tolower($1) == "location:" && tolower($2) ~ /^http:/ { found = 1 } END { exit !found }' "$tmp_dir/headers"; then
-    http_problem="the server redirected to a plain http:// URL, which the installer refuses"
+  if ! matches "$next_url" '^[]A-Za-z0-9._~:/%@+=,![?&;#-]+$'; then
+    http_problem="the server redirected to '$2', which is no plain URL; refused"
     return 1
   fi
-  if [ "$hg_ok" = 1 ] && { [ "$http_status" = 200 ] || [ "$hg_mode" = latest ]; }; then return 0; fi
+  if [ "$url_scheme" = https ]; then
+    case $next_url in
+      https://?*) return 0 ;;
+      http://*) http_problem="the server redirected to a plain http:// URL, which the installer refuses ('$next_url'): an https:// release may only redirect to https://" ;;
+      *) http_problem="the server redirected to '$next_url', which is not https://; refused" ;;
+    esac
+    return 1
+  fi
+  if loopback_http "$next_url"; then return 0; fi
+  http_problem="the server redirected to '$next_url', which the installer refuses: an http:// release on this machine may only redirect to http:// on 127.0.0.1, localhost or [::1]"
+  return 1
+}
+
+# http_hop URL FILE CAP: one request, redirects not followed. Sets http_status (empty without a
+# response) and http_location; on failure http_problem, non-zero. The body goes through `head -c`,
+# which ends the transfer one byte past CAP: a server that sends more is cut off while it sends.
+http_hop() {
+  hh_url=$1
+  hh_out=$2
+  hh_cap=$3
+  http_status=""
+  http_location=""
+  rm -f "$hh_out" "$tmp_dir/stderr" "$tmp_dir/rc"
+  : >"$tmp_dir/headers"
+  case $downloader in
+    curl) hop_curl ;;
+    gnu-wget) hop_wget ;;
+    busybox-wget) hop_busybox || return 1 ;;
+  esac
+  hh_rc=1
+  if [ -f "$tmp_dir/rc" ]; then read -r hh_rc <"$tmp_dir/rc" || hh_rc=1; fi
+  read_response_head "$tmp_dir/headers"
+  if [ -f "$hh_out" ]; then
+    hh_size=$(wc -c <"$hh_out") || hh_size=0
+    hh_size=${hh_size##* }
+    if [ "$hh_size" -gt "$hh_cap" ]; then
+      http_problem="the server sent more than $hh_cap bytes, more than the installer takes for it (cut off while reading)"
+      return 1
+    fi
+  fi
+  # curl 63: --max-filesize refused a Content-Length over the cap before reading the body.
+  if [ "$downloader" = curl ] && [ "$hh_rc" = 63 ]; then
+    http_problem="the server announced more than $hh_cap bytes, more than the installer takes for it"
+    return 1
+  fi
+  if [ "$hh_rc" = 0 ]; then return 0; fi
+  case $http_status in
+    301 | 302 | 303 | 307 | 308) if [ "$downloader" != curl ]; then return 0; fi ;;
+  esac
   if [ -n "$http_status" ] && [ "$http_status" != 200 ]; then
     http_problem="HTTP $http_status"
   else
@@ -283,16 +375,99 @@ http_get() {
   return 1
 }
 
-# download NAME WHAT: an asset of the release into $tmp_dir; a missing one fails with its own message.
+# read_response_head FILE: the last status and Location in FILE (headers, as each tool writes them).
+read_response_head() {
+  rh_found=$(awk '
+    { sub(/\r$/, "") }
+    $1 ~ /^HTTP\// { status = $2; location = "" }
+    tolower($1) == "location:" { location = $2 }
+    END { print status " " location }' "$1")
+  http_status=${rh_found%% *}
+  http_location=${rh_found#* }
+}
+
+# Connect and idle timeouts (no byte for $timeout seconds), never a cap on the whole transfer.
+hop_curl() {
+  if [ "$url_scheme" = https ]; then
+    set -- --proto =https --tlsv1.2
+  else
+    set -- --proto =http
+  fi
+  {
+    ch_rc=0
+    curl "$@" --max-redirs 0 --fail --silent --show-error --retry 2 --retry-delay 1 \
+      --connect-timeout "$timeout" --speed-limit 1 --speed-time "$timeout" --max-filesize "$hh_cap" \
+      --dump-header "$tmp_dir/headers" --output - "$hh_url" 2>"$tmp_dir/stderr" </dev/null || ch_rc=$?
+    printf '%s\n' "$ch_rc" >"$tmp_dir/rc"
+  } | head -c "$((hh_cap + 1))" >"$hh_out"
+}
+
+# GNU Wget's --timeout is per connect and per read: an idle timeout.
+hop_wget() {
+  {
+    wh_rc=0
+    wget --max-redirect=0 --no-verbose --server-response --tries=3 --waitretry=1 --timeout="$timeout" \
+      --output-document=- "$hh_url" 2>"$tmp_dir/stderr" </dev/null || wh_rc=$?
+    printf '%s\n' "$wh_rc" >"$tmp_dir/rc"
+  } | head -c "$((hh_cap + 1))" >"$hh_out"
+  cp "$tmp_dir/stderr" "$tmp_dir/headers"
+}
+
+# BusyBox wget (loopback only) cannot be told not to follow a redirect, so nc asks for URL first, and
+# wget fetches only a URL that answered 200. If the server then redirects wget anyway, wget has
+# followed it on this machine's loopback or failed, and the installer refuses what it got.
+# BusyBox wget has no idle timeout (its -T crashes BusyBox 1.35); nc's answer is bounded by timeout.
+hop_busybox() {
+  bh_rest=${hh_url#http://}
+  bh_authority=${bh_rest%%/*}
+  case $bh_rest in */*) bh_path=/${bh_rest#*/} ;; *) bh_path=/ ;; esac
+  case $bh_authority in
+    '[::1]'*) bh_host=::1 bh_port=${bh_authority#\[::1\]} ;;
+    *) bh_host=${bh_authority%%:*} bh_port=${bh_authority#"$bh_host"} ;;
+  esac
+  bh_port=${bh_port#:}
+  {
+    bh_rc=0
+    # nc ends its side of the connection when its input ends, and a server may then drop the request
+    # unanswered: the input stays open (blank lines, which a server skips) until nc has gone.
+    {
+      printf 'GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: ironclaw-install\r\nConnection: close\r\n\r\n' "$bh_path" "$bh_authority"
+      while sleep 0.1 2>/dev/null || sleep 1; do printf '\r\n' || break; done
+    } 2>/dev/null | timeout "$timeout" nc "$bh_host" "${bh_port:-80}" 2>"$tmp_dir/stderr" || bh_rc=$?
+    printf '%s\n' "$bh_rc" >"$tmp_dir/rc"
+  } | head -c 1048576 | awk '{ sub(/\r$/, "") } $0 == "" { exit } { print }' >"$tmp_dir/headers"
+  read_response_head "$tmp_dir/headers"
+  case $http_status in
+    200) ;;
+    "")
+      http_problem="no answer from $bh_authority within $timeout seconds (nc asked for $bh_path)"
+      return 1
+      ;;
+    *) return 0 ;;
+  esac
+  {
+    bh_rc=0
+    wget -S -O - "$hh_url" 2>"$tmp_dir/stderr" </dev/null || bh_rc=$?
+    printf '%s\n' "$bh_rc" >"$tmp_dir/rc"
+  } | head -c "$((hh_cap + 1))" >"$hh_out"
+  cp "$tmp_dir/stderr" "$tmp_dir/headers"
+  if awk '$1 ~ /^HTTP\// && $2 ~ /^3/ { found = 1 } END { exit !found }' "$tmp_dir/headers"; then
+    http_problem="the server answered 200 to the installer's check of $hh_url, then redirected BusyBox wget, which follows every redirect; refused"
+    return 1
+  fi
+}
+
+# download NAME WHAT CAP: an asset of the release into $tmp_dir; a missing one fails with its own message.
 download() {
   dl_url=$base_url/download/$tag/$1
   say "Downloading $dl_url"
-  if ! http_get "$dl_url" "$tmp_dir/$1"; then
+  if ! http_get "$dl_url" "$tmp_dir/$1" "$3"; then
     if [ "$http_status" = 404 ]; then
       fail 3 "the release $tag has no $1 at $dl_url (HTTP 404): $2. Nothing was installed; check IRONCLAW_VERSION and IRONCLAW_BASE_URL"
     fi
     fail 3 "could not download $dl_url: $http_problem. Nothing was installed; check the network and IRONCLAW_BASE_URL, then run the installer again"
   fi
+  if [ "$final_url" != "$dl_url" ]; then say "  from $final_url"; fi
 }
 
 # <base>/latest redirects to <base>/tag/<tag> (GitHub) or answers the tag as text (a static mirror).
@@ -303,12 +478,11 @@ resolve_tag() {
   fi
   say "Looking up the latest release at $base_url/latest"
   rt_ok=1
-  http_get "$base_url/latest" "$tmp_dir/latest" latest || rt_ok=0
-  rt_location=$(awk 'tolower($1) == "location:" { location = $2 } END { sub(/\r$/, "", location); print location }' "$tmp_dir/headers")
-  if [ -n "$rt_location" ]; then
-    case $rt_location in
-      */tag/*) rt_found=${rt_location##*/tag/} ;;
-      *) fail 3 "$base_url/latest redirected to '$rt_location', expected <base>/tag/vX.Y.Z. Set IRONCLAW_VERSION=X.Y.Z to choose a release" ;;
+  http_get "$base_url/latest" "$tmp_dir/latest" 65536 latest || rt_ok=0
+  if [ "$rt_ok" = 1 ] && [ -n "$http_location" ]; then
+    case $http_location in
+      */tag/*) rt_found=${http_location##*/tag/} ;;
+      *) fail 3 "$base_url/latest redirected to '$http_location', expected <base>/tag/vX.Y.Z. Set IRONCLAW_VERSION=X.Y.Z to choose a release" ;;
     esac
   elif [ "$rt_ok" = 1 ] && [ "$http_status" = 200 ]; then
     rt_found=$(awk 'NR == 1 { sub(/\r$/, ""); print; exit }' "$tmp_dir/latest")
@@ -417,8 +591,8 @@ verify_signature() {
     return 0
   fi
   attestations=ironclaw_$version.intoto.jsonl
-  download SHA256SUMS.sigstore.json "the signature over SHA256SUMS is missing, so $verifier cannot check it"
-  download "$attestations" "the build provenance is missing, so $verifier cannot check it"
+  download SHA256SUMS.sigstore.json "the signature over SHA256SUMS is missing, so $verifier cannot check it" 16777216
+  download "$attestations" "the build provenance is missing, so $verifier cannot check it" 16777216
   if [ "$verifier_kind" = ironclaw ]; then
     set -- --dir "$tmp_dir" --repo "$repo" --tag "$tag"
     if [ -n "$trusted_root" ]; then set -- "$@" --trusted-root "$trusted_root"; fi
@@ -449,29 +623,110 @@ cosign_provenance() {
   fail 1 "$verifier found no build provenance for ${cp_file##*/} in $attestations ($cp_line statement(s) tried; its report is above). Nothing was installed"
 }
 
-# Lists the archive before extracting it: no absolute paths, no "..", exactly one `ironclaw`.
+# Judges the archive from `tar -tv` before extracting anything: every entry a regular file or a
+# directory (no hard or symbolic link, no device or FIFO), no absolute path or "..", and exactly one
+# regular file `ironclaw`. GNU tar prints names as they are; BusyBox tar strips "/" and "../" from them
+# and says so on standard error, so anything tar says there refuses the archive. Then only `ironclaw` is
+# extracted, and its bytes copied into a file this script created: nothing in the archive can make the
+# file that is checked, chmod'ed and run be another file on this machine.
 extract() {
+  unpacked=$tmp_dir/unpacked
   extracted=$tmp_dir/extracted
-  mkdir "$extracted" || fail 3 "cannot create $extracted"
-  tar -tzf "$tmp_dir/$archive" >"$tmp_dir/entries" 2>"$tmp_dir/stderr" ||
+  mkdir "$unpacked" "$extracted" || fail 3 "cannot create $unpacked and $extracted"
+  tar -tvzf "$tmp_dir/$archive" >"$tmp_dir/entries" 2>"$tmp_dir/stderr" ||
     fail 1 "tar cannot list $archive: $(awk 'NF { line = $0 } END { print line }' "$tmp_dir/stderr"). Nothing was installed"
-  ex_count=0
-  while IFS= read -r ex_entry || [ -n "$ex_entry" ]; do
-    case $ex_entry in
-      /* | .. | ../* | */.. | */../*)
-        fail 1 "$archive holds the entry '$ex_entry', which points outside the directory it is extracted into; refused, and nothing was installed"
-        ;;
-      ironclaw) ex_count=$((ex_count + 1)) ;;
-    esac
-  done <"$tmp_dir/entries"
-  if [ "$ex_count" -ne 1 ]; then
-    fail 1 "$archive holds $ex_count entries named 'ironclaw', expected exactly one. Nothing was installed"
+  ex_found=$(LC_ALL=C awk '
+    {
+      type = substr($0, 1, 1)
+      name = $0
+      # The name follows the date and time: 2024-01-31 12:00 (GNU) or 2024-01-31 12:00:00 (BusyBox).
+      if (match(name, /[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9](:[0-9][0-9])? /)) {
+        name = substr(name, RSTART + RLENGTH)
+      } else {
+        print "unreadable\t" $0
+        done = 1
+        exit
+      }
+      # A link: GNU marks it with its type (l, h) and "link to"; BusyBox shows a hard link as "-" with "->".
+      if (type != "-" && type != "d" || index($0, " -> ") || index($0, " link to ")) {
+        print "link\t" $0
+        done = 1
+        exit
+      }
+      if (name ~ /^\// || name ~ /(^|\/)\.\.(\/|$)/) {
+        print "outside\t" name
+        done = 1
+        exit
+      }
+      if (name == "ironclaw") count++
+    }
+    END { if (!done) print "count\t" count + 0 }' "$tmp_dir/entries") || fail 3 "awk could not read the listing of $archive"
+  ex_kind=${ex_found%%"	"*}
+  ex_what=${ex_found#*"	"}
+  case $ex_kind in
+    outside) fail 1 "$archive holds the entry '$ex_what', which points outside the directory it is extracted into; refused, and nothing was installed" ;;
+    link) fail 1 "$archive holds a link or special file ('$ex_what'), expected only regular files and directories: a link can make the installer write, chmod or run a file outside its directory. Refused, and nothing was installed" ;;
+    unreadable) fail 1 "tar lists an entry of $archive as '$ex_what', which the installer cannot read; refused, and nothing was installed" ;;
+  esac
+  if [ -s "$tmp_dir/stderr" ]; then
+    fail 1 "tar said, listing $archive: '$(awk 'NF { line = $0 } END { print line }' "$tmp_dir/stderr")'. An entry whose name tar had to change points outside the directory it is extracted into; refused, and nothing was installed"
   fi
-  tar -xzf "$tmp_dir/$archive" -C "$extracted" ironclaw 2>"$tmp_dir/stderr" ||
+  if [ "$ex_what" != 1 ]; then
+    fail 1 "$archive holds $ex_what entries named 'ironclaw', expected exactly one. Nothing was installed"
+  fi
+  tar -xzf "$tmp_dir/$archive" -C "$unpacked" ironclaw 2>"$tmp_dir/stderr" ||
     fail 3 "tar cannot extract ironclaw from $archive: $(awk 'NF { line = $0 } END { print line }' "$tmp_dir/stderr"). Nothing was installed"
-  if [ -L "$extracted/ironclaw" ] || [ ! -f "$extracted/ironclaw" ]; then
+  if [ -L "$unpacked/ironclaw" ] || [ ! -f "$unpacked/ironclaw" ]; then
     fail 1 "ironclaw in $archive is not a regular file; refused, and nothing was installed"
   fi
+  # A new, empty file of ours first: cp then writes into it, and never follows or reuses what tar made.
+  : >"$extracted/ironclaw" || fail 3 "cannot create $extracted/ironclaw"
+  cp "$unpacked/ironclaw" "$extracted/ironclaw" 2>"$tmp_dir/stderr" ||
+    fail 3 "cannot copy ironclaw out of $unpacked: $(awk 'NF { line = $0 } END { print line }' "$tmp_dir/stderr"). Nothing was installed"
+  rm -rf "$unpacked"
+}
+
+# The ironclaw already at the destination, if it runs and says a version newer than the release,
+# is not replaced unless IRONCLAW_ALLOW_DOWNGRADE=1.
+check_downgrade() {
+  cd_existing=$install_dir/ironclaw
+  if [ ! -f "$cd_existing" ] || [ ! -x "$cd_existing" ]; then return 0; fi
+  cd_out=$("$cd_existing" --version 2>/dev/null </dev/null) || return 0
+  cd_out=${cd_out#v}
+  if ! matches "$cd_out" '^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$'; then return 0; fi
+  if ! version_newer "$cd_out" "$version"; then return 0; fi
+  if [ "$allow_downgrade" = 1 ]; then
+    say "Downgrading: $cd_existing is ironclaw $cd_out, newer than $version, and IRONCLAW_ALLOW_DOWNGRADE=1"
+    return 0
+  fi
+  fail 1 "$cd_existing is ironclaw $cd_out, newer than the release $tag: the installer does not replace a newer ironclaw with an older one, which may have fixed flaws. Nothing was downloaded; to install $version anyway, set IRONCLAW_ALLOW_DOWNGRADE=1"
+}
+
+# version_newer A B: true when version A is newer than B (semantic versioning: numbers compare as
+# numbers, a pre-release is older than its release, pre-release fields compare left to right).
+version_newer() {
+  IRONCLAW_A=$1 IRONCLAW_B=$2 awk '
+    function cmp(x, y,   xn, yn, xi, yi, n, i, xp, yp) {
+      xp = index(x, "-"); yp = index(y, "-")
+      xn = split(xp ? substr(x, 1, xp - 1) : x, xi, ".")
+      yn = split(yp ? substr(y, 1, yp - 1) : y, yi, ".")
+      for (i = 1; i <= 3; i++) if (xi[i] + 0 != yi[i] + 0) return xi[i] + 0 > yi[i] + 0 ? 1 : -1
+      if (!xp && !yp) return 0
+      if (!xp) return 1
+      if (!yp) return -1
+      xn = split(substr(x, xp + 1), xi, ".")
+      yn = split(substr(y, yp + 1), yi, ".")
+      n = xn < yn ? xn : yn
+      for (i = 1; i <= n; i++) {
+        if (xi[i] == yi[i]) continue
+        if (xi[i] ~ /^[0-9]+$/ && yi[i] ~ /^[0-9]+$/) return xi[i] + 0 > yi[i] + 0 ? 1 : -1
+        if (xi[i] ~ /^[0-9]+$/) return -1
+        if (yi[i] ~ /^[0-9]+$/) return 1
+        return xi[i] > yi[i] ? 1 : -1
+      }
+      return xn == yn ? 0 : (xn > yn ? 1 : -1)
+    }
+    BEGIN { exit !(cmp(ENVIRON["IRONCLAW_A"], ENVIRON["IRONCLAW_B"]) > 0) }'
 }
 
 verify_binary() {
@@ -580,9 +835,10 @@ main() {
   find_verifier
   make_temp_dir
   resolve_tag
+  check_downgrade
   archive=ironclaw_${version}_$target.tar.gz
-  download SHA256SUMS "without it the archive cannot be checked"
-  download "$archive" "this release may have no build for $target"
+  download SHA256SUMS "without it the archive cannot be checked" 16777216
+  download "$archive" "this release may have no build for $target" 536870912
   verify_checksum
   verify_signature
   extract

@@ -27,7 +27,20 @@ export const SHELLS = [
 export type Shell = (typeof SHELLS)[number];
 
 /** What install.sh calls besides its shell's builtins, when curl and sha256sum are the tools found. */
-export const BASE_TOOLS = ["uname", "mktemp", "rm", "mkdir", "cp", "mv", "chmod", "tar", "gzip", "awk"];
+export const BASE_TOOLS = [
+  "uname",
+  "mktemp",
+  "rm",
+  "mkdir",
+  "cp",
+  "mv",
+  "chmod",
+  "tar",
+  "gzip",
+  "awk",
+  "head",
+  "wc",
+];
 
 function systemTool(name: string): string {
   for (const dir of ["/usr/bin", "/bin", "/usr/sbin", "/sbin"]) {
@@ -193,6 +206,10 @@ export interface TarEntry {
   readonly mode?: number;
   /** A symbolic link to this target instead of a file. */
   readonly symlinkTo?: string;
+  /** A hard link to this target instead of a file. */
+  readonly hardlinkTo?: string;
+  /** A FIFO instead of a file. */
+  readonly fifo?: boolean;
 }
 
 /**
@@ -213,18 +230,21 @@ export function tarGz(entries: readonly TarEntry[]): Buffer {
     octal(100, 8, entry.mode ?? 0o755);
     octal(108, 8, 0);
     octal(116, 8, 0);
-    octal(124, 12, entry.symlinkTo === undefined ? data.length : 0);
+    const linkTo = entry.symlinkTo ?? entry.hardlinkTo;
+    const type =
+      entry.symlinkTo !== undefined ? "2" : entry.hardlinkTo !== undefined ? "1" : entry.fifo ? "6" : "0";
+    octal(124, 12, type === "0" ? data.length : 0);
     octal(136, 12, 1_700_000_000);
     field(148, 8, "        ");
-    field(156, 1, entry.symlinkTo === undefined ? "0" : "2");
-    if (entry.symlinkTo !== undefined) field(157, 100, entry.symlinkTo);
+    field(156, 1, type);
+    if (linkTo !== undefined) field(157, 100, linkTo);
     field(257, 6, "ustar\0");
     field(263, 2, "00");
     let sum = 0;
     for (const byte of header) sum += byte;
     field(148, 8, `${sum.toString(8).padStart(6, "0")}\0 `);
     blocks.push(header);
-    if (entry.symlinkTo === undefined && data.length > 0) {
+    if (type === "0" && data.length > 0) {
       blocks.push(data, Buffer.alloc((512 - (data.length % 512)) % 512));
     }
   }

@@ -383,7 +383,10 @@ runIf("install.sh with other tools and settings", () => {
   it("runs on a BusyBox userland (BusyBox sh, wget, tar, awk and sha256sum) over loopback", async () => {
     serve(release);
     const busybox = Object.fromEntries(
-      [...BASE_TOOLS, "wget", "sha256sum"].map((tool) => [tool, "/usr/bin/busybox"]),
+      [...BASE_TOOLS, "wget", "sha256sum", "nc", "timeout", "sleep"].map((tool) => [
+        tool,
+        "/usr/bin/busybox",
+      ]),
     );
     const path = toolDir(work, [], {}, busybox);
     const outcome = await install(SHELLS[2], { path });
