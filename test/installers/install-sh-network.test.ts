@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readdirSync, statSync, writeFileSync } from "node:fs";
+import { type Dirent, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loopbackTls } from "@ironclaw/sigstore-local";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -349,13 +349,13 @@ describe.runIf(supported)("install.sh over https through the redirecting server"
 
 function treeBytes(dir: string): number {
   let total = 0;
-  let entries: ReturnType<typeof readdirSync<{ withFileTypes: true }>> | undefined;
+  let entries: Dirent[];
   try {
-    entries = readdirSync(dir, { withFileTypes: true }) as never;
+    entries = readdirSync(dir, { withFileTypes: true });
   } catch {
     return 0;
   }
-  for (const entry of entries ?? []) {
+  for (const entry of entries) {
     const path = join(dir, entry.name);
     try {
       if (entry.isDirectory()) total += treeBytes(path);
