@@ -12,10 +12,19 @@
 #                            (default: https://github.com/$IRONCLAW_REPO/releases). https:// only; plain
 #                            http:// only for 127.0.0.1, localhost and [::1]
 #   IRONCLAW_NO_MODIFY_PATH  any value: leave the user's PATH alone
+#   IRONCLAW_ALLOW_DOWNGRADE 1: install the release even over a newer ironclaw.exe at the destination
+#   IRONCLAW_TIMEOUT         seconds to connect, and that a download may go without a byte (default 60);
+#                            never a cap on a whole download
 #   IRONCLAW_REPO            OWNER/NAME whose release workflow must have signed the release
 #                            (default: ironclaw-dev/ironclaw)
 #   IRONCLAW_TRUSTED_ROOT    trusted_root.json of another Sigstore instance, for the signature check
 #                            (default: the verifier's own Sigstore public-good root)
+#
+# Every download follows at most 5 redirects: from an https:// base only to https:// (any host: integrity
+# comes from the checksum and signature, not the host), from an http:// base only to http:// on this
+# machine. Each Location is checked before it is fetched. What a download may hold is capped while it
+# is read: `latest` 64 KiB, SHA256SUMS and bundles 16 MiB, an archive 512 MiB. The logic is install.sh's,
+# step for step; no PowerShell runs in this repository's tests, which read this file (test/installers).
 #
 # The signature over SHA256SUMS and the build provenance are checked when a trusted verifier is already
 # here: an ironclaw.exe from an earlier install (in the install directory, else on PATH), else cosign.
@@ -89,6 +98,20 @@ function Read-Settings {
         $dir = Join-Path $env:LOCALAPPDATA 'IronClaw\bin'
     }
     $settings.InstallDir = (Get-FullPath $dir).TrimEnd('\', '/')
+
+    $allow = $env:IRONCLAW_ALLOW_DOWNGRADE
+    if ($null -eq $allow) { $allow = '' }
+    if ($allow -cnotmatch '\A[01]?\z') {
+        Stop-Install 2 "IRONCLAW_ALLOW_DOWNGRADE must be 1 (or 0, or unset), found '$allow'"
+    }
+    $settings.AllowDowngrade = ($allow -ceq '1')
+
+    $timeout = $env:IRONCLAW_TIMEOUT
+    if ([string]::IsNullOrEmpty($timeout)) { $timeout = '60' }
+    if ($timeout -cnotmatch '\A[1-9][0-9]{0,3}\z') {
+        Stop-Install 2 "IRONCLAW_TIMEOUT must be a number of seconds from 1 to 9999, found '$timeout'"
+    }
+    $settings.TimeoutSeconds = [int] $timeout
 
     $root = $env:IRONCLAW_TRUSTED_ROOT
     $settings.TrustedRoot = ''
@@ -175,78 +198,180 @@ function Assert-InstallDir {
 }
 
 function New-HttpClient {
-    param([bool] $FollowRedirects)
     Add-Type -AssemblyName System.Net.Http
     # Windows PowerShell 5.1 may default to TLS 1.0; releases are served over TLS 1.2 or later.
     [System.Net.ServicePointManager]::SecurityProtocol = [System.Net.ServicePointManager]::SecurityProtocol -bor [System.Net.SecurityProtocolType]::Tls12
     $handler = [System.Net.Http.HttpClientHandler]::new()
-    $handler.AllowAutoRedirect = $FollowRedirects
-    $handler.MaxAutomaticRedirections = 10
+    # Redirects are followed by hand (Invoke-Get), each Location checked before it is fetched.
+    $handler.AllowAutoRedirect = $false
     $client = [System.Net.Http.HttpClient]::new($handler)
-    $client.Timeout = [TimeSpan]::FromMinutes(10)
+    # Never a cap on a whole download: connecting and each read have their own timeout (Invoke-Hop, Save-Body).
+    $client.Timeout = [System.Threading.Timeout]::InfiniteTimeSpan
     $client.DefaultRequestHeaders.UserAgent.ParseAdd('ironclaw-install/1')
     $client
 }
 
-# One GET with up to three tries for what may pass (no answer, 408, 429, 5xx). Returns @{ Status; Location; Error }.
-function Invoke-Get {
-    param([string] $Url, [string] $OutFile, [bool] $FollowRedirects, [hashtable] $Settings)
-    $client = New-HttpClient $FollowRedirects
-    try {
-        $result = $null
-        for ($try = 1; $try -le 3; $try++) {
-            $result = @{ Status = 0; Location = ''; Error = '' }
-            $response = $null
-            try {
-                $response = $client.GetAsync($Url, [System.Net.Http.HttpCompletionOption]::ResponseHeadersRead).GetAwaiter().GetResult()
-                $result.Status = [int] $response.StatusCode
-                $final = $response.RequestMessage.RequestUri
-                if ($Settings.Scheme -eq 'https' -and $final.Scheme -ne 'https') {
-                    $result.Error = "the server redirected to $final, a plain http:// URL, which the installer refuses"
-                    return $result
-                }
-                if ($null -ne $response.Headers.Location) { $result.Location = $response.Headers.Location.OriginalString }
-                if ($result.Status -eq 200) {
-                    $expected = $response.Content.Headers.ContentLength
-                    $stream = $response.Content.ReadAsStreamAsync().GetAwaiter().GetResult()
-                    $file = [System.IO.File]::Create($OutFile)
-                    try { $stream.CopyTo($file) } finally { $file.Dispose(); $stream.Dispose() }
-                    $written = (Get-Item -LiteralPath $OutFile).Length
-                    if ($null -ne $expected -and $written -ne $expected) {
-                        $result.Error = "the connection closed after $written of $expected bytes"
-                    } else {
-                        return $result
-                    }
-                } elseif ($result.Status -ge 300 -and $result.Status -lt 400 -and -not $FollowRedirects) {
-                    return $result
-                } else {
-                    $result.Error = "HTTP $($result.Status)"
-                    if ($result.Status -ne 408 -and $result.Status -ne 429 -and $result.Status -lt 500) { return $result }
-                }
-            } catch {
-                $result.Error = $_.Exception.GetBaseException().Message
-            } finally {
-                if ($null -ne $response) { $response.Dispose() }
-            }
-            if ($try -lt 3) { Start-Sleep -Seconds 1 }
+# The rules for every redirect, as in install.sh: from an https:// base only to https:// (any host:
+# integrity comes from the checksum and signature), from an http:// base only to http:// on this machine.
+# Returns '' when the URL may be fetched, else why not.
+function Get-RedirectRefusal {
+    param([string] $Url, [hashtable] $Settings)
+    if ($Url -cnotmatch '\A[A-Za-z0-9._~:/%@+=,!\[\]?&;#-]+\z') {
+        return "the server redirected to '$Url', which is no plain URL; refused"
+    }
+    if ($Settings.Scheme -eq 'https') {
+        if ($Url -cmatch '\Ahttps://.') { return '' }
+        if ($Url -cmatch '\Ahttp://') {
+            return "the server redirected to a plain http:// URL, which the installer refuses ('$Url'): an https:// release may only redirect to https://"
         }
-        $result
+        return "the server redirected to '$Url', which is not https://; refused"
+    }
+    if ($Url -cmatch '\Ahttp://(127\.0\.0\.1|localhost|\[::1\])(:[0-9]+)?(/|\z)') { return '' }
+    "the server redirected to '$Url', which the installer refuses: an http:// release on this machine may only redirect to http:// on 127.0.0.1, localhost or [::1]"
+}
+
+# Where a Location points from the URL that sent it: an absolute URL, //host/path or /path; $null for
+# anything else, which the installer does not follow (as install.sh).
+function Resolve-Location {
+    param([string] $From, [string] $Location)
+    if ($Location -cmatch '\Ahttps?://') { return $Location }
+    $scheme = $From.Substring(0, $From.IndexOf('://'))
+    if ($Location.StartsWith('//')) { return "${scheme}:$Location" }
+    if ($Location.StartsWith('/')) {
+        $authority = ($From.Substring($scheme.Length + 3) -split '[/?]', 2)[0]
+        return "${scheme}://$authority$Location"
+    }
+    $null
+}
+
+# One download, as in install.sh: at most 5 redirects, each Location checked before it is fetched; the
+# body capped while it is read. Returns @{ Status; Location; Error; FinalUrl }.
+function Invoke-Get {
+    param([string] $Url, [string] $OutFile, [long] $Cap, [bool] $FollowRedirects, [hashtable] $Settings)
+    $client = New-HttpClient
+    try {
+        $hops = 0
+        while ($true) {
+            $result = Invoke-Hop $client $Url $OutFile $Cap $Settings
+            if ($result.Error -ne '' -or @(301, 302, 303, 307, 308) -notcontains $result.Status -or -not $FollowRedirects) {
+                return $result
+            }
+            if ($result.Location -eq '') {
+                $result.Error = "HTTP $($result.Status) without a Location to follow"
+                return $result
+            }
+            if ($hops -ge 5) {
+                $result.Error = "more than 5 redirects (the 6th to '$($result.Location)'); the installer follows at most 5"
+                return $result
+            }
+            $hops++
+            $next = Resolve-Location $Url $result.Location
+            if ($null -eq $next) {
+                $result.Error = "the server redirected to '$($result.Location)', which is no absolute URL or path; the installer follows only those"
+                return $result
+            }
+            $refusal = Get-RedirectRefusal $next $Settings
+            if ($refusal -ne '') {
+                $result.Error = $refusal
+                return $result
+            }
+            $Url = $next
+        }
     } finally {
         $client.Dispose()
     }
 }
 
-# Downloads an asset of the release into the temporary directory; a missing one fails with its own message.
+# One request, redirects not followed, with up to three tries for what may pass (no answer, a cut
+# body, 408, 429, 5xx). Connecting and the response's head must come within the timeout.
+function Invoke-Hop {
+    param($Client, [string] $Url, [string] $OutFile, [long] $Cap, [hashtable] $Settings)
+    $timeoutMs = $Settings.TimeoutSeconds * 1000
+    $result = $null
+    for ($try = 1; $try -le 3; $try++) {
+        $result = @{ Status = 0; Location = ''; Error = ''; FinalUrl = $Url }
+        $response = $null
+        $cancel = [System.Threading.CancellationTokenSource]::new()
+        try {
+            $cancel.CancelAfter($timeoutMs)
+            $response = $Client.GetAsync($Url, [System.Net.Http.HttpCompletionOption]::ResponseHeadersRead, $cancel.Token).GetAwaiter().GetResult()
+            $cancel.CancelAfter([System.Threading.Timeout]::Infinite)
+            $result.Status = [int] $response.StatusCode
+            if ($null -ne $response.Headers.Location) { $result.Location = $response.Headers.Location.OriginalString }
+            if ($result.Status -eq 200) {
+                $body = Save-Body $response $OutFile $Cap $timeoutMs
+                $result.Error = $body.Error
+                if ($result.Error -eq '' -or -not $body.Retry) { return $result }
+            } elseif ($result.Status -ge 300 -and $result.Status -lt 400) {
+                return $result
+            } else {
+                $result.Error = "HTTP $($result.Status)"
+                if ($result.Status -ne 408 -and $result.Status -ne 429 -and $result.Status -lt 500) { return $result }
+            }
+        } catch {
+            $result.Error = $_.Exception.GetBaseException().Message
+        } finally {
+            $cancel.Dispose()
+            if ($null -ne $response) { $response.Dispose() }
+        }
+        if ($try -lt 3) { Start-Sleep -Seconds 1 }
+    }
+    $result
+}
+
+# Reads a body into OutFile: at most Cap bytes (a longer one is cut off while it arrives, and a longer
+# Content-Length refused before), and never more than TimeoutMs without a byte. Returns @{ Error; Retry }.
+function Save-Body {
+    param($Response, [string] $OutFile, [long] $Cap, [int] $TimeoutMs)
+    $expected = $Response.Content.Headers.ContentLength
+    if ($null -ne $expected -and $expected -gt $Cap) {
+        return @{ Error = "the server announced more than $Cap bytes, more than the installer takes for it"; Retry = $false }
+    }
+    $stream = $Response.Content.ReadAsStreamAsync().GetAwaiter().GetResult()
+    $file = [System.IO.File]::Create($OutFile)
+    [long] $written = 0
+    try {
+        $buffer = [byte[]]::new(65536)
+        while ($true) {
+            $read = $stream.ReadAsync($buffer, 0, $buffer.Length)
+            if (-not $read.Wait($TimeoutMs)) {
+                return @{ Error = "no byte for $($TimeoutMs / 1000) seconds, after $written bytes"; Retry = $true }
+            }
+            $count = $read.Result
+            if ($count -eq 0) { break }
+            $written += $count
+            if ($written -gt $Cap) {
+                return @{ Error = "the server sent more than $Cap bytes, more than the installer takes for it (cut off while reading)"; Retry = $false }
+            }
+            $file.Write($buffer, 0, $count)
+        }
+    } finally {
+        $file.Dispose()
+        $stream.Dispose()
+    }
+    if ($null -ne $expected -and $written -ne $expected) {
+        return @{ Error = "the connection closed after $written of $expected bytes"; Retry = $true }
+    }
+    @{ Error = ''; Retry = $false }
+}
+
+# Downloads an asset of the release into the temporary directory, reading at most Cap bytes; a missing
+# one fails with its own message.
 function Get-Asset {
-    param([string] $Name, [string] $Why, [hashtable] $Settings, [string] $Tag, [string] $TempDir)
+    param([string] $Name, [string] $Why, [hashtable] $Settings, [string] $Tag, [string] $TempDir, [long] $Cap)
     $url = "$($Settings.BaseUrl)/download/$Tag/$Name"
     Write-Step "Downloading $url"
-    $result = Invoke-Get -Url $url -OutFile (Join-Path $TempDir $Name) -FollowRedirects $true -Settings $Settings
-    if ($result.Error -eq '') { return }
+    $result = Invoke-Get -Url $url -OutFile (Join-Path $TempDir $Name) -Cap $Cap -FollowRedirects $true -Settings $Settings
+    if ($result.Error -eq '' -and $result.Status -eq 200) {
+        if ($result.FinalUrl -cne $url) { Write-Step "  from $($result.FinalUrl)" }
+        return
+    }
     if ($result.Status -eq 404) {
         Stop-Install 3 "the release $Tag has no $Name at $url (HTTP 404): $Why. Nothing was installed; check IRONCLAW_VERSION and IRONCLAW_BASE_URL"
     }
-    Stop-Install 3 "could not download ${url}: $($result.Error). Nothing was installed; check the network and IRONCLAW_BASE_URL, then run the installer again"
+    $problem = $result.Error
+    if ($problem -eq '') { $problem = "HTTP $($result.Status)" }
+    Stop-Install 3 "could not download ${url}: $problem. Nothing was installed; check the network and IRONCLAW_BASE_URL, then run the installer again"
 }
 
 # <base>/latest redirects to <base>/tag/<tag> (GitHub) or answers the tag as text (a static mirror).
@@ -256,7 +381,7 @@ function Resolve-Tag {
     $url = "$($Settings.BaseUrl)/latest"
     Write-Step "Looking up the latest release at $url"
     $file = Join-Path $TempDir 'latest'
-    $result = Invoke-Get -Url $url -OutFile $file -FollowRedirects $false -Settings $Settings
+    $result = Invoke-Get -Url $url -OutFile $file -Cap 65536 -FollowRedirects $false -Settings $Settings
     if ($result.Location) {
         if (-not ($result.Location -cmatch '/tag/([^/]*)\z')) {
             Stop-Install 3 "$url redirected to '$($result.Location)', expected <base>/tag/vX.Y.Z. Set IRONCLAW_VERSION=X.Y.Z to choose a release"
@@ -266,7 +391,9 @@ function Resolve-Tag {
         $found = ([System.IO.File]::ReadAllLines($file) | Select-Object -First 1)
         if ($null -eq $found) { $found = '' }
     } else {
-        Stop-Install 3 "could not look up the latest release at ${url}: $($result.Error). Check the network and IRONCLAW_BASE_URL, or set IRONCLAW_VERSION=X.Y.Z"
+        $problem = $result.Error
+        if ($problem -eq '') { $problem = "HTTP $($result.Status)" }
+        Stop-Install 3 "could not look up the latest release at ${url}: $problem. Check the network and IRONCLAW_BASE_URL, or set IRONCLAW_VERSION=X.Y.Z"
     }
     if ($found -cnotmatch '\Av[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?\z') {
         Stop-Install 3 "$url named '$found' as the latest release, expected a tag vX.Y.Z. Set IRONCLAW_VERSION=X.Y.Z to choose a release"
@@ -382,8 +509,8 @@ function Test-Signature {
         return
     }
     $attestations = "ironclaw_$Version.intoto.jsonl"
-    Get-Asset 'SHA256SUMS.sigstore.json' "the signature over SHA256SUMS is missing, so $($Verifier.Path) cannot check it" $Settings $Tag $TempDir
-    Get-Asset $attestations "the build provenance is missing, so $($Verifier.Path) cannot check it" $Settings $Tag $TempDir
+    Get-Asset 'SHA256SUMS.sigstore.json' "the signature over SHA256SUMS is missing, so $($Verifier.Path) cannot check it" $Settings $Tag $TempDir 16777216
+    Get-Asset $attestations "the build provenance is missing, so $($Verifier.Path) cannot check it" $Settings $Tag $TempDir 16777216
     $archivePath = Join-Path $TempDir $Archive
     if ($Verifier.Kind -eq 'ironclaw') {
         $arguments = @('verify') + (Get-IronClawPolicyArguments $Settings $Tag $TempDir) + @($archivePath)
@@ -396,7 +523,10 @@ function Test-Signature {
     Write-Step "Signature OK: SHA256SUMS is signed by $(Get-SignerIdentity $Settings $Tag), and $Archive has its build provenance (checked by $($Verifier.Path))"
 }
 
-# Lists the archive before extracting: no absolute paths, no "..", exactly one ironclaw.exe.
+# Only a regular ironclaw.exe comes out of the zip, as in install.sh: no entry may be a link or special
+# file (its Unix type in the high bits of the external attributes, or a Windows reparse point), nor
+# point outside; the bytes go into a new file this script creates, so nothing in the archive decides
+# which file is checked and run.
 function Expand-Executable {
     param([string] $ArchivePath, [string] $Archive, [string] $TempDir)
     Add-Type -AssemblyName System.IO.Compression
@@ -417,16 +547,93 @@ function Expand-Executable {
             if ($name -match '\A[/\\]' -or $name -match '\A[A-Za-z]:' -or $segments -contains '..') {
                 Stop-Install 1 "$Archive holds the entry '$name', which points outside the directory it is extracted into; refused, and nothing was installed"
             }
+            $unixType = ($entry.ExternalAttributes -shr 16) -band 0xF000
+            $reparsePoint = ($entry.ExternalAttributes -band 0x400) -ne 0
+            if (($unixType -ne 0 -and $unixType -ne 0x8000 -and $unixType -ne 0x4000) -or $reparsePoint) {
+                Stop-Install 1 "$Archive holds a link or special file ('$name'), expected only regular files and directories: a link can make the installer write, chmod or run a file outside its directory. Refused, and nothing was installed"
+            }
             if ($name -ceq 'ironclaw.exe') { $matching += $entry }
         }
         if ($matching.Count -ne 1) {
             Stop-Install 1 "$Archive holds $($matching.Count) entries named 'ironclaw.exe', expected exactly one. Nothing was installed"
         }
-        [System.IO.Compression.ZipFileExtensions]::ExtractToFile($matching[0], $destination)
+        if ($matching[0].Length -gt 536870912) {
+            Stop-Install 1 "ironclaw.exe in $Archive is $($matching[0].Length) bytes, more than the installer takes (536870912). Nothing was installed"
+        }
+        $out = [System.IO.File]::Open($destination, [System.IO.FileMode]::CreateNew, [System.IO.FileAccess]::Write)
+        $in = $matching[0].Open()
+        try { $in.CopyTo($out) } finally { $in.Dispose(); $out.Dispose() }
     } finally {
         $zip.Dispose()
     }
     $destination
+}
+
+# Numbers as numbers, however long: 1 when X is the larger, -1 when Y is, 0 when equal.
+function Compare-Numeric {
+    param([string] $X, [string] $Y)
+    $X = $X.TrimStart('0')
+    $Y = $Y.TrimStart('0')
+    if ($X.Length -ne $Y.Length) { return [Math]::Sign($X.Length - $Y.Length) }
+    [Math]::Sign([string]::CompareOrdinal($X, $Y))
+}
+
+# Semantic versions, as version_newer in install.sh: 1 when A is newer than B, -1 when older, 0 when
+# equal; a pre-release is older than its release, and its fields compare left to right.
+function Compare-Version {
+    param([string] $A, [string] $B)
+    $aParts = $A -split '-', 2
+    $bParts = $B -split '-', 2
+    $aCore = $aParts[0] -split '\.'
+    $bCore = $bParts[0] -split '\.'
+    for ($i = 0; $i -lt 3; $i++) {
+        $c = Compare-Numeric $aCore[$i] $bCore[$i]
+        if ($c -ne 0) { return $c }
+    }
+    $aPre = if ($aParts.Count -gt 1) { $aParts[1] } else { '' }
+    $bPre = if ($bParts.Count -gt 1) { $bParts[1] } else { '' }
+    if ($aPre -eq '' -and $bPre -eq '') { return 0 }
+    if ($aPre -eq '') { return 1 }
+    if ($bPre -eq '') { return -1 }
+    $aIds = $aPre -split '\.'
+    $bIds = $bPre -split '\.'
+    $n = [Math]::Min($aIds.Count, $bIds.Count)
+    for ($i = 0; $i -lt $n; $i++) {
+        $x = $aIds[$i]
+        $y = $bIds[$i]
+        if ($x -ceq $y) { continue }
+        $xNumber = $x -cmatch '\A[0-9]+\z'
+        $yNumber = $y -cmatch '\A[0-9]+\z'
+        if ($xNumber -and $yNumber) { return (Compare-Numeric $x $y) }
+        if ($xNumber) { return -1 }
+        if ($yNumber) { return 1 }
+        return [Math]::Sign([string]::CompareOrdinal($x, $y))
+    }
+    [Math]::Sign($aIds.Count - $bIds.Count)
+}
+
+# The ironclaw.exe already at the destination, if it runs and says a version newer than the release,
+# is not replaced unless IRONCLAW_ALLOW_DOWNGRADE=1 (as in install.sh); checked before any download.
+function Test-Downgrade {
+    param([hashtable] $Settings, [string] $Tag, [string] $Version)
+    $existing = Join-Path $Settings.InstallDir 'ironclaw.exe'
+    if (-not (Test-Path -LiteralPath $existing -PathType Leaf)) { return }
+    $ErrorActionPreference = 'Continue'
+    try {
+        $said = (& $existing --version 2>$null | Out-String).Trim()
+        $status = $LASTEXITCODE
+    } catch {
+        return
+    }
+    $ErrorActionPreference = 'Stop'
+    $said = $said -replace '\Av', ''
+    if ($status -ne 0 -or $said -cnotmatch '\A[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?\z') { return }
+    if ((Compare-Version $said $Version) -le 0) { return }
+    if ($Settings.AllowDowngrade) {
+        Write-Step "Downgrading: $existing is ironclaw $said, newer than $Version, and IRONCLAW_ALLOW_DOWNGRADE=1"
+        return
+    }
+    Stop-Install 1 "$existing is ironclaw $said, newer than the release ${Tag}: the installer does not replace a newer ironclaw with an older one, which may have fixed flaws. Nothing was downloaded; to install $Version anyway, set IRONCLAW_ALLOW_DOWNGRADE=1"
 }
 
 function Test-Binary {
@@ -518,9 +725,10 @@ function Invoke-Install {
     try {
         $tag = Resolve-Tag $settings $tempDir
         $version = $tag.Substring(1)
+        Test-Downgrade $settings $tag $version
         $archive = "ironclaw_${version}_$target.zip"
-        Get-Asset 'SHA256SUMS' 'without it the archive cannot be checked' $settings $tag $tempDir
-        Get-Asset $archive "this release may have no build for $target" $settings $tag $tempDir
+        Get-Asset 'SHA256SUMS' 'without it the archive cannot be checked' $settings $tag $tempDir 16777216
+        Get-Asset $archive "this release may have no build for $target" $settings $tag $tempDir 536870912
         $expected = Get-ExpectedChecksum (Join-Path $tempDir 'SHA256SUMS') $archive $tag $target
         $actual = Get-Sha256 (Join-Path $tempDir $archive)
         if ($actual -cne $expected) {

@@ -705,7 +705,7 @@ check_downgrade() {
 # version_newer A B: true when version A is newer than B (semantic versioning: numbers compare as
 # numbers, a pre-release is older than its release, pre-release fields compare left to right).
 version_newer() {
-  IRONCLAW_A=$1 IRONCLAW_B=$2 awk '
+  IRONCLAW_A=$1 IRONCLAW_B=$2 LC_ALL=C awk '
     function cmp(x, y,   xn, yn, xi, yi, n, i, xp, yp) {
       xp = index(x, "-"); yp = index(y, "-")
       xn = split(xp ? substr(x, 1, xp - 1) : x, xi, ".")

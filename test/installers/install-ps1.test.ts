@@ -131,10 +131,12 @@ describe("install.ps1, read (PowerShell cannot run here)", () => {
     expect(settingsDocumented(ps1)).toEqual(read);
     expect(settingsDocumented(sh)).toEqual(read);
     expect(read).toEqual([
+      "IRONCLAW_ALLOW_DOWNGRADE",
       "IRONCLAW_BASE_URL",
       "IRONCLAW_INSTALL_DIR",
       "IRONCLAW_NO_MODIFY_PATH",
       "IRONCLAW_REPO",
+      "IRONCLAW_TIMEOUT",
       "IRONCLAW_TRUSTED_ROOT",
       "IRONCLAW_VERSION",
     ]);
@@ -169,9 +171,110 @@ describe("install.ps1, read (PowerShell cannot run here)", () => {
       "which points outside the directory it is extracted into",
       "IRONCLAW_BASE_URL must be https:// (plain http:// only for 127.0.0.1, localhost or [::1])",
       "IRONCLAW_TRUSTED_ROOT is set, but there is no verifier to use it",
+      "more than 5 redirects (the 6th to '",
+      "; the installer follows at most 5",
+      "the server redirected to a plain http:// URL, which the installer refuses ('",
+      "an https:// release may only redirect to https://",
+      "which the installer refuses: an http:// release on this machine may only redirect to http:// on 127.0.0.1, localhost or [::1]",
+      "which is no absolute URL or path; the installer follows only those",
+      "bytes, more than the installer takes for it (cut off while reading)",
+      "the server announced more than ",
+      "holds a link or special file ('",
+      "expected only regular files and directories",
+      ", newer than the release ",
+      "Nothing was downloaded; to install ",
+      "Downgrading: ",
+      "IRONCLAW_ALLOW_DOWNGRADE must be 1 (or 0, or unset), found '",
+      "IRONCLAW_TIMEOUT must be a number of seconds from 1 to 9999, found '",
     ]) {
       expect(ps1, verdict).toContain(verdict);
       expect(sh, verdict).toContain(verdict);
     }
+  });
+
+  it("follows redirects by hand, at most 5, each Location judged by the rules install.sh uses", () => {
+    // The HTTP client's own following is off: it would fetch a Location before anything judged it.
+    expect(ps1).toContain("$handler.AllowAutoRedirect = $false");
+    expect(ps1).not.toMatch(/AllowAutoRedirect = \$(true|FollowRedirects)/);
+    expect(ps1).toContain("if ($hops -ge 5) {");
+    expect(sh).toContain('if [ "$hg_hops" -ge 5 ]; then');
+    // Each tool asks for one response at a time in install.sh too.
+    expect(sh).toContain("--max-redirs 0");
+    expect(sh).toContain("--max-redirect=0");
+    // The same allowed targets: https:// anything from https://, loopback http:// from http://.
+    const body = (source: string, start: string) => source.slice(source.indexOf(start)).split("\n}")[0] ?? "";
+    const refusal = body(ps1, "function Get-RedirectRefusal");
+    expect(refusal).toContain("'\\Ahttps://.'");
+    expect(refusal).toContain("'\\Ahttp://(127\\.0\\.0\\.1|localhost|\\[::1\\])(:[0-9]+)?(/|\\z)'");
+    expect(body(sh, "next_url() {")).toContain('if loopback_http "$next_url"; then return 0; fi');
+    // A Location is resolved the same ways: absolute, //host/path, /path, and nothing else.
+    expect(body(ps1, "function Resolve-Location")).toContain("StartsWith('//')");
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, not a template
+    expect(body(sh, "next_url() {")).toContain("//*) next_url=${1%%://*}:$2 ;;");
+  });
+
+  it("caps each download at the same size while reading: latest 64 KiB, SHA256SUMS and bundles 16 MiB, archives 512 MiB", () => {
+    for (const [sh1, ps, cap] of [
+      [
+        'http_get "$base_url/latest" "$tmp_dir/latest" 65536 latest',
+        "$result = Invoke-Get -Url $url -OutFile $file -Cap 65536",
+        65536,
+      ],
+      ["download SHA256SUMS ", "Get-Asset 'SHA256SUMS' ", 16777216],
+      ["download SHA256SUMS.sigstore.json ", "Get-Asset 'SHA256SUMS.sigstore.json' ", 16777216],
+      ['download "$attestations" ', "Get-Asset $attestations ", 16777216],
+      ['download "$archive" ', "Get-Asset $archive ", 536870912],
+    ] as const) {
+      const shLine = sh.split("\n").find((line) => line.trimStart().startsWith(sh1));
+      const psLine = ps1.split("\n").find((line) => line.trimStart().startsWith(ps));
+      expect(shLine, sh1).toMatch(new RegExp(` ${cap}( |$)`));
+      expect(psLine, ps).toMatch(new RegExp(` ${cap}( |$)`));
+    }
+    // Read while it arrives: a byte past the cap ends the download.
+    expect(sh).toContain('head -c "$((hh_cap + 1))"');
+    expect(ps1).toContain("if ($written -gt $Cap) {");
+    expect(ps1.indexOf("if ($written -gt $Cap) {")).toBeLessThan(
+      ps1.indexOf("$file.Write($buffer, 0, $count)"),
+    );
+  });
+
+  it("times out on connecting and on idleness, never on a whole download", () => {
+    expect(ps1).toContain("$client.Timeout = [System.Threading.Timeout]::InfiniteTimeSpan");
+    expect(ps1).toContain("if (-not $read.Wait($TimeoutMs)) {");
+    expect(ps1).toContain("$cancel.CancelAfter($timeoutMs)");
+    expect(ps1).not.toMatch(/Timeout = \[TimeSpan\]::From/);
+    expect(sh).toContain('--connect-timeout "$timeout" --speed-limit 1 --speed-time "$timeout"');
+    expect(sh).toContain('--timeout="$timeout"');
+    expect(sh).not.toMatch(/--max-time|-m [0-9]/);
+  });
+
+  it("takes only a regular ironclaw.exe from the zip, into a file it creates, and no link at all", () => {
+    const expand = ps1.slice(
+      ps1.indexOf("function Expand-Executable"),
+      ps1.indexOf("function Compare-Numeric"),
+    );
+    expect(expand).toContain("($entry.ExternalAttributes -shr 16) -band 0xF000");
+    expect(expand).toContain("($entry.ExternalAttributes -band 0x400) -ne 0");
+    expect(expand).toContain("[System.IO.FileMode]::CreateNew");
+    expect(expand).not.toContain("ExtractToFile");
+    // The link check runs on every entry, before ironclaw.exe is picked out.
+    expect(expand.indexOf("holds a link or special file")).toBeLessThan(
+      expand.indexOf("$matching += $entry"),
+    );
+  });
+
+  it("checks for a newer install before downloading, as install.sh does", () => {
+    const install = ps1.slice(ps1.indexOf("function Invoke-Install {"));
+    const order = ["Resolve-Tag", "Test-Downgrade $settings $tag $version", "Get-Asset 'SHA256SUMS'"].map(
+      (step) => install.indexOf(step),
+    );
+    expect(order.every((index) => index >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    const main = sh.slice(sh.indexOf("main() {"));
+    const shOrder = ["  resolve_tag\n", "  check_downgrade\n", "  download SHA256SUMS "].map((step) =>
+      main.indexOf(step),
+    );
+    expect(shOrder.every((index) => index >= 0)).toBe(true);
+    expect([...shOrder].sort((a, b) => a - b)).toEqual(shOrder);
   });
 });
