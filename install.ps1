@@ -282,8 +282,9 @@ function Invoke-Get {
     }
 }
 
-# One request, redirects not followed, with up to three tries for what may pass (no answer, a cut
-# body, 408, 429, 5xx). Connecting and the response's head must come within the timeout.
+# One request, redirects not followed, tried up to three times a second apart when the server answers
+# 408, 429 or 5xx, as in install.sh (a body that was cut or stalled is not retried). Connecting and
+# the response's head must come within the timeout.
 function Invoke-Hop {
     param($Client, [string] $Url, [string] $OutFile, [long] $Cap, [hashtable] $Settings)
     $timeoutMs = $Settings.TimeoutSeconds * 1000
@@ -299,9 +300,8 @@ function Invoke-Hop {
             $result.Status = [int] $response.StatusCode
             if ($null -ne $response.Headers.Location) { $result.Location = $response.Headers.Location.OriginalString }
             if ($result.Status -eq 200) {
-                $body = Save-Body $response $OutFile $Cap $timeoutMs
-                $result.Error = $body.Error
-                if ($result.Error -eq '' -or -not $body.Retry) { return $result }
+                $result.Error = Save-Body $response $OutFile $Cap $timeoutMs
+                return $result
             } elseif ($result.Status -ge 300 -and $result.Status -lt 400) {
                 return $result
             } else {
@@ -310,6 +310,7 @@ function Invoke-Hop {
             }
         } catch {
             $result.Error = $_.Exception.GetBaseException().Message
+            return $result
         } finally {
             $cancel.Dispose()
             if ($null -ne $response) { $response.Dispose() }
@@ -320,12 +321,12 @@ function Invoke-Hop {
 }
 
 # Reads a body into OutFile: at most Cap bytes (a longer one is cut off while it arrives, and a longer
-# Content-Length refused before), and never more than TimeoutMs without a byte. Returns @{ Error; Retry }.
+# Content-Length refused before), and never more than TimeoutMs without a byte. Returns why it failed, or ''.
 function Save-Body {
     param($Response, [string] $OutFile, [long] $Cap, [int] $TimeoutMs)
     $expected = $Response.Content.Headers.ContentLength
     if ($null -ne $expected -and $expected -gt $Cap) {
-        return @{ Error = "the server announced more than $Cap bytes, more than the installer takes for it"; Retry = $false }
+        return "the server announced more than $Cap bytes, more than the installer takes for it"
     }
     $stream = $Response.Content.ReadAsStreamAsync().GetAwaiter().GetResult()
     $file = [System.IO.File]::Create($OutFile)
@@ -335,13 +336,13 @@ function Save-Body {
         while ($true) {
             $read = $stream.ReadAsync($buffer, 0, $buffer.Length)
             if (-not $read.Wait($TimeoutMs)) {
-                return @{ Error = "no byte for $($TimeoutMs / 1000) seconds, after $written bytes"; Retry = $true }
+                return "no byte for $($TimeoutMs / 1000) seconds, after $written bytes"
             }
             $count = $read.Result
             if ($count -eq 0) { break }
             $written += $count
             if ($written -gt $Cap) {
-                return @{ Error = "the server sent more than $Cap bytes, more than the installer takes for it (cut off while reading)"; Retry = $false }
+                return "the server sent more than $Cap bytes, more than the installer takes for it (cut off while reading)"
             }
             $file.Write($buffer, 0, $count)
         }
@@ -350,9 +351,9 @@ function Save-Body {
         $stream.Dispose()
     }
     if ($null -ne $expected -and $written -ne $expected) {
-        return @{ Error = "the connection closed after $written of $expected bytes"; Retry = $true }
+        return "the connection closed after $written of $expected bytes"
     }
-    @{ Error = ''; Retry = $false }
+    ''
 }
 
 # Downloads an asset of the release into the temporary directory, reading at most Cap bytes; a missing

@@ -330,10 +330,26 @@ next_url() {
   return 1
 }
 
-# http_hop URL FILE CAP: one request, redirects not followed. Sets http_status (empty without a
-# response) and http_location; on failure http_problem, non-zero. The body goes through `head -c`,
-# which ends the transfer one byte past CAP: a server that sends more is cut off while it sends.
+# http_hop URL FILE CAP: one request, redirects not followed, tried up to three times a second apart
+# when the server answers 408, 429 or 5xx (a body that was cut or stalled is not retried: a retry
+# would append to it). Sets http_status (empty without a response) and http_location; on failure
+# http_problem, non-zero.
 http_hop() {
+  hh_tries=1
+  while ! http_try "$@"; do
+    case $http_status in
+      408 | 429 | 5??) ;;
+      *) return 1 ;;
+    esac
+    if [ "$hh_tries" -ge 3 ]; then return 1; fi
+    hh_tries=$((hh_tries + 1))
+    sleep 1
+  done
+}
+
+# http_try URL FILE CAP: one try of http_hop. The body goes through `head -c`, which ends the
+# transfer one byte past CAP: a server that sends more is cut off while it sends.
+http_try() {
   hh_url=$1
   hh_out=$2
   hh_cap=$3
@@ -395,7 +411,7 @@ hop_curl() {
   fi
   {
     ch_rc=0
-    curl "$@" --max-redirs 0 --fail --silent --show-error --retry 2 --retry-delay 1 \
+    curl "$@" --max-redirs 0 --fail --silent --show-error \
       --connect-timeout "$timeout" --speed-limit 1 --speed-time "$timeout" --max-filesize "$hh_cap" \
       --dump-header "$tmp_dir/headers" --output - "$hh_url" 2>"$tmp_dir/stderr" </dev/null || ch_rc=$?
     printf '%s\n' "$ch_rc" >"$tmp_dir/rc"
@@ -406,7 +422,7 @@ hop_curl() {
 hop_wget() {
   {
     wh_rc=0
-    wget --max-redirect=0 --no-verbose --server-response --tries=3 --waitretry=1 --timeout="$timeout" \
+    wget --max-redirect=0 --no-verbose --server-response --tries=1 --timeout="$timeout" \
       --output-document=- "$hh_url" 2>"$tmp_dir/stderr" </dev/null || wh_rc=$?
     printf '%s\n' "$wh_rc" >"$tmp_dir/rc"
   } | head -c "$((hh_cap + 1))" >"$hh_out"
@@ -416,7 +432,7 @@ hop_wget() {
 # BusyBox wget (loopback only) cannot be told not to follow a redirect, so nc asks for URL first, and
 # wget fetches only a URL that answered 200. If the server then redirects wget anyway, wget has
 # followed it on this machine's loopback or failed, and the installer refuses what it got.
-# BusyBox wget has no idle timeout (its -T crashes BusyBox 1.35); nc's answer is bounded by timeout.
+# BusyBox wget's -T crashes BusyBox 1.35: nc's answer is bounded by timeout, wget's by idle_watch.
 hop_busybox() {
   bh_rest=${hh_url#http://}
   bh_authority=${bh_rest%%/*}
@@ -447,14 +463,47 @@ hop_busybox() {
   esac
   {
     bh_rc=0
-    wget -S -O - "$hh_url" 2>"$tmp_dir/stderr" </dev/null || bh_rc=$?
+    wget -S -O - "$hh_url" 2>"$tmp_dir/stderr" </dev/null &
+    printf '%s\n' "$!" >"$tmp_dir/wget.pid"
+    wait "$!" || bh_rc=$?
     printf '%s\n' "$bh_rc" >"$tmp_dir/rc"
-  } | head -c "$((hh_cap + 1))" >"$hh_out"
+  } | head -c "$((hh_cap + 1))" >"$hh_out" &
+  idle_watch "$!" "$hh_out" "$tmp_dir/wget.pid"
   cp "$tmp_dir/stderr" "$tmp_dir/headers"
+  if [ -n "$idle_problem" ]; then
+    http_problem=$idle_problem
+    return 1
+  fi
   if awk '$1 ~ /^HTTP\// && $2 ~ /^3/ { found = 1 } END { exit !found }' "$tmp_dir/headers"; then
     http_problem="the server answered 200 to the installer's check of $hh_url, then redirected BusyBox wget, which follows every redirect; refused"
     return 1
   fi
+}
+
+# idle_watch JOB FILE PIDFILE: waits for JOB (a download writing FILE), and ends the process named in
+# PIDFILE when FILE has not grown for $timeout seconds: BusyBox wget's own timeout (-T) crashes it.
+# Sets idle_problem when it did.
+idle_watch() {
+  idle_problem=""
+  iw_ticks=1
+  if sleep 0.1 2>/dev/null; then iw_ticks=10; fi
+  iw_last=-1
+  iw_idle=0
+  while kill -0 "$1" 2>/dev/null; do
+    if [ "$iw_ticks" = 10 ]; then sleep 0.1; else sleep 1; fi
+    iw_size=0
+    if [ -f "$2" ]; then
+      iw_size=$(wc -c <"$2") || iw_size=0
+      iw_size=${iw_size##* }
+    fi
+    if [ "$iw_size" = "$iw_last" ]; then iw_idle=$((iw_idle + 1)); else iw_idle=0 iw_last=$iw_size; fi
+    if [ "$iw_idle" -ge "$((timeout * iw_ticks))" ]; then
+      if [ -f "$3" ] && read -r iw_pid <"$3"; then kill "$iw_pid" 2>/dev/null || true; fi
+      idle_problem="no byte for $timeout seconds, after $iw_size bytes"
+      break
+    fi
+  done
+  wait "$1" || true
 }
 
 # download NAME WHAT CAP: an asset of the release into $tmp_dir; a missing one fails with its own message.

@@ -40,6 +40,7 @@ export const BASE_TOOLS = [
   "awk",
   "head",
   "wc",
+  "sleep",
 ];
 
 function systemTool(name: string): string {

@@ -248,6 +248,20 @@ describe("install.ps1, read (PowerShell cannot run here)", () => {
     expect(sh).not.toMatch(/--max-time|-m [0-9]/);
   });
 
+  it("tries a request again only on 408, 429 or 5xx, never after a cut or stalled body", () => {
+    const hop = ps1.slice(ps1.indexOf("function Invoke-Hop"), ps1.indexOf("function Save-Body"));
+    expect(hop).toContain(
+      "if ($result.Status -ne 408 -and $result.Status -ne 429 -and $result.Status -lt 500) { return $result }",
+    );
+    expect(hop).toContain(
+      "$result.Error = Save-Body $response $OutFile $Cap $timeoutMs\n                return $result",
+    );
+    expect(sh.slice(sh.indexOf("http_hop() {"))).toMatch(/^ {6}408 \| 429 \| 5\?\?\) ;;$/m);
+    // The tools' own retries would append a second body to the first part of a cut one.
+    expect(sh).not.toContain("--retry");
+    expect(sh).toContain("--tries=1");
+  });
+
   it("takes only a regular ironclaw.exe from the zip, into a file it creates, and no link at all", () => {
     const expand = ps1.slice(
       ps1.indexOf("function Expand-Executable"),

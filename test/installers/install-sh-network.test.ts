@@ -61,10 +61,7 @@ beforeAll(async () => {
     [],
     {},
     Object.fromEntries(
-      [...BASE_TOOLS, "wget", "sha256sum", "nc", "timeout", "sleep"].map((tool) => [
-        tool,
-        "/usr/bin/busybox",
-      ]),
+      [...BASE_TOOLS, "wget", "sha256sum", "nc", "timeout"].map((tool) => [tool, "/usr/bin/busybox"]),
     ),
   );
 });
@@ -251,12 +248,13 @@ describe.runIf(supported)("install.sh caps and timeouts while reading", () => {
     90_000,
   );
 
-  it.each(["curl", "GNU Wget"] as const)(
+  it.each(DOWNLOADERS)(
     "%s: a download that stalls fails after IRONCLAW_TIMEOUT seconds without a byte",
     async (downloader) => {
       serve();
       server.faults = { assets: { [ARCHIVE]: { kind: "stall", afterBytes: 100 } } };
-      const outcome = await install(SHELLS[0], paths[downloader], {
+      const shell = downloader === "BusyBox wget" ? SHELLS[2] : SHELLS[0];
+      const outcome = await install(shell, paths[downloader], {
         IRONCLAW_VERSION: VERSION,
         IRONCLAW_TIMEOUT: "2",
       });

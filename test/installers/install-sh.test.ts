@@ -231,7 +231,7 @@ runIf.each(SHELLS)("install.sh under $name", (shell) => {
     const started = Date.now();
     const outcome = await install(shell, { env: { IRONCLAW_VERSION: VERSION } });
     expectRefused(outcome, 3, `could not download ${server.url}/download/${TAG}/${ARCHIVE}: HTTP 500`);
-    // Two retries a second apart (curl --retry 2 --retry-delay 1): a 500 may pass, a 404 is not retried.
+    // Two retries a second apart (http_hop): a 500 may pass, a 404 is not retried.
     expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
   });
 
@@ -383,10 +383,7 @@ runIf("install.sh with other tools and settings", () => {
   it("runs on a BusyBox userland (BusyBox sh, wget, tar, awk and sha256sum) over loopback", async () => {
     serve(release);
     const busybox = Object.fromEntries(
-      [...BASE_TOOLS, "wget", "sha256sum", "nc", "timeout", "sleep"].map((tool) => [
-        tool,
-        "/usr/bin/busybox",
-      ]),
+      [...BASE_TOOLS, "wget", "sha256sum", "nc", "timeout"].map((tool) => [tool, "/usr/bin/busybox"]),
     );
     const path = toolDir(work, [], {}, busybox);
     const outcome = await install(SHELLS[2], { path });
