@@ -187,6 +187,16 @@ describe.runIf(supported).each(COMBINATIONS)("install.sh redirects under %s", (_
     );
   });
 
+  it("reads a /latest answered with 64 KiB of headers, and goes on to the release it names", async () => {
+    serve();
+    server.faults = { latestHugeHeaders: true };
+    const outcome = await install(shell, paths[downloader]);
+    expectRefused(
+      outcome,
+      `the release v9.9.9 has no SHA256SUMS at ${server.url}/download/v9.9.9/SHA256SUMS`,
+    );
+  });
+
   it("refuses a SHA256SUMS that never ends, cut off at 16 MiB, in seconds", async () => {
     serve();
     server.faults = { assets: { SHA256SUMS: { kind: "endless" } } };
