@@ -69,6 +69,11 @@ matches() {
 has() { command -v "$1" >/dev/null 2>&1; }
 
 cleanup() {
+  # A download in the background (BusyBox wget, see idle_watch) ignores Ctrl-C: it is ended here.
+  if [ -n "${watched_job:-}" ]; then
+    if [ -f "$watched_pidfile" ] && read -r cu_pid <"$watched_pidfile"; then kill "$cu_pid" 2>/dev/null || true; fi
+    kill "$watched_job" 2>/dev/null || true
+  fi
   if [ -n "${staged:-}" ]; then rm -f "$staged"; fi
   if [ -n "${tmp_dir:-}" ]; then rm -rf "$tmp_dir"; fi
 }
@@ -485,6 +490,8 @@ hop_busybox() {
 # Sets idle_problem when it did.
 idle_watch() {
   idle_problem=""
+  watched_job=$1
+  watched_pidfile=$3
   iw_ticks=1
   if sleep 0.1 2>/dev/null; then iw_ticks=10; fi
   iw_last=-1
@@ -504,6 +511,7 @@ idle_watch() {
     fi
   done
   wait "$1" || true
+  watched_job=""
 }
 
 # download NAME WHAT CAP: an asset of the release into $tmp_dir; a missing one fails with its own message.
@@ -858,6 +866,7 @@ main() {
   set -eu
   tmp_dir=""
   staged=""
+  watched_job=""
   case $# in
     0) ;;
     *)

@@ -275,6 +275,47 @@ describe.runIf(supported)("install.sh caps and timeouts while reading", () => {
     60_000,
   );
 
+  it("BusyBox wget: Ctrl-C during a stalled download ends the download in the background too", async () => {
+    serve();
+    server.faults = { assets: { [ARCHIVE]: { kind: "stall", afterBytes: 100 } } };
+    const sandbox = new Sandbox(work);
+    let interrupted = false;
+    const result = await runInstaller(SHELLS[2], {
+      env: sandbox.env(paths["BusyBox wget"], {
+        IRONCLAW_BASE_URL: server.url,
+        IRONCLAW_VERSION: VERSION,
+        // nc's check of the stalled object waits this long for more, then wget starts and stalls.
+        IRONCLAW_TIMEOUT: "4",
+      }),
+      cwd: sandbox.cwd,
+      started: (child, output) => {
+        const poll = setInterval(() => {
+          // wget is running once the stalled object has been asked for twice (nc, then wget).
+          const asked = server.downloadsOf(ARCHIVE).filter((r) => r.origin === "objects").length;
+          if (
+            !interrupted &&
+            output().includes(`Downloading ${server.url}/download/${TAG}/${ARCHIVE}`) &&
+            asked >= 2
+          ) {
+            interrupted = true;
+            clearInterval(poll);
+            setTimeout(() => process.kill(-(child.pid as number), "SIGINT"), 300);
+          }
+        }, 50);
+        child.on("close", () => clearInterval(poll));
+      },
+    });
+    expect(interrupted).toBe(true);
+    expect(result.code, result.stdout + result.stderr).toBe(130);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const running = spawnSync("ps", ["-eo", "args"], { encoding: "utf8" })
+      .stdout.split("\n")
+      .filter((line) => line.includes("wget") && line.includes(`name=${ARCHIVE}`));
+    expect(running).toEqual([]);
+    expect(sandbox.leftInTmp()).toEqual([]);
+    expect(sandbox.installed()).toEqual([]);
+  }, 30_000);
+
   it.each(["curl", "GNU Wget", "BusyBox wget"] as const)(
     "%s: a slow, steady download longer than IRONCLAW_TIMEOUT succeeds (the timeout is idle, not total)",
     async (downloader) => {
