@@ -447,16 +447,21 @@ hop_busybox() {
     *) bh_host=${bh_authority%%:*} bh_port=${bh_authority#"$bh_host"} ;;
   esac
   bh_port=${bh_port#:}
+  rm -f "$tmp_dir/head.done"
   {
     bh_rc=0
     # nc ends its side of the connection when its input ends, and a server may then drop the request
-    # unanswered: the input stays open (blank lines, which a server skips) until nc has gone.
+    # unanswered: the input stays open (blank lines, which a server skips) until the answer's head is
+    # in, and then ends, so that the server closes a body nobody reads.
     {
       printf 'GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: ironclaw-install\r\nConnection: close\r\n\r\n' "$bh_path" "$bh_authority"
-      while sleep 0.1 2>/dev/null || sleep 1; do printf '\r\n' || break; done
+      while [ ! -f "$tmp_dir/head.done" ] && { sleep 0.1 2>/dev/null || sleep 1; }; do printf '\r\n' || break; done
     } 2>/dev/null | timeout "$timeout" nc "$bh_host" "${bh_port:-80}" 2>"$tmp_dir/stderr" || bh_rc=$?
     printf '%s\n' "$bh_rc" >"$tmp_dir/rc"
-  } | head -c 1048576 | awk '{ sub(/\r$/, "") } $0 == "" { exit } { print }' >"$tmp_dir/headers"
+  } | head -c 1048576 | IRONCLAW_DONE=$tmp_dir/head.done awk '
+    { sub(/\r$/, "") }
+    $0 == "" { printf "" > ENVIRON["IRONCLAW_DONE"]; exit }
+    { print }' >"$tmp_dir/headers"
   read_response_head "$tmp_dir/headers"
   case $http_status in
     200) ;;
