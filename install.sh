@@ -205,6 +205,9 @@ detect_platform() {
 }
 
 find_downloader() {
+  for fd_tool in head wc sleep; do
+    has "$fd_tool" || fail 3 "$fd_tool is not on PATH, and the installer needs head, wc and sleep to cap and pace its downloads: install coreutils"
+  done
   if has curl; then
     downloader=curl
   elif has wget; then

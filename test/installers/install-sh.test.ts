@@ -400,6 +400,16 @@ runIf("install.sh with other tools and settings", () => {
     );
   });
 
+  it.each(["head", "wc", "sleep"])("fails closed without %s, before downloading anything", async (tool) => {
+    const path = toolDir(
+      work,
+      [...BASE_TOOLS, "curl", "sha256sum"].filter((t) => t !== tool),
+    );
+    const outcome = await install(shell, { path });
+    expectRefused(outcome, 3, `${tool} is not on PATH, and the installer needs head, wc and sleep`);
+    expect(outcome.stdout).not.toContain("Downloading");
+  });
+
   it("fails when neither curl nor wget is there", async () => {
     const path = toolDir(work, [...BASE_TOOLS, "sha256sum"]);
     expectRefused(await install(shell, { path }), 3, "neither curl nor wget is on PATH");
