@@ -31,6 +31,8 @@ export interface Fetched {
 /** Response heads larger than this are a server's attack, not a release. */
 const MAX_HEADER_BYTES = 16 * 1024;
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
+/** The idle timeout's error, for the body reader: the response itself only says "aborted". */
+const timedOut = new WeakMap<ClientRequest, CliError>();
 
 function networkError(url: URL, cause: unknown): CliError {
   if (cause instanceof CliError) return cause;
@@ -64,14 +66,14 @@ function openOnce(
       },
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
-    request.on("timeout", () =>
-      request.destroy(
-        new CliError(
-          "IC_NETWORK_TIMEOUT",
-          `fetching ${url.href} failed: nothing arrived for ${options.timeoutMs / 1000} s (--timeout)`,
-        ),
-      ),
-    );
+    request.on("timeout", () => {
+      const error = new CliError(
+        "IC_NETWORK_TIMEOUT",
+        `fetching ${url.href} failed: nothing arrived for ${options.timeoutMs / 1000} s (--timeout)`,
+      );
+      timedOut.set(request, error);
+      request.destroy(error);
+    });
     request.on("error", (error) => reject(networkError(url, error)));
     request.on("response", (response) => resolve({ request, response }));
     request.end();
@@ -187,6 +189,8 @@ async function* boundedBody(opened: Opened, options: BodyOptions): AsyncGenerato
     }
   } catch (error) {
     opened.request.destroy();
+    const timeout = timedOut.get(opened.request);
+    if (timeout !== undefined) throw timeout;
     const code = (error as NodeJS.ErrnoException).code;
     if (!(error instanceof CliError) && (code === "ECONNRESET" || (error as Error).message === "aborted"))
       throw cutShort(opened.finalUrl, received, announced, error);
@@ -245,9 +249,15 @@ export async function download(url: URL, base: URL, path: string, options: BodyO
     for await (const chunk of boundedBody(opened, options)) {
       received += chunk.length;
       if (!file.write(chunk)) {
+        // Wait for room, or for the stream to fail; leave no listener behind either way.
         await new Promise<void>((resolve) => {
-          file.once("drain", resolve);
-          file.once("close", resolve);
+          const done = () => {
+            file.off("drain", done);
+            file.off("close", done);
+            resolve();
+          };
+          file.on("drain", done);
+          file.on("close", done);
         });
       }
       written();
