@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import {
   chmodSync,
   lstatSync,
@@ -245,6 +246,26 @@ describe("one upgrade per installed file", () => {
     expect(result.code, result.stderr).toBe(0);
     expect(leftovers(install.dir)).toEqual([]);
   }, 60_000);
+
+  it.each([
+    ["a FIFO", (path: string) => execFileSync("mkfifo", [path]), "is not a regular file"],
+    ["a link to /dev/zero", (path: string) => symlinkSync("/dev/zero", path), "is a symbolic link"],
+  ])(
+    "refuses, at once, %s planted where the lock goes",
+    async (_what, plant, message) => {
+      const install = fixture.install();
+      const lock = join(install.dir, ".ironclaw.mjs.upgrade-lock");
+      plant(lock);
+      const started = Date.now();
+      const result = await runInstalled(install.path, fixture.upgradeArgs());
+      expect(result.code).toBe(3);
+      expect(result.stderr).toContain(`IC_INSTALL_WRITE: ${lock} ${message}`);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(server().served).toEqual([]);
+      await fixture.expectStillOld(install);
+    },
+    30_000,
+  );
 
   it("compares with the installed file, not the running one: a stale run cannot downgrade", async () => {
     // The running process is v0.4.0 asking for v0.5.0; meanwhile another run installs v0.6.0.

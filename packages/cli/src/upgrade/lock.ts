@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { readFileSync, rmSync } from "node:fs";
+import { constants, readFileSync, rmSync } from "node:fs";
 import { link, open, readFile, rename, rm } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { CliError } from "../errors.js";
@@ -98,10 +98,19 @@ export async function lockInstallation(installedFile: string, directory: string)
   throw new CliError("IC_UPGRADE_BUSY", `could not take ${path}: other processes keep taking it`);
 }
 
+/** O_NONBLOCK and O_NOFOLLOW: a FIFO or a link planted at the lock's name is refused, never waited on. */
+const READ_LOCK_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | (constants.O_NOFOLLOW ?? 0);
+
 async function readLock(path: string): Promise<string | undefined> {
   try {
-    const handle = await open(path, "r");
+    const handle = await open(path, READ_LOCK_FLAGS);
     try {
+      if (!(await handle.stat()).isFile()) {
+        throw new CliError(
+          "IC_INSTALL_WRITE",
+          `${path} is not a regular file, so it cannot be the upgrade lock; remove it and run this again`,
+        );
+      }
       const buffer = Buffer.alloc(MAX_LOCK_BYTES);
       const { bytesRead } = await handle.read(buffer, 0, MAX_LOCK_BYTES, 0);
       return buffer.subarray(0, bytesRead).toString("utf8");
@@ -109,7 +118,14 @@ async function readLock(path: string): Promise<string | undefined> {
       await handle.close();
     }
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    if (error instanceof CliError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return undefined;
+    if (code === "ELOOP")
+      throw new CliError(
+        "IC_INSTALL_WRITE",
+        `${path} is a symbolic link, so it cannot be the upgrade lock; remove it and run this again`,
+      );
     throw lockError(path, error);
   }
 }
