@@ -19,7 +19,8 @@ export function renderSkipSummary(skips) {
   const lines = [
     `npm test: ${bySuite.size} suite${bySuite.size === 1 ? "" : "s"} SKIPPED on this machine (CI runs them all):`,
     ...[...bySuite.values()].map(
-      (skip) => `  - ${skip.suite}: ${skip.missing?.length ? `needs ${skip.missing.join(", ")}` : skip.reason}`,
+      (skip) =>
+        `  - ${skip.suite}: ${skip.missing?.length ? `needs ${skip.missing.join(", ")}` : skip.reason}`,
     ),
   ];
   if (packages.length > 0) lines.push(`To run them: sudo apt-get install -y ${packages.join(" ")}`);

@@ -1,7 +1,8 @@
 import { haveSystemTools, REQUIRE_ENV, recordSkip } from "../../../test/support/system-tools.js";
 import { sandboxSupport } from "../src/support.js";
 
-const SUITE = "real sandboxes: containment, launch, limits, the agent demo, the README choke point, release builds";
+const SUITE =
+  "real sandboxes: containment, launch, limits, the agent demo, the README choke point, release builds";
 const tools = haveSystemTools(SUITE, ["bwrap", "prlimit"]);
 const support = tools ? await sandboxSupport() : { ok: false, reason: "bwrap or prlimit is missing" };
 
