@@ -9,8 +9,18 @@ function memoryIo(): { io: CommandIo; out: () => string; err: () => string } {
   let err = "";
   const io: CommandIo = {
     stdin: (async function* () {})(),
-    stdout: { write: (text: string) => ((out += text), true) },
-    stderr: { write: (text: string) => ((err += text), true) },
+    stdout: {
+      write: (text: string) => {
+        out += text;
+        return true;
+      },
+    },
+    stderr: {
+      write: (text: string) => {
+        err += text;
+        return true;
+      },
+    },
     env: {},
     cwd: process.cwd(),
   };
