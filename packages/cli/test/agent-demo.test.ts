@@ -7,8 +7,12 @@ import { type ControlPlane, startControlPlane } from "@ironclaw/gateway";
 import { bundleRuntime, sandboxSupport } from "@ironclaw/sandbox";
 import { loopbackTls } from "@ironclaw/sigstore-local";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { haveSystemTools } from "../../../test/support/system-tools.js";
 import { skipRealSandbox } from "../../sandbox/test/sandbox-gate.js";
 import { AgentSupervisor } from "../src/runtime/supervisor.js";
+
+// The upstream the agent fetches from serves TLS with a certificate made by openssl.
+const haveOpenssl = haveSystemTools("the agent demo (TLS upstream)", ["openssl"]);
 
 /**
  * The demo, end to end: the scripted agent runs sealed in bubblewrap; it asks for http_fetch and for
