@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { readSkips, renderSkipSummary } from "../../scripts/skip-summary.mjs";
 import { findSystemTool, haveSystemTools, REQUIRE_ENV, SKIP_LOG_ENV } from "./system-tools.js";
 
@@ -15,6 +15,8 @@ beforeEach(() => {
   saved = { log: process.env[SKIP_LOG_ENV], require: process.env[REQUIRE_ENV] };
   process.env[SKIP_LOG_ENV] = join(dir, "skips.jsonl");
   delete process.env[REQUIRE_ENV];
+  // The skips these tests record are examples: keep their "SKIPPED" lines out of the run's output.
+  vi.spyOn(console, "warn").mockImplementation(() => {});
 });
 afterEach(() => {
   for (const [key, name] of [
@@ -25,6 +27,7 @@ afterEach(() => {
     else process.env[name] = saved[key];
   }
   rmSync(dir, { recursive: true, force: true });
+  vi.restoreAllMocks();
 });
 
 describe("suites that need a system tool", () => {

@@ -28,7 +28,7 @@ describe("the containment report's text", () => {
   it("says why each limit is not enforced, in one line each", () => {
     const text = renderContainment(report(0), "1.0");
     expect(text).toContain(
-      "limit processes is not enforced on this host: not enforced: the sandbox runs as the host's root user, whom the kernel exempts from RLIMIT_NPROC; launch as a dedicated unprivileged uid",
+      "limit processes is not enforced on this host: the sandbox runs as the host's root user, whom the kernel exempts from RLIMIT_NPROC; launch as a dedicated unprivileged uid",
     );
     expect(text).toContain(
       "limit openFiles is not enforced on this host: asked for 256, the sandbox sees 128",

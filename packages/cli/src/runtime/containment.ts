@@ -31,7 +31,7 @@ export function renderContainment(report: ContainmentReport, seconds: string): s
   const unenforced = Object.entries(report.limits).flatMap(([name, status]) =>
     typeof status === "object" && status !== null && "enforced" in status && !status.enforced
       ? [
-          `limit ${name} is not enforced on this host: ${status.note ?? `asked for ${status.requested}, the sandbox sees ${status.observed ?? "no limit"}`}`,
+          `limit ${name} is not enforced on this host: ${status.note?.replace(/^not enforced: /, "") ?? `asked for ${status.requested}, the sandbox sees ${status.observed ?? "no limit"}`}`,
         ]
       : [],
   );
