@@ -12,5 +12,6 @@ export default defineConfig({
     include: ["packages/*/test/**/*.test.ts", "test/**/*.test.ts"],
     environment: "node",
     testTimeout: 30_000,
+    globalSetup: ["test/support/global-setup.ts"],
   },
 });

@@ -6,7 +6,7 @@
 // cloned from). Absent corpus: a loud skip, unless IRONCLAW_REQUIRE_CONFORMANCE=1 (CI), then a failure.
 import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { appendFileSync, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -48,6 +48,15 @@ if (corpus === undefined) {
       `conformance: FAILED: the sigstore-conformance corpus is required but was not found (looked in ${where}); set SIGSTORE_CONFORMANCE_DIR`,
     );
     process.exit(1);
+  }
+  if (process.env.IRONCLAW_SKIP_LOG) {
+    const record = {
+      suite: "sigstore-conformance (npm run conformance)",
+      missing: [],
+      packages: [],
+      reason: `no corpus in ${where}; set SIGSTORE_CONFORMANCE_DIR to sigstore-conformance's test/assets/bundle-verify`,
+    };
+    appendFileSync(process.env.IRONCLAW_SKIP_LOG, `${JSON.stringify(record)}\n`);
   }
   console.error("!".repeat(78));
   console.error(`!! conformance: SKIPPED: no sigstore-conformance corpus (looked in ${where}).`);

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { skipRealSandbox } from "../../packages/sandbox/test/sandbox-gate.js";
 
 const root = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const readme = readFileSync(join(root, "README.md"), "utf8");
@@ -29,7 +30,7 @@ function argv(line: string): string[] {
   return [...rest.matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? "");
 }
 
-describe("README: the choke point in two commands after `ironclaw up --dev`", () => {
+describe.skipIf(skipRealSandbox)("README: the choke point in two commands after `ironclaw up --dev`", () => {
   it("holds the change, then applies exactly what was approved, with its audit trail", async () => {
     const [up, submit, approve, ...more] = chokePointCommands();
     expect(more).toEqual([]);

@@ -1,11 +1,21 @@
-import { HashingPrefetch } from "./hashing-prefetch.js";
+import { buildInfo } from "./version.js";
 
 // The entry of `ironclaw` (bin/ironclaw.js, ironclaw.mjs, and the script inside the standalone
 // executables). For `ironclaw verify` the files start hashing on worker threads first; the rest of the
 // CLI is loaded only afterwards (esbuild defers a dynamically imported module's evaluation), so
-// reading the release overlaps with loading and running the signature checks.
+// reading the release overlaps with loading and running the signature checks. Other commands load
+// nothing of the hashing, and `--version` nothing at all.
 // No top-level await: the executables run it as CommonJS.
-const prefetch = HashingPrefetch.start(process.argv.slice(2), process.cwd());
-void import("./main.js").then(({ runFromProcess }) =>
-  runFromProcess(prefetch === undefined ? {} : { prefetch }),
-);
+const argv = process.argv.slice(2);
+if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
+  process.stdout.write(`${buildInfo().version}\n`);
+} else if (argv.includes("verify")) {
+  void import("./hashing-prefetch.js").then(({ HashingPrefetch }) => {
+    const prefetch = HashingPrefetch.start(argv, process.cwd());
+    return import("./main.js").then(({ runFromProcess }) =>
+      runFromProcess(prefetch === undefined ? {} : { prefetch }),
+    );
+  });
+} else {
+  void import("./main.js").then(({ runFromProcess }) => runFromProcess());
+}

@@ -115,10 +115,14 @@ const EXIT_CODE_BY_ERROR: Readonly<Record<ErrorCode, ExitCode>> = {
   IC_NETWORK_STATUS: ExitCode.environment,
   IC_NETWORK_REDIRECTS: ExitCode.environment,
   IC_NETWORK_INSECURE: ExitCode.usage,
+  IC_NETWORK_REDIRECT_REFUSED: ExitCode.rejected,
+  IC_NETWORK_TOO_LARGE: ExitCode.environment,
+  IC_NETWORK_TIMEOUT: ExitCode.environment,
   IC_UPGRADE_NOT_INSTALLED: ExitCode.usage,
   IC_UPGRADE_REFUSED: ExitCode.rejected,
   IC_UPGRADE_VERIFICATION: ExitCode.rejected,
   IC_UPGRADE_NO_PREVIOUS: ExitCode.usage,
+  IC_UPGRADE_BUSY: ExitCode.environment,
   IC_INSTALL_WRITE: ExitCode.environment,
 };
 

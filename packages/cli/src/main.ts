@@ -1,4 +1,5 @@
-import { CommanderError } from "commander";
+import { type Command, CommanderError } from "commander";
+import { commandNamedBy } from "./command-tree.js";
 import { writeJson } from "./commands/context.js";
 import { describeError, ExitCode, exitCodeForError } from "./exit-codes.js";
 import type { HashingPrefetch } from "./hashing-prefetch.js";
@@ -22,20 +23,38 @@ export async function run(
   options: { readonly prefetch?: HashingPrefetch } = {},
 ): Promise<ExitCode> {
   let exitCode: ExitCode = ExitCode.ok;
-  const program = buildProgram({
-    io,
-    setExitCode: (code) => {
-      exitCode = code;
+  const json = jsonRequested(argv);
+  let usageText = "";
+  const program = buildProgram(
+    {
+      io,
+      setExitCode: (code) => {
+        exitCode = code;
+      },
+      ...(options.prefetch === undefined ? {} : { prefetch: options.prefetch }),
     },
-    ...(options.prefetch === undefined ? {} : { prefetch: options.prefetch }),
-  });
+    json ? { usageError: (text) => (usageText += text) } : {},
+  );
   try {
     await program.parseAsync([...argv], { from: "user" });
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
-      // Commander has already printed its message or the help.
-      return COMMANDER_SUCCESS.has(error.code) ? ExitCode.ok : ExitCode.usage;
+      if (COMMANDER_SUCCESS.has(error.code)) return ExitCode.ok;
+      // Without --json, Commander has already printed its message or the help.
+      if (json) {
+        const message =
+          error.code === "commander.help"
+            ? missingCommand(program, argv)
+            : (usageText.trim() || error.message).replace(/^error: /, "").replace(/\n/g, " ");
+        writeJson(io, {
+          schema: ERROR_SCHEMA,
+          ok: false,
+          exitCode: ExitCode.usage,
+          error: { code: "IC_USAGE", message },
+        });
+      }
+      return ExitCode.usage;
     }
     const described = describeError(error);
     const code = exitCodeForError(described.code);
@@ -48,6 +67,12 @@ export async function run(
   } finally {
     options.prefetch?.cancel();
   }
+}
+
+function missingCommand(program: Command, argv: readonly string[]): string {
+  const { path, command } = commandNamedBy(program, argv);
+  const names = command.commands.map((c) => c.name()).filter((name) => name !== "help");
+  return `ironclaw ${path} needs one of its commands: ${names.join(", ")} (ironclaw ${path} --help)`;
 }
 
 export async function runFromProcess(options: { readonly prefetch?: HashingPrefetch } = {}): Promise<void> {

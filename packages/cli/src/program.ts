@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { acceptJsonEverywhere, commandSynopses } from "./command-tree.js";
 import { registerAgentsCommands } from "./commands/agents.js";
 import { registerAttestationCommands } from "./commands/attestation.js";
 import { registerAuditCommands } from "./commands/audit.js";
@@ -13,7 +14,10 @@ import { registerVerifyBundleCommand } from "./commands/verify-bundle.js";
 import { buildInfo } from "./version.js";
 
 /** The `ironclaw` command tree. Commander's own exits are turned into exceptions for main to map. */
-export function buildProgram(context: CommandContext): Command {
+export function buildProgram(
+  context: CommandContext,
+  output: { readonly usageError?: (message: string) => void } = {},
+): Command {
   const { io } = context;
   const program = new Command("ironclaw")
     .description("IronClaw: verify releases and run agents you do not have to trust")
@@ -25,7 +29,8 @@ export function buildProgram(context: CommandContext): Command {
     .showSuggestionAfterError(true)
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
-      writeErr: (text) => io.stderr.write(text),
+      // Under --json, main answers a usage error (or a missing command's help) with a JSON document instead.
+      writeErr: (text) => (output.usageError === undefined ? io.stderr.write(text) : output.usageError(text)),
     })
     .addHelpText(
       "after",
@@ -43,5 +48,10 @@ Exit codes (every command): 0 success; 1 a verification or policy said no;
   registerAuditCommands(program, context);
   registerAgentsCommands(program, context);
   registerSandboxCommands(program, context);
+  acceptJsonEverywhere(program);
+  program.addHelpText(
+    "after",
+    () => `\nEvery command (ironclaw COMMAND --help for its options):\n${commandSynopses(program)}\n`,
+  );
   return program;
 }

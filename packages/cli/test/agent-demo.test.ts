@@ -7,7 +7,12 @@ import { type ControlPlane, startControlPlane } from "@ironclaw/gateway";
 import { bundleRuntime, sandboxSupport } from "@ironclaw/sandbox";
 import { loopbackTls } from "@ironclaw/sigstore-local";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { haveSystemTools } from "../../../test/support/system-tools.js";
+import { skipRealSandbox } from "../../sandbox/test/sandbox-gate.js";
 import { AgentSupervisor } from "../src/runtime/supervisor.js";
+
+// The upstream the agent fetches from serves TLS with a certificate made by openssl.
+const haveOpenssl = haveSystemTools("the agent demo (TLS upstream)", ["openssl"]);
 
 /**
  * The demo, end to end: the scripted agent runs sealed in bubblewrap; it asks for http_fetch and for
@@ -102,69 +107,72 @@ afterAll(async () => {
   if (work !== undefined) await rm(work, { recursive: true, force: true });
 });
 
-describe("the demo: a sealed agent asks, a human approves, the broker carries it", () => {
-  it("holds the agent's requests, then fetches through the broker once they are approved, auditing each request", async () => {
-    const created = (await api("POST", "/v1/changes", {
-      kind: "create_agent",
-      payload: { agent: "demo" },
-    })) as {
-      change: { id: string; digest: string };
-    };
-    await api("POST", `/v1/changes/${created.change.id}/approve`, { digest: created.change.digest });
-    await agentSays(/^ready$/);
+describe.skipIf(skipRealSandbox)(
+  "the demo: a sealed agent asks, a human approves, the broker carries it",
+  () => {
+    it("holds the agent's requests, then fetches through the broker once they are approved, auditing each request", async () => {
+      const created = (await api("POST", "/v1/changes", {
+        kind: "create_agent",
+        payload: { agent: "demo" },
+      })) as {
+        change: { id: string; digest: string };
+      };
+      await api("POST", `/v1/changes/${created.change.id}/approve`, { digest: created.change.digest });
+      await agentSays(/^ready$/);
 
-    const url = `https://127.0.0.1:${upstreamPort}/report`;
-    await api("POST", "/v1/agents/demo/messages", {
-      text: JSON.stringify({ tool: "http_fetch", input: { url } }),
-    });
-    await agentSays(/requested egress as c\d+: HELD/);
-    const registry = (await api("GET", "/v1/registry/agents/demo")).agent as {
-      tools: string[];
-      egress: unknown[];
-    };
-    expect(registry).toMatchObject({ tools: [], egress: [] });
-    expect(seen).toEqual([]);
+      const url = `https://127.0.0.1:${upstreamPort}/report`;
+      await api("POST", "/v1/agents/demo/messages", {
+        text: JSON.stringify({ tool: "http_fetch", input: { url } }),
+      });
+      await agentSays(/requested egress as c\d+: HELD/);
+      const registry = (await api("GET", "/v1/registry/agents/demo")).agent as {
+        tools: string[];
+        egress: unknown[];
+      };
+      expect(registry).toMatchObject({ tools: [], egress: [] });
+      expect(seen).toEqual([]);
 
-    const approved = await approveAllPending();
-    expect(approved).toHaveLength(2);
-    expect(await agentSays(/^http_fetch (ok|failed)/)).toBe("http_fetch ok: 200 hello from upstream");
-    expect(seen).toEqual(["GET /report"]);
-    const allowed = (await audit()).filter((r) => r.type === "egress.request" && r.decision === "allowed");
-    expect(allowed).toEqual([
-      expect.objectContaining({
-        agent: "demo",
-        method: "GET",
-        host: "127.0.0.1",
-        port: upstreamPort,
-        status: 200,
-        reason: "ok",
-      }),
-    ]);
-  }, 60_000);
+      const approved = await approveAllPending();
+      expect(approved).toHaveLength(2);
+      expect(await agentSays(/^http_fetch (ok|failed)/)).toBe("http_fetch ok: 200 hello from upstream");
+      expect(seen).toEqual(["GET /report"]);
+      const allowed = (await audit()).filter((r) => r.type === "egress.request" && r.decision === "allowed");
+      expect(allowed).toEqual([
+        expect.objectContaining({
+          agent: "demo",
+          method: "GET",
+          host: "127.0.0.1",
+          port: upstreamPort,
+          status: 200,
+          reason: "ok",
+        }),
+      ]);
+    }, 60_000);
 
-  it("has the broker refuse, and audit, a host nobody approved", async () => {
-    await api("POST", "/v1/agents/demo/messages", {
-      text: JSON.stringify({
-        tool: "http_fetch",
-        input: { url: "https://exfiltrate.example.com/steal" },
-        ask: false,
-      }),
-    });
-    expect(await agentSays(/http_fetch failed/)).toMatch(/^http_fetch failed: 403/);
-    await api("POST", "/v1/agents/demo/messages", {
-      text: JSON.stringify({ tool: "http_fetch", input: { url: "https://203.0.113.7/steal" }, ask: false }),
-    });
-    await agentSays(/http_fetch failed: 403 .*203\.0\.113\.7/);
-    const denied = (await audit()).filter((r) => r.type === "egress.request" && r.decision === "denied");
-    expect(denied).toEqual([
-      expect.objectContaining({
-        agent: "demo",
-        host: "exfiltrate.example.com",
-        path: "/steal",
-        reason: "not_on_allowlist",
-      }),
-      expect.objectContaining({ agent: "demo", host: "203.0.113.7", reason: "ip_literal_not_approved" }),
-    ]);
-    expect(seen).toEqual(["GET /report"]);
-  }, 60_000);
-});
+    it("has the broker refuse, and audit, a host nobody approved", async () => {
+      await api("POST", "/v1/agents/demo/messages", {
+        text: JSON.stringify({
+          tool: "http_fetch",
+          input: { url: "https://exfiltrate.example.com/steal" },
+          ask: false,
+        }),
+      });
+      expect(await agentSays(/http_fetch failed/)).toMatch(/^http_fetch failed: 403/);
+      await api("POST", "/v1/agents/demo/messages", {
+        text: JSON.stringify({ tool: "http_fetch", input: { url: "https://203.0.113.7/steal" }, ask: false }),
+      });
+      await agentSays(/http_fetch failed: 403 .*203\.0\.113\.7/);
+      const denied = (await audit()).filter((r) => r.type === "egress.request" && r.decision === "denied");
+      expect(denied).toEqual([
+        expect.objectContaining({
+          agent: "demo",
+          host: "exfiltrate.example.com",
+          path: "/steal",
+          reason: "not_on_allowlist",
+        }),
+        expect.objectContaining({ agent: "demo", host: "203.0.113.7", reason: "ip_literal_not_approved" }),
+      ]);
+      expect(seen).toEqual(["GET /report"]);
+    }, 60_000);
+  },
+);

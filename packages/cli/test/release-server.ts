@@ -152,7 +152,7 @@ export class ReleaseServer {
       text(response, fault.status, `status ${fault.status}`);
       return;
     }
-    if (fault !== undefined && fault.kind.startsWith("redirect-")) {
+    if (fault?.kind.startsWith("redirect-")) {
       this.redirectFault(fault, tag, asset, response);
       return;
     }

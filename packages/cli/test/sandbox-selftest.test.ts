@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { skipRealSandbox } from "../../sandbox/test/sandbox-gate.js";
 import { runCli } from "./helpers.js";
 
-describe("ironclaw sandbox selftest", () => {
+describe.skipIf(skipRealSandbox)("ironclaw sandbox selftest", () => {
   it("reports every invariant held against the real egress broker, and says contained", async () => {
     const result = await runCli(["sandbox", "selftest", "--json"], { cwd: process.cwd(), env: {} });
     const report = JSON.parse(result.stdout) as {

@@ -25,6 +25,22 @@ describe("progress", () => {
     expect(formatBytes(1023)).toBe("1023 B");
   });
 
+  it("shows the rate and the time left once time has passed, and bytes and rate for an unknown total", () => {
+    const mib = 1024 * 1024;
+    expect(renderProgressLine("downloading a", 10 * mib, 35 * mib, 10_000)).toBe(
+      "downloading a [#######-----------------]  28% 10.0 MiB / 35.0 MiB, 1.0 MiB/s, 25 s left",
+    );
+    expect(renderProgressLine("downloading a", 1 * mib, 512 * mib, 10_000)).toBe(
+      "downloading a [------------------------]   0% 1.0 MiB / 512.0 MiB, 102.4 KiB/s, 85 min 10 s left",
+    );
+    expect(renderProgressLine("downloading a", 35 * mib, 35 * mib, 35_000)).toBe(
+      "downloading a [########################] 100% 35.0 MiB / 35.0 MiB, 1.0 MiB/s",
+    );
+    expect(renderProgressLine("downloading a", 40 * mib, undefined, 20_000)).toBe(
+      "downloading a 40.0 MiB, 2.0 MiB/s",
+    );
+  });
+
   it("draws on a terminal, throttled, and clears its line when done", () => {
     let out = "";
     let time = 0;

@@ -1,9 +1,10 @@
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalSigstore } from "@ironclaw/sigstore-local";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { skipRealSandbox } from "../../sandbox/test/sandbox-gate.js";
 import { REPOSITORY, removeAll, signedRelease } from "./release-fixture.js";
 import { ReleaseServer } from "./release-server.js";
 
@@ -28,7 +29,8 @@ function run(
   });
 }
 
-describe.runIf(process.platform === "linux" && process.arch === "x64")(
+// Its release carries a containment report, made in real sandboxes.
+describe.runIf(process.platform === "linux" && process.arch === "x64" && !skipRealSandbox)(
   "ironclaw upgrade of a standalone executable",
   () => {
     beforeAll(async () => {
@@ -80,6 +82,29 @@ describe.runIf(process.platform === "linux" && process.arch === "x64")(
       expect((await run(executable, ["upgrade", "--rollback"])).code).toBe(0);
       expect((await run(executable, ["--version"])).stdout).toBe(`${OLD}\n`);
       expect(readFileSync(executable).equals(original)).toBe(true);
-    }, 120_000);
+
+      // A steady 1 MiB/s link: the 35 MB archive takes about 35 s, with --timeout 10 (an idle timeout).
+      const asset = `ironclaw_${NEW}_linux_amd64.tar.gz`;
+      const size = statSync(join(dirs[1] ?? "", asset)).size;
+      expect(size).toBeGreaterThan(30 * 1024 * 1024);
+      server.faults = { assets: { [asset]: { kind: "drip", bytesPerSecond: 1024 * 1024 } } };
+      const started = Date.now();
+      const slow = await run(executable, [
+        "upgrade",
+        "--base-url",
+        server.url,
+        "--repo",
+        REPOSITORY,
+        "--trusted-root",
+        root,
+        "--timeout",
+        "10",
+      ]);
+      expect(slow.code, slow.stderr).toBe(0);
+      expect(Date.now() - started).toBeGreaterThan(25_000);
+      // stderr is a pipe here: no progress bar.
+      expect(slow.stderr).toBe("");
+      expect((await run(executable, ["--version"])).stdout).toBe(`${NEW}\n`);
+    }, 180_000);
   },
 );

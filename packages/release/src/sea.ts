@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { inject } from "postject";
+import { withoutLiefNoteWarnings } from "./lief-warnings.js";
 
 const run = promisify(execFile);
 
@@ -45,10 +46,12 @@ export async function buildExecutable(inputs: ExecutableInputs): Promise<Uint8Ar
     const executable = join(work, "executable");
     await copyFile(inputs.targetNode, executable);
     await chmod(executable, 0o755);
-    await inject(executable, "NODE_SEA_BLOB", blob, {
-      sentinelFuse: SEA_FUSE,
-      ...(inputs.macos ? { machoSegmentName: "NODE_SEA" } : {}),
-    });
+    await withoutLiefNoteWarnings(() =>
+      inject(executable, "NODE_SEA_BLOB", blob, {
+        sentinelFuse: SEA_FUSE,
+        ...(inputs.macos ? { machoSegmentName: "NODE_SEA" } : {}),
+      }),
+    );
     return await readFile(executable);
   } finally {
     await rm(work, { recursive: true, force: true });

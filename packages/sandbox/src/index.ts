@@ -8,6 +8,7 @@ export {
   SELFTEST_LIMITS,
 } from "./containment/harness.js";
 export type { CgroupStatus, LimitStatus, LimitsReport } from "./containment/host-info.js";
+export { limitsReport } from "./containment/host-info.js";
 export {
   INVARIANTS,
   type InvariantDefinition,

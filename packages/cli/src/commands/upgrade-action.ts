@@ -22,7 +22,7 @@ function describe(outcome: UpgradeOutcome): string {
     case "up-to-date":
       return `ironclaw v${outcome.version} is up to date`;
     case "available":
-      return `ironclaw v${outcome.to} is available (running v${outcome.from}); its signature and provenance verify (commit ${outcome.commit}). Run ironclaw upgrade to install it`;
+      return `ironclaw v${outcome.to} is available (installed v${outcome.from}); its signature and provenance verify (commit ${outcome.commit}). Run ironclaw upgrade to install it`;
     case "upgraded":
       return `upgraded ${outcome.path} from v${outcome.from} to v${outcome.to} (commit ${outcome.commit}), verified; the previous one is kept at ${outcome.previous} (ironclaw upgrade --rollback)`;
     case "rolled-back":

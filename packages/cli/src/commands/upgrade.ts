@@ -16,7 +16,11 @@ export function registerUpgradeCommand(program: Command, context: CommandContext
       "--trusted-root <file>",
       "trusted_root.json of another Sigstore instance (default: $IRONCLAW_TRUSTED_ROOT, else the embedded public-good root)",
     )
-    .option("--timeout <seconds>", "give up on a request after this long", "60")
+    .option(
+      "--timeout <seconds>",
+      "give up when connecting takes this long or no byte arrives for this long (never a cap on a whole download)",
+      "30",
+    )
     .option("--json", "print a JSON report")
     .addHelpText(
       "after",
@@ -25,6 +29,12 @@ Downloads the release for this platform, SHA256SUMS, its signature and the attes
 private temporary directory, verifies all of it as ironclaw verify does, and only then writes the
 new ironclaw beside the old one and swaps them with one atomic rename. The old one is kept as
 <path>.previous for --rollback. Nothing downloaded runs before it is verified.
+
+Redirects: at most 5 per download; from an https base only to https (any host: GitHub serves
+assets from its object storage), from a loopback http base only to loopback. Caps while reading:
+latest 64 KiB, SHA256SUMS and bundles 16 MiB, the archive 512 MiB. One upgrade or rollback at a
+time per installed file (a lock beside it); a release older than the installed file is refused
+without --allow-downgrade; Ctrl-C leaves no temporary files.
 
 Examples:
   ironclaw upgrade --check

@@ -27,16 +27,18 @@ export function renderContainment(report: ContainmentReport, seconds: string): s
     );
     if (!invariant.held) lines.push(`    ${invariant.detail}`);
   }
-  const unenforced = Object.entries(report.limits)
-    .filter(
-      ([, status]) =>
-        typeof status === "object" && status !== null && "enforced" in status && !status.enforced,
-    )
-    .map(([name]) => name);
+  // A limit the host does not enforce is said with its reason, so the line is something to act on.
+  const unenforced = Object.entries(report.limits).flatMap(([name, status]) =>
+    typeof status === "object" && status !== null && "enforced" in status && !status.enforced
+      ? [
+          `limit ${name} is not enforced on this host: ${status.note?.replace(/^not enforced: /, "") ?? `asked for ${status.requested}, the sandbox sees ${status.observed ?? "no limit"}`}`,
+        ]
+      : [],
+  );
   const egress = report.invariants.find((invariant) => invariant.id === "egress-allowlist");
   if (egress?.detail.startsWith("placeholder broker") === true)
     lines.push("egress-allowlist was checked against the placeholder broker, not the real one");
-  if (unenforced.length > 0) lines.push(`limits not enforced on this host: ${unenforced.join(", ")}`);
+  lines.push(...unenforced);
   lines.push(
     `${report.verdict} (${report.bwrap}, node ${report.node}, kernel ${report.kernel}, ${seconds}s)`,
   );

@@ -16,17 +16,35 @@ export function formatBytes(bytes: number): string {
   return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
-/** One line of progress: label, bar, percentage, bytes done of total. */
-export function renderProgressLine(label: string, done: number, total: number): string {
+function formatSeconds(seconds: number): string {
+  const whole = Math.ceil(seconds);
+  return whole < 60 ? `${whole} s` : `${Math.floor(whole / 60)} min ${String(whole % 60).padStart(2, "0")} s`;
+}
+
+/**
+ * One line of progress: label, bar, percentage, bytes done of total; with the time so far, the rate
+ * and what is left. An unknown total (a server that announces no length) shows bytes and rate only.
+ */
+export function renderProgressLine(
+  label: string,
+  done: number,
+  total: number | undefined,
+  elapsedMs?: number,
+): string {
+  const rate = elapsedMs === undefined || elapsedMs <= 0 ? undefined : (done * 1000) / elapsedMs;
+  const speed = rate === undefined ? "" : `, ${formatBytes(Math.round(rate))}/s`;
+  if (total === undefined) return `${label} ${formatBytes(done)}${speed}`;
   const fraction = total === 0 ? 1 : Math.min(done / total, 1);
   const filled = Math.round(fraction * BAR_WIDTH);
   const bar = `${"#".repeat(filled)}${"-".repeat(BAR_WIDTH - filled)}`;
   const percent = `${Math.floor(fraction * 100)}%`.padStart(4);
-  return `${label} [${bar}] ${percent} ${formatBytes(done)} / ${formatBytes(total)}`;
+  const left =
+    rate === undefined || rate === 0 || done >= total ? "" : `, ${formatSeconds((total - done) / rate)} left`;
+  return `${label} [${bar}] ${percent} ${formatBytes(done)} / ${formatBytes(total)}${speed}${left}`;
 }
 
 export interface Progress {
-  update(done: number, total: number): void;
+  update(done: number, total: number | undefined): void;
   finish(): void;
 }
 
@@ -37,14 +55,15 @@ export function progressOnTerminal(stream: OutputStream, label: string, now = Da
   if (stream.isTTY !== true) return silent;
   let lastDraw = 0;
   let drawn = false;
+  const started = now();
   return {
     update(done, total) {
-      if (total < PROGRESS_MIN_BYTES) return;
+      if ((total ?? done) < PROGRESS_MIN_BYTES) return;
       const time = now();
-      if (time - lastDraw < REDRAW_MS && done < total) return;
+      if (time - lastDraw < REDRAW_MS && (total === undefined || done < total)) return;
       lastDraw = time;
       drawn = true;
-      stream.write(`\r\u001b[2K${renderProgressLine(label, done, total)}`);
+      stream.write(`\r\u001b[2K${renderProgressLine(label, done, total, time - started)}`);
     },
     finish() {
       if (drawn) stream.write("\r\u001b[2K");

@@ -50,11 +50,16 @@ function writeError(installation: Installation, cause: unknown): CliError {
  * whole), and one rename swaps them: at every instant the installed path holds a complete old or a
  * complete new ironclaw, whatever kills the process.
  */
-export async function replaceInstalled(installation: Installation, bytes: Uint8Array): Promise<void> {
+export async function replaceInstalled(
+  installation: Installation,
+  bytes: Uint8Array,
+  temporary: Set<string> = new Set(),
+): Promise<void> {
   await removeLeftovers(installation);
   const mode = (await stat(installation.path)).mode & 0o777;
   const incoming = temporaryBeside(installation, "upgrade");
   const backup = temporaryBeside(installation, "previous");
+  temporary.add(incoming).add(backup);
   try {
     await writeSynced(incoming, bytes, mode);
     await failpoint("after-write");
@@ -68,6 +73,29 @@ export async function replaceInstalled(installation: Installation, bytes: Uint8A
     await rm(incoming, { force: true });
     await rm(backup, { force: true });
     throw error instanceof CliError ? error : writeError(installation, error);
+  } finally {
+    temporary.delete(incoming);
+    temporary.delete(backup);
+  }
+}
+
+/**
+ * Fails before anything is downloaded when the installed file cannot be replaced: a file is created
+ * and removed where the new one would be written (a permission check alone is wrong for root, and
+ * for read-only mounts).
+ */
+export async function assertReplaceable(installation: Installation): Promise<void> {
+  const probe = temporaryBeside(installation, "upgrade");
+  try {
+    const handle = await open(probe, "wx", 0o600);
+    await handle.close();
+    await rm(probe, { force: true });
+  } catch (error) {
+    throw new CliError(
+      "IC_INSTALL_WRITE",
+      `cannot write in ${installation.directory}, where ${basename(installation.path)} would be replaced (${(error as Error).message}); nothing was downloaded. Run the upgrade as the user who owns ${installation.path}`,
+      { cause: error },
+    );
   }
 }
 

@@ -1,10 +1,14 @@
+import { realpathSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { CliError } from "../errors.js";
 
 /** What is running: a standalone executable, or the platform-independent bundle under some node. */
 export interface Installation {
   readonly kind: "executable" | "node-bundle";
-  /** The file an upgrade replaces. */
+  /**
+   * The file an upgrade replaces, with symbolic links resolved: a link (a package manager's bin
+   * link, say) stays a link and its target is replaced. `.previous` and the lock sit beside it.
+   */
   readonly path: string;
   readonly directory: string;
   /** The release asset that carries the replacement, and the file inside it. */
@@ -36,20 +40,22 @@ export function detectInstallation(): Installation {
       );
     }
     const entry = os === "windows" ? "ironclaw.exe" : "ironclaw";
+    const path = resolveLinks(process.execPath);
     return {
       kind: "executable",
-      path: process.execPath,
-      directory: dirname(process.execPath),
+      path,
+      directory: dirname(path),
       asset: (version) => `ironclaw_${version}_${os}_${arch}.${os === "windows" ? "zip" : "tar.gz"}`,
       entry,
     };
   }
   const script = process.argv[1];
   if (script !== undefined && basename(script) === "ironclaw.mjs") {
+    const path = resolveLinks(script);
     return {
       kind: "node-bundle",
-      path: script,
-      directory: dirname(script),
+      path,
+      directory: dirname(path),
       asset: (version) => `ironclaw_${version}_node.tar.gz`,
       entry: "ironclaw.mjs",
     };
@@ -58,4 +64,14 @@ export function detectInstallation(): Installation {
     "IC_UPGRADE_NOT_INSTALLED",
     "this ironclaw is not an installed release (a standalone executable or ironclaw.mjs); upgrade a source checkout with git and npm ci",
   );
+}
+
+function resolveLinks(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch (error) {
+    throw new CliError("IC_UPGRADE_NOT_INSTALLED", `cannot resolve ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
 }

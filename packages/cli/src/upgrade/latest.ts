@@ -1,39 +1,26 @@
 import { RELEASE_TAG } from "@ironclaw/verify/release";
 import { CliError } from "../errors.js";
-import { type HttpOptions, request } from "./http.js";
+import { type Fetched, fetchBody, type HttpOptions, openFollowing } from "./http.js";
 
-const MAX_REDIRECTS = 5;
+/** A tag, or a static mirror's one-line answer: anything longer is not a release server's. */
+export const MAX_LATEST_BYTES = 64 * 1024;
 
 /**
  * DESIGN §2: `<base>/latest` redirects to `<base>/tag/<tag>` (GitHub) or answers the tag as text (a
- * static mirror). Redirects are followed by hand, a few at most, never in a circle, and the tag must
- * look like a release tag: it names files to fetch, so it is input to distrust.
+ * static mirror). Redirects are judged and counted like any download's, the text is bounded while it
+ * is read, and the tag must look like a release tag: it names files to fetch, so it is input to distrust.
  */
-export async function latestTag(base: URL, options: HttpOptions): Promise<string> {
-  let url = new URL("latest", withSlash(base));
-  const visited = new Set<string>();
-  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-    if (visited.has(url.href))
-      throw new CliError("IC_NETWORK_REDIRECTS", `the release server redirects in a loop at ${url.href}`);
-    visited.add(url.href);
-    const response = await request(url, options);
-    if (response.status >= 300 && response.status < 400) {
-      const location = response.headers.get("location");
-      if (location === null)
-        throw new CliError("IC_NETWORK_STATUS", `${url.href} redirected without a Location`);
-      const next = new URL(location, url);
-      const tag = tagFromUrl(next, base);
-      if (tag !== undefined) return checkTag(tag, next.href);
-      url = next;
-      continue;
-    }
-    if (!response.ok) throw new CliError("IC_NETWORK_STATUS", `${url.href} answered HTTP ${response.status}`);
-    return checkTag((await response.text()).trim(), url.href);
+export async function latestTag(base: URL, options: HttpOptions): Promise<{ tag: string; fetched: Fetched }> {
+  const url = new URL("latest", withSlash(base));
+  const opened = await openFollowing(url, base, options, (next) => tagFromUrl(next, base));
+  if ("intercepted" in opened) {
+    return {
+      tag: checkTag(opened.intercepted, opened.finalUrl.href),
+      fetched: { url: url.href, finalUrl: opened.finalUrl.href, bytes: 0 },
+    };
   }
-  throw new CliError(
-    "IC_NETWORK_REDIRECTS",
-    `the release server redirected more than ${MAX_REDIRECTS} times from ${base.href}latest`,
-  );
+  const { body, fetched } = await fetchBody(opened, url, { ...options, maxBytes: MAX_LATEST_BYTES });
+  return { tag: checkTag(body.toString("utf8").trim(), fetched.finalUrl), fetched };
 }
 
 function withSlash(base: URL): URL {
@@ -42,9 +29,12 @@ function withSlash(base: URL): URL {
 
 function tagFromUrl(url: URL, base: URL): string | undefined {
   const prefix = `${withSlash(base).pathname}tag/`;
-  return url.origin === base.origin && url.pathname.startsWith(prefix)
-    ? decodeURIComponent(url.pathname.slice(prefix.length))
-    : undefined;
+  if (url.origin !== base.origin || !url.pathname.startsWith(prefix)) return undefined;
+  try {
+    return decodeURIComponent(url.pathname.slice(prefix.length));
+  } catch {
+    return url.pathname.slice(prefix.length);
+  }
 }
 
 function checkTag(tag: string, where: string): string {
