@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { removeAll } from "../../packages/cli/test/release-fixture.js";
 import { ReleaseServer } from "../../packages/cli/test/release-server.js";
+import { haveSystemTools } from "../support/system-tools.js";
 import {
   BASE_TOOLS,
   runInstaller,
@@ -24,7 +25,10 @@ import {
 const VERSION = "0.7.0";
 const TAG = `v${VERSION}`;
 const ARCHIVE = `ironclaw_${VERSION}_linux_amd64.tar.gz`;
-const supported = process.platform === "linux" && process.arch === "x64";
+const supported =
+  process.platform === "linux" &&
+  process.arch === "x64" &&
+  haveSystemTools("install.sh on hostile archives", ["dash", "busybox", "curl", "sha256sum"]);
 
 let work: string;
 let server: ReleaseServer;

@@ -6,6 +6,7 @@ import { loopbackTls } from "@ironclaw/sigstore-local";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { removeAll } from "../../packages/cli/test/release-fixture.js";
 import { type AssetFault, OFF_HOST, ReleaseServer } from "../../packages/cli/test/release-server.js";
+import { haveSystemTools } from "../support/system-tools.js";
 import {
   BASE_TOOLS,
   runInstaller,
@@ -25,7 +26,17 @@ import {
 const VERSION = "0.7.0";
 const TAG = `v${VERSION}`;
 const ARCHIVE = `ironclaw_${VERSION}_linux_amd64.tar.gz`;
-const supported = process.platform === "linux" && process.arch === "x64";
+const supported =
+  process.platform === "linux" &&
+  process.arch === "x64" &&
+  haveSystemTools("install.sh against a hostile network", [
+    "dash",
+    "busybox",
+    "curl",
+    "wget",
+    "sha256sum",
+    "openssl",
+  ]);
 
 let work: string;
 let server: ReleaseServer;

@@ -11,6 +11,7 @@ import {
   signedRelease,
 } from "../../packages/cli/test/release-fixture.js";
 import { ReleaseServer } from "../../packages/cli/test/release-server.js";
+import { haveSystemTools } from "../support/system-tools.js";
 import {
   BASE_TOOLS,
   fakeUname,
@@ -33,7 +34,18 @@ const TAG = `v${VERSION}`;
 const ARCHIVE = `ironclaw_${VERSION}_linux_amd64.tar.gz`;
 
 // The release fixture builds the linux_amd64 executable, which only runs here.
-const supported = process.platform === "linux" && process.arch === "x64";
+const supported =
+  process.platform === "linux" &&
+  process.arch === "x64" &&
+  haveSystemTools("install.sh against a real release", [
+    "dash",
+    "busybox",
+    "curl",
+    "wget",
+    "sha256sum",
+    "shasum",
+    "openssl",
+  ]);
 const runIf = describe.runIf(supported);
 let sigstore: LocalSigstore;
 let server: ReleaseServer;
