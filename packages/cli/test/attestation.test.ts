@@ -13,6 +13,7 @@ import { runCli, temporaryDirectory } from "./helpers.js";
 
 const ARTIFACT = "ironclaw executable bytes";
 const SHA256 = createHash("sha256").update(ARTIFACT).digest("hex");
+const SHA512 = createHash("sha512").update(ARTIFACT).digest("hex");
 const COMMIT = "0123456789abcdef0123456789abcdef01234567";
 const WORKFLOW = "https://github.com/acme/tool/.github/workflows/release.yml@refs/tags/v1.2.3";
 
@@ -73,7 +74,7 @@ describe("ironclaw attestation verify", () => {
     const lines = result.stdout.trimEnd().split("\n");
     expect(lines).toHaveLength(5);
     expect(lines[0]).toBe(
-      `Attestations for ${join(cwd, "ironclaw")} (sha256:${SHA256}) in ${join(cwd, "release.intoto.jsonl")}:`,
+      `Attestations for ${join(cwd, "ironclaw")} (sha256:${SHA256}, sha512:${SHA512}) in ${join(cwd, "release.intoto.jsonl")}:`,
     );
     expect(lines[1]).toMatch(
       /^✗ line 1 FAILED: IC_SIGNATURE_\w+: .*; subject ironclaw; signer https:\/\/github\.com\/acme\/tool\/.* \(unverified\)/,

@@ -21,10 +21,15 @@ export {
   type StringMatcher,
 } from "./sigstore/identity-policy.js";
 export {
+  type ArtifactDigests,
   IN_TOTO_PAYLOAD_TYPE,
   type InTotoStatement,
   type InTotoSubject,
   parseInTotoStatement,
+  SUBJECT_DIGEST_ALGORITHMS,
+  type SubjectDigestAlgorithm,
+  subjectAlgorithms,
+  subjectMatches,
   subjectsMatching,
 } from "./sigstore/in-toto.js";
 export {

@@ -1,12 +1,14 @@
 import { isVerifyError, VerifyError, type VerifyErrorCode } from "../errors.js";
-import type { DigestAlgorithm } from "../hashing/sha256-file.js";
 import type { ParsedBundle } from "../sigstore/bundle-document.js";
 import { type FulcioExtensions, readFulcioExtensions } from "../sigstore/fulcio-extensions.js";
 import {
+  type ArtifactDigests,
   IN_TOTO_PAYLOAD_TYPE,
   type InTotoStatement,
   type InTotoSubject,
   parseInTotoStatement,
+  SUBJECT_DIGEST_ALGORITHMS,
+  subjectAlgorithms,
   subjectsMatching,
 } from "../sigstore/in-toto.js";
 import type { LoadedTrustedRoot } from "../sigstore/trusted-root.js";
@@ -22,8 +24,11 @@ import { checkProvenanceAgainstCertificate } from "./provenance.js";
 export interface VerifyAttestationsOptions {
   readonly trustedRoot: LoadedTrustedRoot;
   readonly policy: AttestationPolicy;
-  /** The artifact's digest in the algorithm subjects are matched with (`--digest-alg`). */
-  readonly artifact: { readonly algorithm: DigestAlgorithm; readonly digest: string };
+  /**
+   * The artifact's digests: both sha256 and sha512 of a file, so each subject is matched in the
+   * algorithms it carries; one of them when only that is known (a digest argument, `--digest-alg`).
+   */
+  readonly artifact: { readonly digests: ArtifactDigests };
   /** `--all`: every statement about the artifact must verify, not just one. */
   readonly requireAll: boolean;
 }
@@ -84,7 +89,7 @@ export function verifyAttestations(
   const failed = statements.length - verified - otherArtifact;
   const about = statements.length - otherArtifact;
   const ok = options.requireAll ? about > 0 && failed === 0 : verified > 0;
-  const digest = `${options.artifact.algorithm}:${options.artifact.digest}`;
+  const digest = describeDigests(options.artifact.digests);
   const summary =
     about === 0
       ? `no attestation names the artifact ${digest}`
@@ -119,8 +124,7 @@ function verifyStatement(
     const { statement, facts } = readEnvelope(parsed);
     report.subjects = statement.subjects;
     report.predicateType = statement.predicateType;
-    namesArtifact =
-      subjectsMatching(statement, options.artifact.algorithm, options.artifact.digest).length > 0;
+    namesArtifact = subjectsMatching(statement, options.artifact.digests).length > 0;
     if (facts !== undefined) report.signer = describeSigner(facts.subjectAlternativeName, facts.extensions);
 
     const signature = verifyEnvelopeOnce(parsed, options.trustedRoot);
@@ -136,7 +140,7 @@ function verifyStatement(
     if (!namesArtifact) {
       throw new VerifyError(
         "IC_ATTESTATION_SUBJECT_MISMATCH",
-        `no subject has ${options.artifact.algorithm} ${options.artifact.digest} (subjects: ${statement.subjects.map((s) => s.name || "(unnamed)").join(", ")})`,
+        `no subject has the artifact's digest ${describeDigests(options.artifact.digests)} (subjects: ${statement.subjects.map((s) => s.name || "(unnamed)").join(", ")}; they carry ${describeAlgorithms(statement)})`,
       );
     }
     if (statement.predicateType !== options.policy.predicateType) {
@@ -283,6 +287,22 @@ export function describeSigner(workflow: string, ext: FulcioExtensions): Stateme
   if (ext.runnerEnvironment !== undefined) signer.runnerEnvironment = ext.runnerEnvironment;
   if (ext.runInvocationUri !== undefined) signer.runInvocationUri = ext.runInvocationUri;
   return signer;
+}
+
+/** `sha256:…, sha512:…`: the digests the artifact was matched with. */
+export function describeDigests(digests: ArtifactDigests): string {
+  return SUBJECT_DIGEST_ALGORITHMS.flatMap((algorithm) => {
+    const value = digests[algorithm];
+    return value === undefined ? [] : [`${algorithm}:${value}`];
+  }).join(", ");
+}
+
+function describeAlgorithms(statement: InTotoStatement): string {
+  const accepted: readonly string[] = SUBJECT_DIGEST_ALGORITHMS;
+  const names = subjectAlgorithms(statement).map((name) =>
+    accepted.includes(name) ? name : `${name} (not accepted: weaker or unknown)`,
+  );
+  return names.length === 0 ? "no digest" : names.join(", ");
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };

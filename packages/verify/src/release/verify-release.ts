@@ -298,7 +298,7 @@ function provenanceCheck(
     const result = verifyAttestations(entries, {
       trustedRoot: inputs.trustedRoot,
       policy,
-      artifact: { algorithm: "sha256", digest: artifact.sha256 },
+      artifact: { digests: { sha256: artifact.sha256 } },
       requireAll: true,
     });
     if (!result.ok) {

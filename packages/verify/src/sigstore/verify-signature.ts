@@ -197,7 +197,7 @@ function signatureContent(
 function checkEnvelopeSubject(payloadType: string, payload: Buffer, sha256Hex: string): void {
   if (payloadType === IN_TOTO_PAYLOAD_TYPE) {
     const statement = parseInTotoStatement(payload);
-    if (subjectsMatching(statement, "sha256", sha256Hex).length === 0) {
+    if (subjectsMatching(statement, { sha256: sha256Hex }).length === 0) {
       throw new VerifyError(
         "IC_SIGNATURE_ARTIFACT_MISMATCH",
         `no subject of the in-toto statement has sha256 ${sha256Hex}; it names ${statement.subjects.map((s) => s.name || "(unnamed)").join(", ")}`,

@@ -81,10 +81,7 @@ describe("runDetails.builder.id on real attestations", () => {
         owner: "malancas",
         signerRepo: "github/artifact-attestations-workflows",
       }),
-      artifact: {
-        algorithm: "sha256",
-        digest: "49a3aa6075e0f49f82843e74b5baa614ad2a588e6675612bf108a0a008c5ac25",
-      },
+      artifact: { digests: { sha256: "49a3aa6075e0f49f82843e74b5baa614ad2a588e6675612bf108a0a008c5ac25" } },
       requireAll: false,
     });
     expect(result.statements[0]?.failure).toBeUndefined();

@@ -77,7 +77,7 @@ function check(
   return verifyAttestations(parseAttestationFile(file), {
     trustedRoot: root,
     policy: buildAttestationPolicy(flags),
-    artifact: { algorithm, digest: algorithm === "sha256" ? SHA256 : SHA512 },
+    artifact: { digests: algorithm === "sha256" ? { sha256: SHA256 } : { sha512: SHA512 } },
     requireAll: extra.all === true,
   });
 }
