@@ -57,6 +57,11 @@ describe("ironclaw verify on a release:local set", () => {
     expect(result.stdout.split("\n")[0]).toMatch(
       new RegExp(`^ironclaw v${VERSION} from ${REPOSITORY}, commit [0-9a-f]{40}, run https://`),
     );
+    expect(result.stdout.split("\n")[1]).toMatch(
+      new RegExp(
+        `^trusted root: ${join(release, "trusted_root.json")} \\(newest key from \\d{4}-\\d{2}-\\d{2}\\)$`,
+      ),
+    );
     for (const check of ["signature", "checksum", "provenance", "version"]) {
       expect(checkLine(result.stdout, ARCHIVE, check)).toMatch(/^ {2}✓ /);
     }
@@ -238,6 +243,7 @@ describe("ironclaw verify on a release:local set", () => {
       mode: "full",
       repository: REPOSITORY,
       release: { tag: `v${VERSION}`, repository: REPOSITORY },
+      trustedRoot: { name: join(release, "trusted_root.json"), embedded: false },
       notChecked: [],
     });
     expect(

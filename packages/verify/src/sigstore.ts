@@ -11,6 +11,7 @@ export {
   type ParsedBundle,
   parseBundleDocument,
 } from "./sigstore/bundle-document.js";
+export { foreignIssuer, foreignIssuerAdvice } from "./sigstore/foreign-issuer.js";
 export { type FulcioExtensions, readFulcioExtensions } from "./sigstore/fulcio-extensions.js";
 export {
   type CertificateIdentityPolicy,
@@ -33,10 +34,14 @@ export {
   subjectsMatching,
 } from "./sigstore/in-toto.js";
 export {
+  describeTrustedRoot,
+  EMBEDDED_ROOT_NAME,
   type LoadedTrustedRoot,
   PUBLIC_GOOD_TUF_URL,
   parseTrustedRoot,
   publicGoodTrustedRoot,
+  type TrustedRootDescription,
+  trustedRootLine,
 } from "./sigstore/trusted-root.js";
 export {
   type SignatureVerification,
