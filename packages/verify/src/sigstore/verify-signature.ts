@@ -1,6 +1,7 @@
 import type { KeyObject } from "node:crypto";
 import type { Bundle, TransparencyLogEntry } from "@sigstore/bundle";
 import { RFC3161Timestamp, X509Certificate } from "@sigstore/core";
+import { HashAlgorithm } from "@sigstore/protobuf-specs";
 import { type SignedEntity, toSignedEntity, Verifier } from "@sigstore/verify";
 import { VerifyError, type VerifyErrorCode } from "../errors.js";
 import { type Artifact, artifactDigest } from "./artifact.js";
@@ -114,7 +115,7 @@ function verifyOrThrow(
   const { bundle } = parsed;
   checkKeyKind(bundle, options.signer);
   const { content, summary } = signatureContent(bundle, artifact);
-  const entity: SignedEntity = { ...toSignedEntity(bundle), signature: content };
+  const entity: SignedEntity = { ...toSignedEntity(withSomeMessageDigest(bundle)), signature: content };
   const publicKey = options.signer.kind === "key" ? options.signer.publicKey : undefined;
   checkInclusionProofsAgreeWithCheckpoints(bundle.verificationMaterial.tlogEntries);
   new Verifier(trustMaterialFor(options.trustedRoot, publicKey)).verify(entity);
@@ -159,6 +160,20 @@ function signatureContent(
         "a message signature can only be verified against its artifact",
       );
     }
+    if (content.messageSignature.messageDigest === undefined) {
+      // Optional in protobuf-specs: the signature is then checked over the artifact's own bytes.
+      if (artifact.kind !== "bytes") {
+        throw new VerifyError(
+          "IC_ARTIFACT_REQUIRED",
+          "the bundle has no messageDigest, so nothing in it binds a digest to the signature; give the artifact's file instead of sha256:<hex>",
+        );
+      }
+      const digest = artifactDigest(artifact, "sha256");
+      return {
+        content: new ArtifactMessageContent(content.messageSignature, artifact, digest, "sha256"),
+        summary: { kind: "message-signature" },
+      };
+    }
     const hashName = messageHashName(content.messageSignature);
     if (hashName === undefined) {
       throw new VerifyError(
@@ -190,6 +205,24 @@ function signatureContent(
   return {
     content: new EnvelopeContent(envelope, logsPreAuthEncoding(bundle.verificationMaterial.tlogEntries)),
     summary: { kind: "dsse", payloadType: envelope.payloadType, payload: Buffer.from(envelope.payload) },
+  };
+}
+
+/**
+ * sigstore-js builds its own view of a message signature from `messageDigest`, which we replace with
+ * ours (ArtifactMessageContent); a bundle without one gets a placeholder only for that step.
+ */
+function withSomeMessageDigest(bundle: Bundle): Bundle {
+  const { content } = bundle;
+  if (content.$case !== "messageSignature" || content.messageSignature.messageDigest !== undefined)
+    return bundle;
+  const placeholder = { algorithm: HashAlgorithm.SHA2_256, digest: Buffer.alloc(32) };
+  return {
+    ...bundle,
+    content: {
+      $case: "messageSignature",
+      messageSignature: { ...content.messageSignature, messageDigest: placeholder },
+    },
   };
 }
 
