@@ -11,6 +11,7 @@ import {
   subjectAlgorithms,
   subjectsMatching,
 } from "../sigstore/in-toto.js";
+import { subjectAlternativeName } from "../sigstore/subject-alternative-name.js";
 import type { LoadedTrustedRoot } from "../sigstore/trusted-root.js";
 import {
   leafCertificate,
@@ -269,7 +270,7 @@ export function certificateFacts(
   try {
     const certificate = leafCertificate(parsed.bundle);
     return {
-      subjectAlternativeName: certificate.subjectAltName ?? "",
+      subjectAlternativeName: subjectAlternativeName(certificate) ?? "",
       extensions: readFulcioExtensions(certificate),
     };
   } catch {

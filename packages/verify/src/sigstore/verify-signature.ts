@@ -17,6 +17,7 @@ import {
   messageHashName,
   type SignatureContent,
 } from "./signature-content.js";
+import { subjectAlternativeName as subjectAlternativeNameOf } from "./subject-alternative-name.js";
 import { verifyTransparencyLog } from "./transparency-log.js";
 import { type LoadedTrustedRoot, trustMaterialFor } from "./trusted-root.js";
 
@@ -285,7 +286,7 @@ function verifiedSigner(bundle: Bundle, policy: SignerPolicy): VerifiedSigner {
   if (policy.kind === "key") return { kind: "key" };
   const certificate = leafCertificate(bundle);
   const extensions = readFulcioExtensions(certificate);
-  const subjectAlternativeName = certificate.subjectAltName;
+  const subjectAlternativeName = subjectAlternativeNameOf(certificate);
   if (policy.kind === "certificate") {
     checkIdentity(policy.identity, { subjectAlternativeName, issuer: extensions.issuer });
   }
