@@ -52,6 +52,9 @@ export function statementLine(statement: StatementReport): string {
       `log index ${entry.logIndex}${entry.integratedTime === undefined ? "" : ` at ${entry.integratedTime.toISOString()}`}`,
     );
   }
+  for (const stamp of statement.unverifiedTimestamps) {
+    parts.push(`RFC 3161 timestamp ${stamp.index} NOT verified, not counted (${stamp.reason})`);
+  }
   if (statement.provenance?.crossChecked === false) {
     parts.push(`predicate not cross-checked (build type ${statement.provenance.buildType ?? "absent"})`);
   }

@@ -12,6 +12,7 @@ import {
   subjectsMatching,
 } from "../sigstore/in-toto.js";
 import { subjectAlternativeName } from "../sigstore/subject-alternative-name.js";
+import type { UnverifiedTimestamp } from "../sigstore/timestamps.js";
 import type { LoadedTrustedRoot } from "../sigstore/trusted-root.js";
 import {
   leafCertificate,
@@ -59,6 +60,8 @@ export interface StatementReport {
   readonly signer?: StatementSigner;
   readonly logEntries: readonly { readonly logIndex: string; readonly integratedTime?: Date }[];
   readonly timestamps: readonly { readonly source: string; readonly time: Date }[];
+  /** RFC 3161 timestamps that did not verify and were not counted. */
+  readonly unverifiedTimestamps: readonly UnverifiedTimestamp[];
   /** Whether a GitHub provenance predicate was compared with the certificate (and its build type). */
   readonly provenance?: { readonly crossChecked: boolean; readonly buildType?: string };
 }
@@ -119,6 +122,7 @@ function verifyStatement(
     subjects: [],
     logEntries: [],
     timestamps: [],
+    unverifiedTimestamps: [],
   };
   let namesArtifact: boolean | undefined;
   try {
@@ -134,6 +138,7 @@ function verifyStatement(
       signatureVerified: true,
       logEntries: signature.transparencyLog,
       timestamps: signature.timestamps,
+      unverifiedTimestamps: signature.unverifiedTimestamps,
     };
     if (signature.signer.kind !== "certificate")
       throw new VerifyError("IC_POLICY_SIGNER_KIND", "the attestation is not signed by a certificate");

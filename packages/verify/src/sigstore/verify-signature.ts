@@ -18,6 +18,7 @@ import {
   type SignatureContent,
 } from "./signature-content.js";
 import { subjectAlternativeName as subjectAlternativeNameOf } from "./subject-alternative-name.js";
+import { partitionTimestamps, type UnverifiedTimestamp } from "./timestamps.js";
 import { verifyTransparencyLog } from "./transparency-log.js";
 import { type LoadedTrustedRoot, trustMaterialFor } from "./trusted-root.js";
 
@@ -70,6 +71,8 @@ export interface SignatureVerification {
     readonly source: "transparency-log" | "timestamp-authority";
     readonly time: Date;
   }[];
+  /** RFC 3161 timestamps that did not verify and were not counted (threshold semantics). */
+  readonly unverifiedTimestamps: readonly UnverifiedTimestamp[];
   readonly trustedRoot: string;
 }
 
@@ -130,10 +133,12 @@ function verifyOrThrow(
     compareDigest: (digest) => content.compareDigest(digest),
     verifySignature: () => true,
   };
+  const { kept, unverified } = partitionTimestamps(entity, material);
   const { key } = new Verifier(material, { tlogThreshold: 0 }).verify({
     ...entity,
     signature: deferred,
     tlogEntries: [],
+    timestamps: kept,
   });
   verifyTransparencyLog(bundle.verificationMaterial.tlogEntries, content, material.tlogs, 1);
   if (!content.verifySignature(key)) {
@@ -150,7 +155,8 @@ function verifyOrThrow(
     content: summary,
     signer,
     transparencyLog: bundle.verificationMaterial.tlogEntries.map(logEntrySummary),
-    timestamps: timestampsOf(bundle),
+    timestamps: timestampsOf(bundle, unverified),
+    unverifiedTimestamps: unverified,
     trustedRoot: options.trustedRoot.origin,
   };
 }
@@ -323,19 +329,23 @@ function logEntrySummary(entry: TransparencyLogEntry): VerifiedLogEntry {
   };
 }
 
-function timestampsOf(bundle: Bundle): SignatureVerification["timestamps"] {
+function timestampsOf(
+  bundle: Bundle,
+  unverified: readonly UnverifiedTimestamp[],
+): SignatureVerification["timestamps"] {
+  const setAside = new Set(unverified.map((stamp) => stamp.index));
   const fromLog = bundle.verificationMaterial.tlogEntries
     .filter((entry) => entry.inclusionPromise !== undefined && Number(entry.integratedTime) > 0)
     .map((entry) => ({
       source: "transparency-log" as const,
       time: new Date(Number(entry.integratedTime) * 1000),
     }));
-  const fromAuthority = (bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps ?? []).map(
-    (stamp) => ({
+  const fromAuthority = (bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps ?? [])
+    .filter((_stamp, index) => !setAside.has(index))
+    .map((stamp) => ({
       source: "timestamp-authority" as const,
       time: RFC3161Timestamp.parse(Buffer.from(stamp.signedTimestamp)).signingTime,
-    }),
-  );
+    }));
   return [...fromLog, ...fromAuthority];
 }
 
