@@ -1,6 +1,8 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { runCli } from "./helpers.js";
+import { runCli, temporaryDirectory } from "./helpers.js";
 
 // Real attestations from gh's test data (cli/cli pkg/cmd/attestation/test/data, see
 // test/fixtures/real-world/NOTICE), which gh's verify_test.go verifies under the public-good root.
@@ -83,5 +85,31 @@ describe("ironclaw attestation verify on real npm provenance and GitHub attestat
     );
     expect(result.stdout).toContain("✓ line 1 verified");
     expect(result.code).toBe(0);
+  });
+
+  it("takes --custom-trusted-root as JSON Lines, as gh attestation trusted-root prints it, choosing by CA", async () => {
+    const work = temporaryDirectory("ironclaw-roots-");
+    try {
+      const roots = join(work.path, "roots.jsonl");
+      const scaffolding = JSON.parse(
+        readFileSync(join(cwd, "../sigstore-go/trusted-roots/scaffolding.json"), "utf8"),
+      );
+      writeFileSync(
+        roots,
+        `${JSON.stringify(scaffolding)}\n${readFileSync(join(cwd, "trusted_root.json"), "utf8").trim()}\n`,
+      );
+      const result = await verify(
+        "sigstore-js-2.1.0.tgz",
+        "sigstore-js-2.1.0-bundle.json",
+        "--owner",
+        "sigstore",
+        "--custom-trusted-root",
+        roots,
+      );
+      expect(result.stderr).toBe("");
+      expect(result.code).toBe(0);
+    } finally {
+      work.remove();
+    }
   });
 });

@@ -11,7 +11,7 @@ export {
   type ParsedBundle,
   parseBundleDocument,
 } from "./sigstore/bundle-document.js";
-export { foreignIssuer, foreignIssuerAdvice } from "./sigstore/foreign-issuer.js";
+export { foreignIssuer, foreignIssuerAdvice, rootForBundle } from "./sigstore/foreign-issuer.js";
 export { type FulcioExtensions, readFulcioExtensions } from "./sigstore/fulcio-extensions.js";
 export {
   type CertificateIdentityPolicy,
@@ -38,8 +38,10 @@ export {
   describeTrustedRoot,
   EMBEDDED_ROOT_NAME,
   type LoadedTrustedRoot,
+  logRequirements,
   PUBLIC_GOOD_TUF_URL,
   parseTrustedRoot,
+  parseTrustedRoots,
   publicGoodTrustedRoot,
   type TrustedRootDescription,
   trustedRootLine,

@@ -12,7 +12,7 @@ import {
   MAX_BUNDLE_BYTES,
   matchingRegexp,
   parseBundleDocument,
-  parseTrustedRoot,
+  parseTrustedRoots,
   publicGoodTrustedRoot,
   type SignerPolicy,
   verifySignature,
@@ -99,7 +99,7 @@ export async function loadTrustedRoot(
   if (chosen === undefined) return publicGoodTrustedRoot();
   const absolute = resolve(io.cwd, chosen);
   const origin = fromEnvironment === undefined ? absolute : `${absolute} (from IRONCLAW_TRUSTED_ROOT)`;
-  return parseTrustedRoot(await readInputFile(absolute, "the trusted root"), origin);
+  return parseTrustedRoots(await readInputFile(absolute, "the trusted root"), origin);
 }
 
 const MAX_ARTIFACT_BYTES = 2 ** 31 - 1;

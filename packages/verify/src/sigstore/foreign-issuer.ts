@@ -45,3 +45,17 @@ export function foreignIssuerAdvice(bundle: Bundle, root: LoadedTrustedRoot): st
   if (issuer === undefined) return undefined;
   return `the signing certificate was issued by "${issuer}", which is not a certificate authority of ${root.origin}; if it comes from another Sigstore instance (for example GitHub's, for private repositories), pass that instance's trusted root with --trusted-root`;
 }
+
+/** The root of a JSON Lines set whose CA issued the bundle's certificate (else the first). */
+export function rootForBundle(bundle: Bundle, root: LoadedTrustedRoot): LoadedTrustedRoot {
+  const choices = root.alternatives;
+  if (choices === undefined || choices.length === 0) return root;
+  return (
+    choices.find(
+      (choice) =>
+        choice.root.certificateAuthorities.length > 0 && foreignIssuer(bundle, choice) === undefined,
+    ) ??
+    choices[0] ??
+    root
+  );
+}

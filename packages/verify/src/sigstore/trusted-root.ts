@@ -16,6 +16,48 @@ export interface LoadedTrustedRoot {
   readonly root: TrustedRoot;
   /** Set for the root embedded in this build, so reports can say so rather than name a path. */
   readonly embedded?: boolean;
+  /**
+   * Every root of a JSON Lines file (`gh attestation trusted-root` prints one per instance); each
+   * bundle is verified under the one whose certificate authority issued its certificate.
+   */
+  readonly alternatives?: readonly LoadedTrustedRoot[];
+}
+
+/** Reads a trusted_root.json, or JSON Lines of them as `gh attestation trusted-root` prints them. */
+export function parseTrustedRoots(bytes: Uint8Array, origin: string): LoadedTrustedRoot {
+  const text = Buffer.from(bytes).toString("utf8");
+  const lines = text.split("\n").filter((line) => line.trim().length > 0);
+  if (lines.length <= 1 || isOneJsonDocument(text)) return parseTrustedRoot(bytes, origin);
+  const roots = lines.map((line, index) =>
+    parseTrustedRoot(Buffer.from(line, "utf8"), `${origin} (line ${index + 1} of ${lines.length})`),
+  );
+  const [first] = roots;
+  if (first === undefined) return parseTrustedRoot(bytes, origin);
+  return { ...first, origin: `${origin} (JSON Lines of ${roots.length} roots)`, alternatives: roots };
+}
+
+function isOneJsonDocument(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A private Sigstore instance (GitHub's, for private repositories) runs no transparency log and no
+ * CT log: its bundles are timed by its timestamp authority instead, and its certificates carry no
+ * SCTs. Each requirement is dropped only for the log the root itself does not have.
+ */
+export function logRequirements(root: LoadedTrustedRoot): {
+  readonly transparencyLog: boolean;
+  readonly certificateTransparency: boolean;
+} {
+  return {
+    transparencyLog: root.root.tlogs.length > 0,
+    certificateTransparency: root.root.ctlogs.length > 0,
+  };
 }
 
 /** Which root a verification used, as reports print it. */

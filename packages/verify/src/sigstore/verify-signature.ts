@@ -7,6 +7,7 @@ import { VerifyError, type VerifyErrorCode } from "../errors.js";
 import { type Artifact, artifactDigest } from "./artifact.js";
 import type { BundleFormat, ParsedBundle } from "./bundle-document.js";
 import { installDerEncoder } from "./der-encoding.js";
+import { rootForBundle } from "./foreign-issuer.js";
 import { type FulcioExtensions, readFulcioExtensions } from "./fulcio-extensions.js";
 import { type CertificateIdentityPolicy, checkIdentity } from "./identity-policy.js";
 import { IN_TOTO_PAYLOAD_TYPE, parseInTotoStatement, subjectsMatching } from "./in-toto.js";
@@ -20,7 +21,7 @@ import {
 import { subjectAlternativeName as subjectAlternativeNameOf } from "./subject-alternative-name.js";
 import { partitionTimestamps, type UnverifiedTimestamp } from "./timestamps.js";
 import { verifyTransparencyLog } from "./transparency-log.js";
-import { type LoadedTrustedRoot, trustMaterialFor } from "./trusted-root.js";
+import { type LoadedTrustedRoot, logRequirements, trustMaterialFor } from "./trusted-root.js";
 
 /** Who must have signed: a certificate identity (keyless), or one public key. */
 export type SignerPolicy =
@@ -118,12 +119,15 @@ function verifyOrThrow(
   options: VerifySignatureOptions,
 ): SignatureVerification {
   const { bundle } = parsed;
+  const trustedRoot = rootForBundle(bundle, options.trustedRoot);
   checkKeyKind(bundle, options.signer);
   const { content, summary } = signatureContent(bundle, artifact);
   const entity: SignedEntity = { ...toSignedEntity(withSomeMessageDigest(bundle)), signature: content };
   const publicKey = options.signer.kind === "key" ? options.signer.publicKey : undefined;
   checkInclusionProofsAgreeWithCheckpoints(bundle.verificationMaterial.tlogEntries);
-  const material = trustMaterialFor(options.trustedRoot, publicKey);
+  const material = trustMaterialFor(trustedRoot, publicKey);
+  // A root without a transparency log (a private instance) times bundles only by its TSA.
+  const logs = logRequirements(trustedRoot);
   // sigstore-js checks the timestamps and the certificate (or key); the log entries are ours to
   // check, since its checkpoint check compiles bundle text into a regular expression; then the
   // signature, in sigstore-js's order, so the first failure found is the one it would report.
@@ -134,13 +138,25 @@ function verifyOrThrow(
     verifySignature: () => true,
   };
   const { kept, unverified } = partitionTimestamps(entity, material);
-  const { key } = new Verifier(material, { tlogThreshold: 0 }).verify({
+  if (!logs.transparencyLog && !kept.some((timestamp) => timestamp.$case === "timestamp-authority")) {
+    throw new VerifyError(
+      "IC_SIGNATURE_TIMESTAMP",
+      `${trustedRoot.origin} has no transparency log (a private Sigstore instance), so at least one RFC 3161 timestamp from its timestamp authority must verify; none did`,
+    );
+  }
+  const thresholds = { tlogThreshold: 0, ctlogThreshold: logs.certificateTransparency ? 1 : 0 };
+  const { key } = new Verifier(material, thresholds).verify({
     ...entity,
     signature: deferred,
     tlogEntries: [],
     timestamps: kept,
   });
-  verifyTransparencyLog(bundle.verificationMaterial.tlogEntries, content, material.tlogs, 1);
+  verifyTransparencyLog(
+    bundle.verificationMaterial.tlogEntries,
+    content,
+    material.tlogs,
+    logs.transparencyLog ? 1 : 0,
+  );
   if (!content.verifySignature(key)) {
     throw new VerifyError(
       "IC_SIGNATURE_INVALID",
@@ -157,7 +173,7 @@ function verifyOrThrow(
     transparencyLog: bundle.verificationMaterial.tlogEntries.map(logEntrySummary),
     timestamps: timestampsOf(bundle, unverified),
     unverifiedTimestamps: unverified,
-    trustedRoot: options.trustedRoot.origin,
+    trustedRoot: trustedRoot.origin,
   };
 }
 
