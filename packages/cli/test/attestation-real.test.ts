@@ -15,7 +15,7 @@ const verify = (artifact: string, bundle: string, ...flags: string[]) =>
 
 describe("ironclaw attestation verify on real npm provenance and GitHub attestations", () => {
   it("verifies npm provenance of sigstore@2.1.0: its subject carries only sha512", async () => {
-    for (const bundle of ["sigstore-js-2.1.0-bundle.json", "sigstore-js-2.1.0-bundle-v0.1.json"]) {
+    for (const bundle of ["sigstore-js-2.1.0-bundle.json"]) {
       const result = await verify("sigstore-js-2.1.0.tgz", bundle, "--owner", "sigstore", "--json");
       expect(result.stderr).toBe("");
       const report = JSON.parse(result.stdout);
@@ -111,5 +111,16 @@ describe("ironclaw attestation verify on real npm provenance and GitHub attestat
     } finally {
       work.remove();
     }
+  });
+
+  it("refuses the same provenance in a v0.1 bundle, as gh does (unsupported bundle version)", async () => {
+    const result = await verify(
+      "sigstore-js-2.1.0.tgz",
+      "sigstore-js-2.1.0-bundle-v0.1.json",
+      "--owner",
+      "sigstore",
+    );
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain("IC_BUNDLE_UNKNOWN_MEDIA_TYPE: unsupported bundle version");
   });
 });

@@ -132,6 +132,13 @@ function verifyStatement(
     namesArtifact = subjectsMatching(statement, options.artifact.digests).length > 0;
     if (facts !== undefined) report.signer = describeSigner(facts.subjectAlternativeName, facts.extensions);
 
+    if (parsed.mediaType === BUNDLE_V01) {
+      // As gh: a v0.1 bundle need not carry an inclusion proof, so attestations must be v0.2 or later.
+      throw new VerifyError(
+        "IC_BUNDLE_UNKNOWN_MEDIA_TYPE",
+        `unsupported bundle version for an attestation: ${BUNDLE_V01}; attestations must be bundles v0.2 or later (gh attestation verify refuses v0.1 too)`,
+      );
+    }
     const signature = verifyEnvelopeOnce(parsed, options.trustedRoot);
     report = {
       ...report,
@@ -310,5 +317,7 @@ function describeAlgorithms(statement: InTotoStatement): string {
   );
   return names.length === 0 ? "no digest" : names.join(", ");
 }
+
+const BUNDLE_V01 = "application/vnd.dev.sigstore.bundle+json;version=0.1";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
