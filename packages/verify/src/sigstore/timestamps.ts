@@ -1,6 +1,38 @@
+import type { Bundle } from "@sigstore/bundle";
 import type { SignedEntity, TrustMaterial } from "@sigstore/verify";
 // sigstore-js 3.1.1's check of one RFC 3161 timestamp against the root's authorities (pinned exactly).
 import { getTSATimestamp } from "@sigstore/verify/dist/timestamp/index.js";
+import { VerifyError } from "../errors.js";
+
+/** sigstore-python's limit: more timestamps than this is refused, not searched. */
+export const MAX_TIMESTAMPS = 32;
+
+/**
+ * What holds before any timestamp is weighed, as sigstore-python requires: not too many, no two
+ * alike (set aside or not), and a root that has an authority to check them against at all.
+ */
+export function checkTimestampList(bundle: Bundle, material: TrustMaterial): void {
+  const stamps = bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps ?? [];
+  if (stamps.length > MAX_TIMESTAMPS) {
+    throw new VerifyError(
+      "IC_SIGNATURE_TIMESTAMP",
+      `the bundle has ${stamps.length} RFC 3161 timestamps; at most ${MAX_TIMESTAMPS} are accepted`,
+    );
+  }
+  const seen = new Set<string>();
+  for (const stamp of stamps) {
+    const key = Buffer.from(stamp.signedTimestamp).toString("base64");
+    if (seen.has(key))
+      throw new VerifyError("IC_SIGNATURE_TIMESTAMP", "the bundle has a duplicate RFC 3161 timestamp");
+    seen.add(key);
+  }
+  if (stamps.length > 0 && material.timestampAuthorities.length === 0) {
+    throw new VerifyError(
+      "IC_SIGNATURE_TIMESTAMP",
+      "the bundle has RFC 3161 timestamps but the trusted root has no timestamp authority to check them against; pass the root of the instance that issued them",
+    );
+  }
+}
 
 /** An RFC 3161 timestamp that did not verify: reported, never counted, never silent. */
 export interface UnverifiedTimestamp {

@@ -194,8 +194,17 @@ function checkValidity(document: Record<string, unknown>): void {
 }
 
 /** Trust material for sigstore-js; a fixed public key replaces the root's key lookup in key mode. */
-export function trustMaterialFor(root: LoadedTrustedRoot, publicKey?: KeyObject): TrustMaterial {
-  if (publicKey !== undefined) return toTrustMaterial(root.root, () => ({ publicKey, validFor: () => true }));
+export function trustMaterialFor(
+  root: LoadedTrustedRoot,
+  publicKey?: KeyObject,
+  window?: { readonly start?: Date; readonly end?: Date },
+): TrustMaterial {
+  if (publicKey !== undefined) {
+    const validFor = (date: Date) =>
+      (window?.start === undefined || date >= window.start) &&
+      (window?.end === undefined || date <= window.end);
+    return toTrustMaterial(root.root, () => ({ publicKey, validFor }));
+  }
   let material = keylessMaterial.get(root);
   if (material === undefined) {
     material = toTrustMaterial(root.root, {});

@@ -19,14 +19,19 @@ import {
   type SignatureContent,
 } from "./signature-content.js";
 import { subjectAlternativeName as subjectAlternativeNameOf } from "./subject-alternative-name.js";
-import { partitionTimestamps, type UnverifiedTimestamp } from "./timestamps.js";
+import { checkTimestampList, partitionTimestamps, type UnverifiedTimestamp } from "./timestamps.js";
 import { verifyTransparencyLog } from "./transparency-log.js";
 import { type LoadedTrustedRoot, logRequirements, trustMaterialFor } from "./trusted-root.js";
 
 /** Who must have signed: a certificate identity (keyless), or one public key. */
 export type SignerPolicy =
   | { readonly kind: "certificate"; readonly identity: CertificateIdentityPolicy }
-  | { readonly kind: "key"; readonly publicKey: KeyObject }
+  | {
+      readonly kind: "key";
+      readonly publicKey: KeyObject;
+      /** When the key may have signed; checked at every verified time (a managed key's window). */
+      readonly validFor?: { readonly start?: Date; readonly end?: Date };
+    }
   /**
    * Any certificate the trusted root's CA issued. Only for callers that apply their own policy to
    * `signer` afterwards (attestation policies built on Fulcio extensions); never a policy by itself.
@@ -125,7 +130,11 @@ function verifyOrThrow(
   const entity: SignedEntity = { ...toSignedEntity(withSomeMessageDigest(bundle)), signature: content };
   const publicKey = options.signer.kind === "key" ? options.signer.publicKey : undefined;
   checkInclusionProofsAgreeWithCheckpoints(bundle.verificationMaterial.tlogEntries);
-  const material = trustMaterialFor(trustedRoot, publicKey);
+  const material = trustMaterialFor(
+    trustedRoot,
+    publicKey,
+    options.signer.kind === "key" ? options.signer.validFor : undefined,
+  );
   // A root without a transparency log (a private instance) times bundles only by its TSA.
   const logs = logRequirements(trustedRoot);
   // sigstore-js checks the timestamps and the certificate (or key); the log entries are ours to
@@ -137,6 +146,7 @@ function verifyOrThrow(
     compareDigest: (digest) => content.compareDigest(digest),
     verifySignature: () => true,
   };
+  checkTimestampList(bundle, material);
   const { kept, unverified } = partitionTimestamps(entity, material);
   if (!logs.transparencyLog && !kept.some((timestamp) => timestamp.$case === "timestamp-authority")) {
     throw new VerifyError(

@@ -1,3 +1,4 @@
+import { parseTrustedRoot } from "@ironclaw/verify";
 import { describe, expect, it } from "vitest";
 import { type EditableJson, expectVerifyError } from "./expect-code.js";
 import { ARTIFACT, RELEASE_IDENTITY, useLocalSigstore, verify } from "./local-instance.js";
@@ -49,5 +50,14 @@ describe("RFC 3161 timestamps: at least the threshold must verify, and each fail
     const bundle = await sign(ARTIFACT);
     stamps(bundle).push(stamps(bundle)[0]);
     expectVerifyError(() => verify(bundle, sigstore.root), "IC_SIGNATURE_TIMESTAMP");
+  });
+
+  it("refuses timestamps the root has no authority for, rather than set them all aside", async () => {
+    const root = structuredClone(sigstore.ours.trustedRoot) as EditableJson;
+    root.timestampAuthorities = [];
+    const noAuthority = parseTrustedRoot(Buffer.from(JSON.stringify(root)), "no TSA");
+    const bundle = await sign(ARTIFACT);
+    const error = expectVerifyError(() => verify(bundle, noAuthority), "IC_SIGNATURE_TIMESTAMP");
+    expect(error.message).toContain("no timestamp authority");
   });
 });
