@@ -21,6 +21,7 @@ describe("ironclaw attestation verify on real npm provenance and GitHub attestat
       const report = JSON.parse(result.stdout);
       expect(report.ok).toBe(true);
       expect(report.artifact.digests.sha512).toBe(NPM_SHA512);
+      expect(report.trustedRoot).toMatchObject({ name: "Sigstore public-good (embedded)", embedded: true });
       expect(report.statements[0]).toMatchObject({
         verdict: "verified",
         provenance: {

@@ -8,6 +8,7 @@ import {
 import { type DigestAlgorithm, digestFile } from "@ironclaw/verify/checksums";
 import { VerifyError } from "@ironclaw/verify/errors";
 import { readNamed as readInputFile } from "@ironclaw/verify/release";
+import { describeTrustedRoot } from "@ironclaw/verify/sigstore";
 import { CliError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
 import { colorEnabled } from "../terminal/color.js";
@@ -142,6 +143,7 @@ export async function verifyAttestationAction(
     artifact: artifact.path ?? artifactArgument,
     digests: artifact.digests,
     bundle: bundlePath,
+    trustedRoot: describeTrustedRoot(trustedRoot),
   };
   if (json) writeJson(io, verificationDocument(result, policy, reportContext));
   else io.stdout.write(renderVerification(result, reportContext, colorEnabled(io.stdout, io.env)));

@@ -7,6 +7,7 @@ import type {
   StatementSigner,
 } from "@ironclaw/verify/attestation";
 import { describeDigests } from "@ironclaw/verify/attestation";
+import type { TrustedRootDescription } from "@ironclaw/verify/sigstore";
 import { palette } from "../terminal/color.js";
 
 export const ATTESTATION_VERIFY_SCHEMA = "https://ironclaw.dev/schemas/attestation-verify/v1";
@@ -17,6 +18,8 @@ export interface VerificationReportContext {
   /** What the artifact was matched with: sha256 and sha512 of a file, or the one digest given. */
   readonly digests: ArtifactDigests;
   readonly bundle: string;
+  /** The root the statements were verified under, as reports name it. */
+  readonly trustedRoot: TrustedRootDescription;
 }
 
 /** The digest named first in reports (sha256 when known), kept for readers of the v1 document. */
@@ -69,6 +72,7 @@ export function renderVerification(
   const colors = palette(useColor);
   const lines = [
     `Attestations for ${context.artifact} (${describeDigests(context.digests)}) in ${context.bundle}:`,
+    `trusted root: ${context.trustedRoot.name}${context.trustedRoot.newestKeyFrom === undefined ? "" : ` (newest key from ${context.trustedRoot.newestKeyFrom})`}`,
   ];
   for (const statement of result.statements) {
     const line = statementLine(statement);
@@ -96,6 +100,7 @@ export function verificationDocument(
     summary: result.summary,
     artifact: { name: context.artifact, ...primaryDigest(context.digests), digests: context.digests },
     bundle: context.bundle,
+    trustedRoot: context.trustedRoot,
     requireAll: result.requireAll,
     policy: policyDocument(policy),
     counts: result.counts,
