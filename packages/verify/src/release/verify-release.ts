@@ -209,12 +209,18 @@ function checkSignature(inputs: ReleaseInputs): { check: ReleaseCheck; signer?: 
       check: {
         check: "signature",
         ok: true,
-        detail: `SHA256SUMS signed by ${signer.workflow} (commit ${signer.commit}, run ${signer.runInvocationUri ?? "unknown"})`,
+        detail: `SHA256SUMS signed by ${signer.workflow} (commit ${signer.commit}, run ${signer.runInvocationUri ?? "unknown"})${unverifiedNote(result.unverifiedTimestamps)}`,
       },
     };
   } catch (error) {
     return { check: failure("signature", error) };
   }
+}
+
+/** Threshold semantics never hide a timestamp that failed: the check says how many were set aside. */
+function unverifiedNote(stamps: SignatureVerification["unverifiedTimestamps"]): string {
+  if (stamps.length === 0) return "";
+  return `; ${stamps.length} RFC 3161 timestamp(s) NOT verified, not counted (${stamps.map((s) => s.reason).join("; ")})`;
 }
 
 function checksumCheck(list: ChecksumList, artifact: ReleaseArtifact): ReleaseCheck {
