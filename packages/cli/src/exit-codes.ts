@@ -38,6 +38,7 @@ const EXIT_CODE_BY_ERROR: Readonly<Record<ErrorCode, ExitCode>> = {
   IC_FILE_NOT_REGULAR: ExitCode.usage,
   IC_FILE_CHANGED: ExitCode.rejected,
   IC_FILE_READ: ExitCode.environment,
+  IC_FILE_TOO_LARGE: ExitCode.usage,
   IC_BUNDLE_TOO_LARGE: ExitCode.usage,
   IC_BUNDLE_MALFORMED_JSON: ExitCode.usage,
   IC_BUNDLE_DETACHED_SIGNATURE: ExitCode.usage,

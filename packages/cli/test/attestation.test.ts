@@ -13,6 +13,7 @@ import { runCli, temporaryDirectory } from "./helpers.js";
 
 const ARTIFACT = "ironclaw executable bytes";
 const SHA256 = createHash("sha256").update(ARTIFACT).digest("hex");
+const SHA512 = createHash("sha512").update(ARTIFACT).digest("hex");
 const COMMIT = "0123456789abcdef0123456789abcdef01234567";
 const WORKFLOW = "https://github.com/acme/tool/.github/workflows/release.yml@refs/tags/v1.2.3";
 
@@ -71,22 +72,28 @@ describe("ironclaw attestation verify", () => {
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     const lines = result.stdout.trimEnd().split("\n");
-    expect(lines).toHaveLength(5);
+    expect(lines).toHaveLength(6);
     expect(lines[0]).toBe(
-      `Attestations for ${join(cwd, "ironclaw")} (sha256:${SHA256}) in ${join(cwd, "release.intoto.jsonl")}:`,
+      `Attestations for ${join(cwd, "ironclaw")} (sha256:${SHA256}, sha512:${SHA512}) in ${join(cwd, "release.intoto.jsonl")}:`,
     );
+    // The root it verified under, by path (point 9 of issue 15).
     expect(lines[1]).toMatch(
-      /^✗ line 1 FAILED: IC_SIGNATURE_\w+: .*; subject ironclaw; signer https:\/\/github\.com\/acme\/tool\/.* \(unverified\)/,
+      new RegExp(
+        `^trusted root: ${join(cwd, "trusted_root.json").replaceAll(".", "\\.")} \\(newest key from \\d{4}-\\d{2}-\\d{2}\\)$`,
+      ),
     );
     expect(lines[2]).toMatch(
+      /^✗ line 1 FAILED: IC_SIGNATURE_\w+: .*; subject ironclaw; signer https:\/\/github\.com\/acme\/tool\/.* \(unverified\)/,
+    );
+    expect(lines[3]).toMatch(
       new RegExp(
         `^✓ line 2 verified: subject ironclaw; signer ${WORKFLOW.replaceAll(".", "\\.")}; repository https://github\\.com/acme/tool; ref refs/tags/v1\\.2\\.3; commit ${COMMIT}; runner github-hosted; run https://github\\.com/acme/tool/actions/runs/1/attempts/1; log index \\d+ at \\d{4}-`,
       ),
     );
-    expect(lines[3]).toMatch(
+    expect(lines[4]).toMatch(
       /^- line 3 other artifact: IC_ATTESTATION_SUBJECT_MISMATCH: .*; subject ironclaw\.exe; signer /,
     );
-    expect(lines[4]).toBe("Verified: 1 of 2 statement(s) about the artifact verified");
+    expect(lines[5]).toBe("Verified: 1 of 2 statement(s) about the artifact verified");
   });
 
   it("fails under --all because one statement about the artifact is forged", async () => {
@@ -114,6 +121,7 @@ describe("ironclaw attestation verify", () => {
       summary: "1 of 2 statement(s) about the artifact verified",
       artifact: { name: join(cwd, "ironclaw"), digestAlgorithm: "sha256", digest: SHA256 },
       requireAll: false,
+      trustedRoot: { name: join(cwd, "trusted_root.json"), embedded: false },
       policy: {
         owner: "acme",
         repository: "acme/tool",

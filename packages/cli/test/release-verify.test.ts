@@ -57,6 +57,11 @@ describe("ironclaw verify on a release:local set", () => {
     expect(result.stdout.split("\n")[0]).toMatch(
       new RegExp(`^ironclaw v${VERSION} from ${REPOSITORY}, commit [0-9a-f]{40}, run https://`),
     );
+    expect(result.stdout.split("\n")[1]).toMatch(
+      new RegExp(
+        `^trusted root: ${join(release, "trusted_root.json")} \\(newest key from \\d{4}-\\d{2}-\\d{2}\\)$`,
+      ),
+    );
     for (const check of ["signature", "checksum", "provenance", "version"]) {
       expect(checkLine(result.stdout, ARCHIVE, check)).toMatch(/^ {2}✓ /);
     }
@@ -160,6 +165,25 @@ describe("ironclaw verify on a release:local set", () => {
     );
   });
 
+  it("verifies with an extra RFC 3161 timestamp that does not verify, and says so on the signature line", async () => {
+    // Self-made: a real timestamp of the local TSA, made over another signature.
+    const dir = broken("extra-timestamp");
+    const path = join(dir, "SHA256SUMS.sigstore.json");
+    const bundle = JSON.parse(readFileSync(path, "utf8"));
+    const other = (await sigstore.signMessage(Buffer.from("other"), releaseIdentityFor(VERSION))) as {
+      verificationMaterial: { timestampVerificationData: { rfc3161Timestamps: unknown[] } };
+    };
+    bundle.verificationMaterial.timestampVerificationData.rfc3161Timestamps.push(
+      ...other.verificationMaterial.timestampVerificationData.rfc3161Timestamps,
+    );
+    writeFileSync(path, JSON.stringify(bundle));
+    const result = await verify(dir);
+    expect(result.code).toBe(0);
+    expect(checkLine(result.stdout, ARCHIVE, "signature")).toContain(
+      "1 RFC 3161 timestamp(s) NOT verified, not counted",
+    );
+  });
+
   it("rejects a signature bundle made for another file", async () => {
     const dir = broken("other-bundle");
     const other = await sigstore.signMessage(
@@ -238,6 +262,7 @@ describe("ironclaw verify on a release:local set", () => {
       mode: "full",
       repository: REPOSITORY,
       release: { tag: `v${VERSION}`, repository: REPOSITORY },
+      trustedRoot: { name: join(release, "trusted_root.json"), embedded: false },
       notChecked: [],
     });
     expect(

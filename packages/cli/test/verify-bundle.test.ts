@@ -29,6 +29,15 @@ beforeAll(async () => {
     join(cwd, "legacy.bundle"),
     JSON.stringify(await sigstore.signLegacyCosign(Buffer.from(ARTIFACT), identity)),
   );
+  // Self-made: a second RFC 3161 timestamp, real but made over another signature, never verifies here.
+  const twoStamps = (await sigstore.signMessage(Buffer.from(ARTIFACT), identity)) as {
+    verificationMaterial: { timestampVerificationData: { rfc3161Timestamps: unknown[] } };
+  };
+  const other = (await sigstore.signMessage(Buffer.from("other"), identity)) as typeof twoStamps;
+  twoStamps.verificationMaterial.timestampVerificationData.rfc3161Timestamps.push(
+    ...other.verificationMaterial.timestampVerificationData.rfc3161Timestamps,
+  );
+  writeFileSync(join(cwd, "two-stamps.sigstore.json"), JSON.stringify(twoStamps));
   writeFileSync(join(cwd, "SHA256SUMS.sig"), "MEUCIQDx0123456789abcdef==\n");
   const root = structuredClone(sigstore.trustedRoot) as {
     tlogs: Array<{ publicKey: { validFor: { start?: string } } }>;
@@ -45,6 +54,16 @@ const verifyBundle = (...args: string[]) => runCli(["verify-bundle", ...args], {
 const standard = ["--bundle", "SHA256SUMS.sigstore.json", "--trusted-root", "trusted_root.json"];
 
 describe("ironclaw verify-bundle", () => {
+  it("accepts a bundle with one timestamp that does not verify, and says so in text and JSON", async () => {
+    const args = ["--bundle", "two-stamps.sigstore.json", "--trusted-root", "trusted_root.json", ...keyless];
+    const text = await verifyBundle(...args, "SHA256SUMS");
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/\n {2}timestamp {3}\S+ \(timestamp authority\) NOT verified, not counted: /);
+    const json = JSON.parse((await verifyBundle(...args, "--json", "SHA256SUMS")).stdout);
+    expect(json.unverifiedTimestamps).toHaveLength(1);
+    expect(json.unverifiedTimestamps[0].index).toBe(1);
+  });
+
   it("prints the verified signer, commit, log entry and root, and exits 0", async () => {
     const result = await verifyBundle(...standard, ...keyless, "SHA256SUMS");
     expect(result.stderr).toBe("");

@@ -1,4 +1,5 @@
 /** Build-provenance attestations: containers, gh-style policies, per-statement verification, inspection. */
+
 export { type AttestationEntry, parseAttestationFile } from "./attestation/container.js";
 export { type InspectedBundle, inspectAttestations } from "./attestation/inspect.js";
 export {
@@ -17,9 +18,11 @@ export {
 } from "./attestation/provenance.js";
 export {
   type AttestationVerification,
+  describeDigests,
   type StatementReport,
   type StatementSigner,
   type StatementVerdict,
   type VerifyAttestationsOptions,
   verifyAttestations,
 } from "./attestation/verify-attestations.js";
+export type { ArtifactDigests } from "./sigstore/in-toto.js";

@@ -25,6 +25,7 @@ export const VERIFY_ERROR_CODES = [
   "IC_FILE_NOT_REGULAR",
   "IC_FILE_CHANGED",
   "IC_FILE_READ",
+  "IC_FILE_TOO_LARGE",
   // A Sigstore bundle as a document, before any cryptography.
   "IC_BUNDLE_TOO_LARGE",
   "IC_BUNDLE_MALFORMED_JSON",

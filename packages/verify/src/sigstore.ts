@@ -11,6 +11,7 @@ export {
   type ParsedBundle,
   parseBundleDocument,
 } from "./sigstore/bundle-document.js";
+export { foreignIssuer, foreignIssuerAdvice, rootForBundle } from "./sigstore/foreign-issuer.js";
 export { type FulcioExtensions, readFulcioExtensions } from "./sigstore/fulcio-extensions.js";
 export {
   type CertificateIdentityPolicy,
@@ -21,17 +22,29 @@ export {
   type StringMatcher,
 } from "./sigstore/identity-policy.js";
 export {
+  type ArtifactDigests,
   IN_TOTO_PAYLOAD_TYPE,
   type InTotoStatement,
   type InTotoSubject,
   parseInTotoStatement,
+  SUBJECT_DIGEST_ALGORITHMS,
+  type SubjectDigestAlgorithm,
+  subjectAlgorithms,
+  subjectMatches,
   subjectsMatching,
 } from "./sigstore/in-toto.js";
+export type { UnverifiedTimestamp } from "./sigstore/timestamps.js";
 export {
+  describeTrustedRoot,
+  EMBEDDED_ROOT_NAME,
   type LoadedTrustedRoot,
+  logRequirements,
   PUBLIC_GOOD_TUF_URL,
   parseTrustedRoot,
+  parseTrustedRoots,
   publicGoodTrustedRoot,
+  type TrustedRootDescription,
+  trustedRootLine,
 } from "./sigstore/trusted-root.js";
 export {
   type SignatureVerification,

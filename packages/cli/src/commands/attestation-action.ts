@@ -8,6 +8,7 @@ import {
 import { type DigestAlgorithm, digestFile } from "@ironclaw/verify/checksums";
 import { VerifyError } from "@ironclaw/verify/errors";
 import { readNamed as readInputFile } from "@ironclaw/verify/release";
+import { describeTrustedRoot } from "@ironclaw/verify/sigstore";
 import { CliError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
 import { colorEnabled } from "../terminal/color.js";
@@ -37,7 +38,8 @@ export interface AttestationVerifyFlags extends JsonOption {
   readonly predicateType: string;
   readonly trustedRoot?: string;
   readonly customTrustedRoot?: string;
-  readonly digestAlg: string;
+  /** gh's flag: when given, subjects are matched in this algorithm only. */
+  readonly digestAlg?: string;
   readonly all?: boolean;
   readonly format?: string;
 }
@@ -59,36 +61,45 @@ function wantsJson(flags: AttestationVerifyFlags): boolean {
   return flags.json === true || flags.format === "json";
 }
 
-/** The artifact's digest: given as `alg:hex`, or hashed from the file in one streaming pass. */
+interface ArtifactDigest {
+  readonly path: string | null;
+  readonly digests: Partial<Record<DigestAlgorithm, string>>;
+}
+
+/**
+ * The artifact's digests: given as `alg:hex`, or hashed from the file in one streaming pass in both
+ * sha256 and sha512 (or only `--digest-alg`), so each subject is matched in what it carries.
+ */
 async function artifactDigest(
   argument: string,
-  algorithm: DigestAlgorithm,
+  only: DigestAlgorithm | undefined,
   context: CommandContext,
-): Promise<{ path: string | null; digest: string }> {
+): Promise<ArtifactDigest> {
   const given = DIGEST_ARGUMENT.exec(argument);
   if (given !== null) {
-    const [, givenAlgorithm = "", hex = ""] = given;
-    if (givenAlgorithm !== algorithm) {
+    const [, givenText = "", hex = ""] = given;
+    const givenAlgorithm = digestAlgorithm(givenText);
+    if (only !== undefined && givenAlgorithm !== only) {
       throw new CliError(
         "IC_USAGE",
-        `the artifact is given as ${givenAlgorithm}:…, but --digest-alg is ${algorithm}`,
+        `the artifact is given as ${givenAlgorithm}:…, but --digest-alg is ${only}`,
       );
     }
-    if (hex.length !== DIGEST_LENGTH[algorithm]) {
+    if (hex.length !== DIGEST_LENGTH[givenAlgorithm]) {
       throw new VerifyError(
         "IC_ARTIFACT_DIGEST_INVALID",
-        `a ${algorithm} digest has ${DIGEST_LENGTH[algorithm]} hex digits, not ${hex.length}`,
+        `a ${givenAlgorithm} digest has ${DIGEST_LENGTH[givenAlgorithm]} hex digits, not ${hex.length}`,
       );
     }
-    return { path: null, digest: hex.toLowerCase() };
+    return { path: null, digests: { [givenAlgorithm]: hex.toLowerCase() } };
   }
   const path = resolve(context.io.cwd, argument);
   const progress = progressOnTerminal(context.io.stderr, `hashing ${argument}`);
-  const { digests } = await digestFile(path, [algorithm], {
+  const { digests } = await digestFile(path, only === undefined ? ["sha256", "sha512"] : [only], {
     onProgress: (done, total) => progress.update(done, total),
   });
   progress.finish();
-  return { path, digest: digests[algorithm] ?? "" };
+  return { path, digests };
 }
 
 export async function verifyAttestationAction(
@@ -98,7 +109,7 @@ export async function verifyAttestationAction(
 ): Promise<void> {
   const { io } = context;
   const json = wantsJson(flags);
-  const algorithm = digestAlgorithm(flags.digestAlg);
+  const only = flags.digestAlg === undefined ? undefined : digestAlgorithm(flags.digestAlg);
   if (flags.trustedRoot !== undefined && flags.customTrustedRoot !== undefined) {
     throw new CliError("IC_USAGE", "give --trusted-root or --custom-trusted-root, not both");
   }
@@ -121,18 +132,18 @@ export async function verifyAttestationAction(
   const trustedRoot = await loadTrustedRoot(flags.trustedRoot ?? flags.customTrustedRoot, io);
   const bundlePath = resolve(io.cwd, flags.bundle);
   const entries = parseAttestationFile(await readInputFile(bundlePath, "the attestation bundle"), bundlePath);
-  const artifact = await artifactDigest(artifactArgument, algorithm, context);
+  const artifact = await artifactDigest(artifactArgument, only, context);
   const result = verifyAttestations(entries, {
     trustedRoot,
     policy,
-    artifact: { algorithm, digest: artifact.digest },
+    artifact: { digests: artifact.digests },
     requireAll: flags.all === true,
   });
   const reportContext = {
     artifact: artifact.path ?? artifactArgument,
-    algorithm,
-    digest: artifact.digest,
+    digests: artifact.digests,
     bundle: bundlePath,
+    trustedRoot: describeTrustedRoot(trustedRoot),
   };
   if (json) writeJson(io, verificationDocument(result, policy, reportContext));
   else io.stdout.write(renderVerification(result, reportContext, colorEnabled(io.stdout, io.env)));

@@ -1,10 +1,13 @@
 import type {
+  ArtifactDigests,
   AttestationPolicy,
   AttestationVerification,
   InspectedBundle,
   StatementReport,
   StatementSigner,
 } from "@ironclaw/verify/attestation";
+import { describeDigests } from "@ironclaw/verify/attestation";
+import type { TrustedRootDescription } from "@ironclaw/verify/sigstore";
 import { palette } from "../terminal/color.js";
 
 export const ATTESTATION_VERIFY_SCHEMA = "https://ironclaw.dev/schemas/attestation-verify/v1";
@@ -12,9 +15,17 @@ export const ATTESTATION_INSPECT_SCHEMA = "https://ironclaw.dev/schemas/attestat
 
 export interface VerificationReportContext {
   readonly artifact: string;
-  readonly algorithm: string;
-  readonly digest: string;
+  /** What the artifact was matched with: sha256 and sha512 of a file, or the one digest given. */
+  readonly digests: ArtifactDigests;
   readonly bundle: string;
+  /** The root the statements were verified under, as reports name it. */
+  readonly trustedRoot: TrustedRootDescription;
+}
+
+/** The digest named first in reports (sha256 when known), kept for readers of the v1 document. */
+function primaryDigest(digests: ArtifactDigests): { digestAlgorithm: string; digest: string } {
+  const algorithm = digests.sha256 !== undefined ? "sha256" : "sha512";
+  return { digestAlgorithm: algorithm, digest: digests[algorithm] ?? "" };
 }
 
 const MARK = { verified: "✓", failed: "✗", "other-artifact": "-" } as const;
@@ -44,6 +55,9 @@ export function statementLine(statement: StatementReport): string {
       `log index ${entry.logIndex}${entry.integratedTime === undefined ? "" : ` at ${entry.integratedTime.toISOString()}`}`,
     );
   }
+  for (const stamp of statement.unverifiedTimestamps) {
+    parts.push(`RFC 3161 timestamp ${stamp.index} NOT verified, not counted (${stamp.reason})`);
+  }
   if (statement.provenance?.crossChecked === false) {
     parts.push(`predicate not cross-checked (build type ${statement.provenance.buildType ?? "absent"})`);
   }
@@ -57,7 +71,8 @@ export function renderVerification(
 ): string {
   const colors = palette(useColor);
   const lines = [
-    `Attestations for ${context.artifact} (${context.algorithm}:${context.digest}) in ${context.bundle}:`,
+    `Attestations for ${context.artifact} (${describeDigests(context.digests)}) in ${context.bundle}:`,
+    `trusted root: ${context.trustedRoot.name}${context.trustedRoot.newestKeyFrom === undefined ? "" : ` (newest key from ${context.trustedRoot.newestKeyFrom})`}`,
   ];
   for (const statement of result.statements) {
     const line = statementLine(statement);
@@ -83,8 +98,9 @@ export function verificationDocument(
     schema: ATTESTATION_VERIFY_SCHEMA,
     ok: result.ok,
     summary: result.summary,
-    artifact: { name: context.artifact, digestAlgorithm: context.algorithm, digest: context.digest },
+    artifact: { name: context.artifact, ...primaryDigest(context.digests), digests: context.digests },
     bundle: context.bundle,
+    trustedRoot: context.trustedRoot,
     requireAll: result.requireAll,
     policy: policyDocument(policy),
     counts: result.counts,

@@ -46,7 +46,10 @@ export function registerAttestationCommands(program: Command, context: CommandCo
       "trusted_root.json of another Sigstore instance (default: $IRONCLAW_TRUSTED_ROOT, else the embedded public-good root)",
     )
     .option("--custom-trusted-root <file>", "gh's name for --trusted-root")
-    .option("--digest-alg <alg>", "digest to match subjects with: sha256 or sha512", "sha256")
+    .option(
+      "--digest-alg <alg>",
+      "match subjects in this algorithm only: sha256 or sha512 (default: each subject in the ones it carries)",
+    )
     .option("--all", "require every statement about the artifact to verify, not just one")
     .option("--format <format>", "output format: json")
     .option("--json", "print a JSON report (same as --format json)")

@@ -13,6 +13,11 @@ export function renderReleaseReport(result: ReleaseVerification, useColor: boole
       `ironclaw ${result.signer.tag} from ${result.signer.repository}, commit ${result.signer.commit}${run}`,
     );
   }
+  if (result.trustedRoot !== undefined) {
+    const root = result.trustedRoot;
+    const date = root.newestKeyFrom === undefined ? "" : ` (newest key from ${root.newestKeyFrom})`;
+    lines.push(`trusted root: ${root.name}${date}`);
+  }
   for (const artifact of result.artifacts) {
     lines.push(artifact.name);
     for (const check of artifact.checks) {
@@ -55,6 +60,7 @@ export function releaseDocument(result: ReleaseVerification, dir: string) {
     directory: dir,
     repository: result.repository,
     release: result.signer ?? null,
+    trustedRoot: result.trustedRoot ?? null,
     artifacts: result.artifacts,
     notChecked: result.notChecked,
   };

@@ -40,6 +40,10 @@ export function renderSignatureReport(
   for (const stamp of result.timestamps.filter((t) => t.source === "timestamp-authority")) {
     lines.push(`  timestamp   ${stamp.time.toISOString()} (timestamp authority)`);
   }
+  for (const stamp of result.unverifiedTimestamps) {
+    const time = stamp.time === undefined ? "" : ` ${stamp.time.toISOString()}`;
+    lines.push(`  timestamp  ${time} (timestamp authority) NOT verified, not counted: ${stamp.reason}`);
+  }
   lines.push(`  trusted by  ${result.trustedRoot}`);
   return `${lines.join("\n")}\n`;
 }
@@ -59,6 +63,7 @@ export function signatureReportDocument(result: SignatureVerification, context: 
     signer: result.signer,
     transparencyLog: result.transparencyLog,
     timestamps: result.timestamps,
+    unverifiedTimestamps: result.unverifiedTimestamps,
     trustedRoot: result.trustedRoot,
   };
 }

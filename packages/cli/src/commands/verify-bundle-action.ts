@@ -9,9 +9,10 @@ import {
   exactly,
   type LoadedTrustedRoot,
   looksLikeDigest,
+  MAX_BUNDLE_BYTES,
   matchingRegexp,
   parseBundleDocument,
-  parseTrustedRoot,
+  parseTrustedRoots,
   publicGoodTrustedRoot,
   type SignerPolicy,
   verifySignature,
@@ -98,8 +99,10 @@ export async function loadTrustedRoot(
   if (chosen === undefined) return publicGoodTrustedRoot();
   const absolute = resolve(io.cwd, chosen);
   const origin = fromEnvironment === undefined ? absolute : `${absolute} (from IRONCLAW_TRUSTED_ROOT)`;
-  return parseTrustedRoot(await readInputFile(absolute, "the trusted root"), origin);
+  return parseTrustedRoots(await readInputFile(absolute, "the trusted root"), origin);
 }
+
+const MAX_ARTIFACT_BYTES = 2 ** 31 - 1;
 
 async function readArtifact(
   argument: string,
@@ -107,7 +110,9 @@ async function readArtifact(
 ): Promise<{ artifact: Artifact; path: string | null }> {
   if (looksLikeDigest(argument)) return { artifact: artifactFromDigest(argument), path: null };
   const path = resolve(cwd, argument);
-  return { artifact: artifactFromBytes(await readInputFile(path, "the artifact")), path };
+  // The artifact is read whole (sigstore-js takes bytes); still a regular file only, and bounded.
+  const bytes = await readInputFile(path, "the artifact", undefined, { maxBytes: MAX_ARTIFACT_BYTES });
+  return { artifact: artifactFromBytes(bytes), path };
 }
 
 export async function verifyBundleAction(
@@ -125,7 +130,13 @@ export async function verifyBundleAction(
   const signer = await signerPolicyFrom(options, io.cwd);
   const trustedRoot = await loadTrustedRoot(options.trustedRoot, io);
   const bundlePath = resolve(io.cwd, options.bundle);
-  const parsed = parseBundleDocument(await readInputFile(bundlePath, "the bundle"), bundlePath);
+  const parsed = parseBundleDocument(
+    await readInputFile(bundlePath, "the bundle", undefined, {
+      maxBytes: MAX_BUNDLE_BYTES,
+      tooLargeCode: "IC_BUNDLE_TOO_LARGE",
+    }),
+    bundlePath,
+  );
   const { artifact, path } = await readArtifact(target, io.cwd);
   const result = verifySignature(parsed, artifact, { trustedRoot, signer });
   const reportContext = { bundle: bundlePath, artifact: path };

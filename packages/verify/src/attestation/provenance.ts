@@ -7,6 +7,10 @@ export const GITHUB_WORKFLOW_BUILD_TYPES = [
   "https://slsa-framework.github.io/github-actions-buildtypes/workflow/v1",
 ] as const;
 
+const SLSA_FRAMEWORK_BUILD_TYPE = GITHUB_WORKFLOW_BUILD_TYPES[1];
+/** The builder of the slsa-framework build type: GitHub's runner, followed by its environment. */
+const GITHUB_RUNNER_BUILDER = "https://github.com/actions/runner/";
+
 interface GitHubProvenance {
   buildDefinition?: {
     buildType?: unknown;
@@ -109,7 +113,7 @@ export function checkProvenanceAgainstCertificate(
       "repository id",
     );
   }
-  agree("runDetails.builder.id", provenance.runDetails?.builder?.id, ext.buildSignerUri, "signing workflow");
+  checkBuilderId(buildType, provenance.runDetails?.builder?.id, ext);
   agree(
     "runDetails.metadata.invocationId",
     provenance.runDetails?.metadata?.invocationId,
@@ -117,6 +121,21 @@ export function checkProvenanceAgainstCertificate(
     "run invocation URI",
   );
   return { crossChecked: true, buildType };
+}
+
+/**
+ * What `runDetails.builder.id` names depends on the build type. The slsa-framework type (npm
+ * `publish --provenance`, attest-build-provenance v1) names the runner, as
+ * `https://github.com/actions/runner/<runner environment>`; GitHub's own type names the signing workflow.
+ */
+function checkBuilderId(buildType: string, claimed: unknown, ext: FulcioExtensions): void {
+  if (buildType === SLSA_FRAMEWORK_BUILD_TYPE) {
+    const expected =
+      ext.runnerEnvironment === undefined ? undefined : `${GITHUB_RUNNER_BUILDER}${ext.runnerEnvironment}`;
+    agree("runDetails.builder.id", claimed, expected, "runner environment");
+    return;
+  }
+  agree("runDetails.builder.id", claimed, ext.buildSignerUri, "signing workflow");
 }
 
 /** `https://github.com/o/r/.github/workflows/x.yml@ref` → `.github/workflows/x.yml`. */

@@ -1,14 +1,18 @@
 import { isVerifyError, VerifyError, type VerifyErrorCode } from "../errors.js";
-import type { DigestAlgorithm } from "../hashing/sha256-file.js";
 import type { ParsedBundle } from "../sigstore/bundle-document.js";
 import { type FulcioExtensions, readFulcioExtensions } from "../sigstore/fulcio-extensions.js";
 import {
+  type ArtifactDigests,
   IN_TOTO_PAYLOAD_TYPE,
   type InTotoStatement,
   type InTotoSubject,
   parseInTotoStatement,
+  SUBJECT_DIGEST_ALGORITHMS,
+  subjectAlgorithms,
   subjectsMatching,
 } from "../sigstore/in-toto.js";
+import { subjectAlternativeName } from "../sigstore/subject-alternative-name.js";
+import type { UnverifiedTimestamp } from "../sigstore/timestamps.js";
 import type { LoadedTrustedRoot } from "../sigstore/trusted-root.js";
 import {
   leafCertificate,
@@ -22,8 +26,11 @@ import { checkProvenanceAgainstCertificate } from "./provenance.js";
 export interface VerifyAttestationsOptions {
   readonly trustedRoot: LoadedTrustedRoot;
   readonly policy: AttestationPolicy;
-  /** The artifact's digest in the algorithm subjects are matched with (`--digest-alg`). */
-  readonly artifact: { readonly algorithm: DigestAlgorithm; readonly digest: string };
+  /**
+   * The artifact's digests: both sha256 and sha512 of a file, so each subject is matched in the
+   * algorithms it carries; one of them when only that is known (a digest argument, `--digest-alg`).
+   */
+  readonly artifact: { readonly digests: ArtifactDigests };
   /** `--all`: every statement about the artifact must verify, not just one. */
   readonly requireAll: boolean;
 }
@@ -53,6 +60,8 @@ export interface StatementReport {
   readonly signer?: StatementSigner;
   readonly logEntries: readonly { readonly logIndex: string; readonly integratedTime?: Date }[];
   readonly timestamps: readonly { readonly source: string; readonly time: Date }[];
+  /** RFC 3161 timestamps that did not verify and were not counted. */
+  readonly unverifiedTimestamps: readonly UnverifiedTimestamp[];
   /** Whether a GitHub provenance predicate was compared with the certificate (and its build type). */
   readonly provenance?: { readonly crossChecked: boolean; readonly buildType?: string };
 }
@@ -84,7 +93,7 @@ export function verifyAttestations(
   const failed = statements.length - verified - otherArtifact;
   const about = statements.length - otherArtifact;
   const ok = options.requireAll ? about > 0 && failed === 0 : verified > 0;
-  const digest = `${options.artifact.algorithm}:${options.artifact.digest}`;
+  const digest = describeDigests(options.artifact.digests);
   const summary =
     about === 0
       ? `no attestation names the artifact ${digest}`
@@ -113,22 +122,30 @@ function verifyStatement(
     subjects: [],
     logEntries: [],
     timestamps: [],
+    unverifiedTimestamps: [],
   };
   let namesArtifact: boolean | undefined;
   try {
     const { statement, facts } = readEnvelope(parsed);
     report.subjects = statement.subjects;
     report.predicateType = statement.predicateType;
-    namesArtifact =
-      subjectsMatching(statement, options.artifact.algorithm, options.artifact.digest).length > 0;
+    namesArtifact = subjectsMatching(statement, options.artifact.digests).length > 0;
     if (facts !== undefined) report.signer = describeSigner(facts.subjectAlternativeName, facts.extensions);
 
+    if (parsed.mediaType === BUNDLE_V01) {
+      // As gh: a v0.1 bundle need not carry an inclusion proof, so attestations must be v0.2 or later.
+      throw new VerifyError(
+        "IC_BUNDLE_UNKNOWN_MEDIA_TYPE",
+        `unsupported bundle version for an attestation: ${BUNDLE_V01}; attestations must be bundles v0.2 or later (gh attestation verify refuses v0.1 too)`,
+      );
+    }
     const signature = verifyEnvelopeOnce(parsed, options.trustedRoot);
     report = {
       ...report,
       signatureVerified: true,
       logEntries: signature.transparencyLog,
       timestamps: signature.timestamps,
+      unverifiedTimestamps: signature.unverifiedTimestamps,
     };
     if (signature.signer.kind !== "certificate")
       throw new VerifyError("IC_POLICY_SIGNER_KIND", "the attestation is not signed by a certificate");
@@ -136,7 +153,7 @@ function verifyStatement(
     if (!namesArtifact) {
       throw new VerifyError(
         "IC_ATTESTATION_SUBJECT_MISMATCH",
-        `no subject has ${options.artifact.algorithm} ${options.artifact.digest} (subjects: ${statement.subjects.map((s) => s.name || "(unnamed)").join(", ")})`,
+        `no subject has the artifact's digest ${describeDigests(options.artifact.digests)} (subjects: ${statement.subjects.map((s) => s.name || "(unnamed)").join(", ")}; they carry ${describeAlgorithms(statement)})`,
       );
     }
     if (statement.predicateType !== options.policy.predicateType) {
@@ -265,7 +282,7 @@ export function certificateFacts(
   try {
     const certificate = leafCertificate(parsed.bundle);
     return {
-      subjectAlternativeName: certificate.subjectAltName ?? "",
+      subjectAlternativeName: subjectAlternativeName(certificate) ?? "",
       extensions: readFulcioExtensions(certificate),
     };
   } catch {
@@ -284,5 +301,23 @@ export function describeSigner(workflow: string, ext: FulcioExtensions): Stateme
   if (ext.runInvocationUri !== undefined) signer.runInvocationUri = ext.runInvocationUri;
   return signer;
 }
+
+/** `sha256:…, sha512:…`: the digests the artifact was matched with. */
+export function describeDigests(digests: ArtifactDigests): string {
+  return SUBJECT_DIGEST_ALGORITHMS.flatMap((algorithm) => {
+    const value = digests[algorithm];
+    return value === undefined ? [] : [`${algorithm}:${value}`];
+  }).join(", ");
+}
+
+function describeAlgorithms(statement: InTotoStatement): string {
+  const accepted: readonly string[] = SUBJECT_DIGEST_ALGORITHMS;
+  const names = subjectAlgorithms(statement).map((name) =>
+    accepted.includes(name) ? name : `${name} (not accepted: weaker or unknown)`,
+  );
+  return names.length === 0 ? "no digest" : names.join(", ");
+}
+
+const BUNDLE_V01 = "application/vnd.dev.sigstore.bundle+json;version=0.1";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };

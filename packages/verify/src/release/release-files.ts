@@ -1,11 +1,15 @@
-import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { parseChecksums } from "../checksums/parse.js";
+import { MAX_CHECKSUMS_BYTES, parseChecksums } from "../checksums/parse.js";
 import { isVerifyError, VerifyError } from "../errors.js";
+import { type ReadBoundedOptions, readBounded } from "../files/read-bounded.js";
 import { sha256FilesInParallel } from "../hashing/parallel.js";
 import type { FileDigest } from "../hashing/sha256-file.js";
+import { MAX_BUNDLE_BYTES } from "../sigstore/bundle-document.js";
 import { CHECKSUMS_BUNDLE_NAME, CHECKSUMS_NAME } from "./config.js";
 import type { ReleaseArtifact } from "./verify-release.js";
+
+/** One bundle per archive and executable: a release's attestations stay far below this. */
+export const MAX_ATTESTATIONS_BYTES = 64 * 1024 * 1024;
 
 /** What a release directory holds besides the files verified; only SHA256SUMS is required here. */
 export interface ReleaseFiles {
@@ -15,26 +19,26 @@ export interface ReleaseFiles {
   readonly attestations?: { readonly name: string; readonly bytes: Buffer };
 }
 
-/** Reads a whole file; a missing or unreadable one is a coded error naming what it was for. */
-export async function readNamed(path: string, what: string, hint?: string): Promise<Buffer> {
-  const advice = hint === undefined ? "" : `; ${hint}`;
-  try {
-    return await readFile(path);
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    if (code === "ENOENT")
-      throw new VerifyError("IC_FILE_MISSING", `${what} ${path} does not exist${advice}`, { cause });
-    if (code === "EISDIR")
-      throw new VerifyError("IC_FILE_NOT_REGULAR", `${what} ${path} is a directory${advice}`, { cause });
-    throw new VerifyError("IC_FILE_READ", `cannot read ${what} ${path}: ${(cause as Error).message}`, {
-      cause,
-    });
-  }
+/**
+ * Reads a whole regular file, bounded (see readBounded); a missing or unreadable one is a coded
+ * error naming what it was for.
+ */
+export function readNamed(
+  path: string,
+  what: string,
+  hint?: string,
+  options: Omit<ReadBoundedOptions, "hint"> = {},
+): Promise<Buffer> {
+  return readBounded(path, what, { ...options, ...(hint === undefined ? {} : { hint }) });
 }
 
-async function readIfPresent(path: string, what: string): Promise<Buffer | undefined> {
+async function readIfPresent(
+  path: string,
+  what: string,
+  options: Omit<ReadBoundedOptions, "hint">,
+): Promise<Buffer | undefined> {
   try {
-    return await readNamed(path, what);
+    return await readNamed(path, what, undefined, options);
   } catch (error) {
     if (isVerifyError(error) && error.code === "IC_FILE_MISSING") return undefined;
     throw error;
@@ -51,8 +55,12 @@ export async function readReleaseFiles(dir: string): Promise<ReleaseFiles> {
     resolve(dir, CHECKSUMS_NAME),
     "the release's checksums",
     "download the release's files there (SHA256SUMS, SHA256SUMS.sigstore.json, the .intoto.jsonl and the archives), or name the directory that holds them",
+    { maxBytes: MAX_CHECKSUMS_BYTES, tooLargeCode: "IC_CHECKSUMS_TOO_LARGE" },
   );
-  const signatureBundle = await readIfPresent(resolve(dir, CHECKSUMS_BUNDLE_NAME), CHECKSUMS_BUNDLE_NAME);
+  const signatureBundle = await readIfPresent(resolve(dir, CHECKSUMS_BUNDLE_NAME), CHECKSUMS_BUNDLE_NAME, {
+    maxBytes: MAX_BUNDLE_BYTES,
+    tooLargeCode: "IC_BUNDLE_TOO_LARGE",
+  });
   // The attestations file is the one SHA256SUMS lists; a stray .jsonl in the directory counts for nothing.
   const listed = parseChecksums(checksums).entries.filter((entry) => entry.name.endsWith(".intoto.jsonl"));
   if (listed.length > 1) {
@@ -62,7 +70,13 @@ export async function readReleaseFiles(dir: string): Promise<ReleaseFiles> {
     );
   }
   const name = listed[0]?.name;
-  const bytes = name === undefined ? undefined : await readIfPresent(resolve(dir, name), name);
+  const bytes =
+    name === undefined
+      ? undefined
+      : await readIfPresent(resolve(dir, name), name, {
+          maxBytes: MAX_ATTESTATIONS_BYTES,
+          tooLargeCode: "IC_BUNDLE_TOO_LARGE",
+        });
   return {
     checksums,
     ...(signatureBundle === undefined ? {} : { signatureBundle }),

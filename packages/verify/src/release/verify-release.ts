@@ -7,8 +7,13 @@ import type { ChecksumList } from "../checksums/types.js";
 import { isVerifyError, VerifyError, type VerifyErrorCode } from "../errors.js";
 import { artifactFromBytes } from "../sigstore/artifact.js";
 import { parseBundleDocument } from "../sigstore/bundle-document.js";
-import type { LoadedTrustedRoot } from "../sigstore/trusted-root.js";
-import { verifySignature } from "../sigstore/verify-signature.js";
+import { foreignIssuerAdvice } from "../sigstore/foreign-issuer.js";
+import {
+  describeTrustedRoot,
+  type LoadedTrustedRoot,
+  type TrustedRootDescription,
+} from "../sigstore/trusted-root.js";
+import { type SignatureVerification, verifySignature } from "../sigstore/verify-signature.js";
 import {
   GITHUB_ACTIONS_ISSUER,
   OFFICIAL_REPOSITORY,
@@ -66,6 +71,8 @@ export interface ReleaseVerification {
   readonly repository: string;
   /** The release as its signature says, when the signature verified. */
   readonly signer?: ReleaseSigner;
+  /** The trusted root the signature and attestations were verified under (absent for checksums-only). */
+  readonly trustedRoot?: TrustedRootDescription;
   readonly artifacts: readonly ArtifactReport[];
   /** Checks this run skipped, in words; empty for a full verification. */
   readonly notChecked: readonly string[];
@@ -161,6 +168,7 @@ export async function verifyRelease(inputs: ReleaseInputs): Promise<ReleaseVerif
     mode: "full",
     repository: inputs.policy.repository,
     ...(signer === undefined ? {} : { signer }),
+    ...(inputs.trustedRoot === undefined ? {} : { trustedRoot: describeTrustedRoot(inputs.trustedRoot) }),
     artifacts,
     notChecked: [],
   };
@@ -183,26 +191,36 @@ function checkSignature(inputs: ReleaseInputs): { check: ReleaseCheck; signer?: 
         "SHA256SUMS.sigstore.json is missing: the release is not signed",
       );
     }
-    const result = verifySignature(
-      parseBundleDocument(inputs.signatureBundle, "SHA256SUMS.sigstore.json"),
-      artifactFromBytes(inputs.checksums),
-      {
+    const parsed = parseBundleDocument(inputs.signatureBundle, "SHA256SUMS.sigstore.json");
+    let result: SignatureVerification;
+    try {
+      result = verifySignature(parsed, artifactFromBytes(inputs.checksums), {
         trustedRoot: inputs.trustedRoot,
         signer: { kind: "any-trusted-certificate" },
-      },
-    );
+      });
+    } catch (error) {
+      const advice = foreignIssuerAdvice(parsed.bundle, inputs.trustedRoot);
+      if (!isVerifyError(error) || advice === undefined) throw error;
+      throw new VerifyError(error.code, `${error.message}; ${advice}`, { cause: error });
+    }
     const signer = checkReleaseSigner(result, inputs.policy);
     return {
       signer,
       check: {
         check: "signature",
         ok: true,
-        detail: `SHA256SUMS signed by ${signer.workflow} (commit ${signer.commit}, run ${signer.runInvocationUri ?? "unknown"})`,
+        detail: `SHA256SUMS signed by ${signer.workflow} (commit ${signer.commit}, run ${signer.runInvocationUri ?? "unknown"})${unverifiedNote(result.unverifiedTimestamps)}`,
       },
     };
   } catch (error) {
     return { check: failure("signature", error) };
   }
+}
+
+/** Threshold semantics never hide a timestamp that failed: the check says how many were set aside. */
+function unverifiedNote(stamps: SignatureVerification["unverifiedTimestamps"]): string {
+  if (stamps.length === 0) return "";
+  return `; ${stamps.length} RFC 3161 timestamp(s) NOT verified, not counted (${stamps.map((s) => s.reason).join("; ")})`;
 }
 
 function checksumCheck(list: ChecksumList, artifact: ReleaseArtifact): ReleaseCheck {
@@ -298,7 +316,7 @@ function provenanceCheck(
     const result = verifyAttestations(entries, {
       trustedRoot: inputs.trustedRoot,
       policy,
-      artifact: { algorithm: "sha256", digest: artifact.sha256 },
+      artifact: { digests: { sha256: artifact.sha256 } },
       requireAll: true,
     });
     if (!result.ok) {

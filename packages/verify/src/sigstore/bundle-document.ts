@@ -62,12 +62,30 @@ function fromSigstoreJson(document: Record<string, unknown>, label: string): Par
   if (violation !== undefined)
     throw new VerifyError("IC_BUNDLE_INVALID", `${label} is not a valid bundle: ${violation}`);
   try {
-    return { bundle: bundleFromJSON(document), format: "sigstore-bundle", mediaType };
+    return { bundle: parseWithOptionalMessageDigest(document), format: "sigstore-bundle", mediaType };
   } catch (cause) {
     const fields = (cause as { fields?: string[] }).fields;
     const detail = fields === undefined ? (cause as Error).message : `invalid ${fields.join(", ")}`;
     throw new VerifyError("IC_BUNDLE_INVALID", `${label} is not a valid bundle: ${detail}`, { cause });
   }
+}
+
+/**
+ * protobuf-specs makes `messageDigest` optional; @sigstore/bundle's validator demands it. Without it,
+ * every other field is still validated (on a copy that carries a placeholder digest), and the bundle
+ * returned is the document's own, with no digest: verification then needs the artifact's bytes.
+ */
+function parseWithOptionalMessageDigest(document: Record<string, unknown>): Bundle {
+  const signature = document.messageSignature as Record<string, unknown> | undefined;
+  if (signature === undefined || signature.messageDigest !== undefined) return bundleFromJSON(document);
+  const placeholder = { algorithm: "SHA2_256", digest: Buffer.alloc(32).toString("base64") };
+  const bundle = bundleFromJSON({
+    ...document,
+    messageSignature: { ...signature, messageDigest: placeholder },
+  });
+  if (bundle.content.$case !== "messageSignature") throw new Error("unreachable: a message signature");
+  const { messageDigest: _placeholder, ...withoutDigest } = bundle.content.messageSignature;
+  return { ...bundle, content: { $case: "messageSignature", messageSignature: withoutDigest } } as Bundle;
 }
 
 function detached(label: string): VerifyError {

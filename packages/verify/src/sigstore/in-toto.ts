@@ -50,7 +50,7 @@ export function parseInTotoStatement(payload: Buffer): InTotoStatement {
     ) {
       throw invalid(`subject[${index}] has no digest`);
     }
-    const digest: Record<string, string> = {};
+    const digest: Record<string, string> = Object.create(null);
     for (const [algorithm, value] of Object.entries(entry.digest as Record<string, unknown>)) {
       if (typeof value !== "string" || !/^[0-9a-fA-F]+$/.test(value))
         throw invalid(`subject[${index}].digest.${algorithm} is not hex`);
@@ -61,13 +61,37 @@ export function parseInTotoStatement(payload: Buffer): InTotoStatement {
   return { type, subjects, predicateType: record.predicateType, predicate: record.predicate };
 }
 
-/** The subjects whose digest for `algorithm` equals the artifact's. */
-export function subjectsMatching(
-  statement: InTotoStatement,
-  algorithm: string,
-  digestHex: string,
-): InTotoSubject[] {
-  return statement.subjects.filter((subject) => subject.digest[algorithm] === digestHex.toLowerCase());
+/** The algorithms a subject is matched with; a subject that carries only weaker ones names nothing. */
+export const SUBJECT_DIGEST_ALGORITHMS = ["sha256", "sha512"] as const;
+export type SubjectDigestAlgorithm = (typeof SUBJECT_DIGEST_ALGORITHMS)[number];
+export type ArtifactDigests = Readonly<Partial<Record<SubjectDigestAlgorithm, string>>>;
+
+/**
+ * A subject names the artifact when every accepted algorithm it carries, that the artifact's digest
+ * is known in, agrees, and there is at least one. npm provenance carries only sha512, GitHub's
+ * attestations sha256; a subject carrying both must agree on both.
+ */
+export function subjectMatches(subject: InTotoSubject, artifact: ArtifactDigests): boolean {
+  let compared = 0;
+  for (const algorithm of SUBJECT_DIGEST_ALGORITHMS) {
+    const known = artifact[algorithm];
+    if (known === undefined || !Object.hasOwn(subject.digest, algorithm)) continue;
+    if (subject.digest[algorithm] !== known.toLowerCase()) return false;
+    compared += 1;
+  }
+  return compared > 0;
+}
+
+/** The subjects that name the artifact (see subjectMatches). */
+export function subjectsMatching(statement: InTotoStatement, artifact: ArtifactDigests): InTotoSubject[] {
+  return statement.subjects.filter((subject) => subjectMatches(subject, artifact));
+}
+
+/** The digest algorithms the subjects carry, for a message that says why none matched. */
+export function subjectAlgorithms(statement: InTotoStatement): string[] {
+  const names = new Set<string>();
+  for (const subject of statement.subjects) for (const name of Object.keys(subject.digest)) names.add(name);
+  return [...names].sort();
 }
 
 function invalid(message: string, cause?: unknown): VerifyError {

@@ -1,11 +1,13 @@
 import type { KeyObject } from "node:crypto";
 import type { Bundle, TransparencyLogEntry } from "@sigstore/bundle";
 import { RFC3161Timestamp, X509Certificate } from "@sigstore/core";
+import { HashAlgorithm } from "@sigstore/protobuf-specs";
 import { type SignedEntity, toSignedEntity, Verifier } from "@sigstore/verify";
 import { VerifyError, type VerifyErrorCode } from "../errors.js";
 import { type Artifact, artifactDigest } from "./artifact.js";
 import type { BundleFormat, ParsedBundle } from "./bundle-document.js";
 import { installDerEncoder } from "./der-encoding.js";
+import { rootForBundle } from "./foreign-issuer.js";
 import { type FulcioExtensions, readFulcioExtensions } from "./fulcio-extensions.js";
 import { type CertificateIdentityPolicy, checkIdentity } from "./identity-policy.js";
 import { IN_TOTO_PAYLOAD_TYPE, parseInTotoStatement, subjectsMatching } from "./in-toto.js";
@@ -16,12 +18,20 @@ import {
   messageHashName,
   type SignatureContent,
 } from "./signature-content.js";
-import { type LoadedTrustedRoot, trustMaterialFor } from "./trusted-root.js";
+import { subjectAlternativeName as subjectAlternativeNameOf } from "./subject-alternative-name.js";
+import { checkTimestampList, partitionTimestamps, type UnverifiedTimestamp } from "./timestamps.js";
+import { verifyTransparencyLog } from "./transparency-log.js";
+import { type LoadedTrustedRoot, logRequirements, trustMaterialFor } from "./trusted-root.js";
 
 /** Who must have signed: a certificate identity (keyless), or one public key. */
 export type SignerPolicy =
   | { readonly kind: "certificate"; readonly identity: CertificateIdentityPolicy }
-  | { readonly kind: "key"; readonly publicKey: KeyObject }
+  | {
+      readonly kind: "key";
+      readonly publicKey: KeyObject;
+      /** When the key may have signed; checked at every verified time (a managed key's window). */
+      readonly validFor?: { readonly start?: Date; readonly end?: Date };
+    }
   /**
    * Any certificate the trusted root's CA issued. Only for callers that apply their own policy to
    * `signer` afterwards (attestation policies built on Fulcio extensions); never a policy by itself.
@@ -67,6 +77,8 @@ export interface SignatureVerification {
     readonly source: "transparency-log" | "timestamp-authority";
     readonly time: Date;
   }[];
+  /** RFC 3161 timestamps that did not verify and were not counted (threshold semantics). */
+  readonly unverifiedTimestamps: readonly UnverifiedTimestamp[];
   readonly trustedRoot: string;
 }
 
@@ -112,12 +124,55 @@ function verifyOrThrow(
   options: VerifySignatureOptions,
 ): SignatureVerification {
   const { bundle } = parsed;
+  const trustedRoot = rootForBundle(bundle, options.trustedRoot);
   checkKeyKind(bundle, options.signer);
   const { content, summary } = signatureContent(bundle, artifact);
-  const entity: SignedEntity = { ...toSignedEntity(bundle), signature: content };
+  const entity: SignedEntity = { ...toSignedEntity(withSomeMessageDigest(bundle)), signature: content };
   const publicKey = options.signer.kind === "key" ? options.signer.publicKey : undefined;
   checkInclusionProofsAgreeWithCheckpoints(bundle.verificationMaterial.tlogEntries);
-  new Verifier(trustMaterialFor(options.trustedRoot, publicKey)).verify(entity);
+  const material = trustMaterialFor(
+    trustedRoot,
+    publicKey,
+    options.signer.kind === "key" ? options.signer.validFor : undefined,
+  );
+  // A root without a transparency log (a private instance) times bundles only by its TSA.
+  const logs = logRequirements(trustedRoot);
+  // sigstore-js checks the timestamps and the certificate (or key); the log entries are ours to
+  // check, since its checkpoint check compiles bundle text into a regular expression; then the
+  // signature, in sigstore-js's order, so the first failure found is the one it would report.
+  const deferred: SignatureContent = {
+    signature: content.signature,
+    compareSignature: (signature) => content.compareSignature(signature),
+    compareDigest: (digest) => content.compareDigest(digest),
+    verifySignature: () => true,
+  };
+  checkTimestampList(bundle, material);
+  const { kept, unverified } = partitionTimestamps(entity, material);
+  if (!logs.transparencyLog && !kept.some((timestamp) => timestamp.$case === "timestamp-authority")) {
+    throw new VerifyError(
+      "IC_SIGNATURE_TIMESTAMP",
+      `${trustedRoot.origin} has no transparency log (a private Sigstore instance), so at least one RFC 3161 timestamp from its timestamp authority must verify; none did`,
+    );
+  }
+  const thresholds = { tlogThreshold: 0, ctlogThreshold: logs.certificateTransparency ? 1 : 0 };
+  const { key } = new Verifier(material, thresholds).verify({
+    ...entity,
+    signature: deferred,
+    tlogEntries: [],
+    timestamps: kept,
+  });
+  verifyTransparencyLog(
+    bundle.verificationMaterial.tlogEntries,
+    content,
+    material.tlogs,
+    logs.transparencyLog ? 1 : 0,
+  );
+  if (!content.verifySignature(key)) {
+    throw new VerifyError(
+      "IC_SIGNATURE_INVALID",
+      "signature verification failed: the signature does not verify with the signing key",
+    );
+  }
   const signer = verifiedSigner(bundle, options.signer);
   return {
     ...(artifact === undefined ? {} : { artifactSha256: artifactDigest(artifact).toString("hex") }),
@@ -126,8 +181,9 @@ function verifyOrThrow(
     content: summary,
     signer,
     transparencyLog: bundle.verificationMaterial.tlogEntries.map(logEntrySummary),
-    timestamps: timestampsOf(bundle),
-    trustedRoot: options.trustedRoot.origin,
+    timestamps: timestampsOf(bundle, unverified),
+    unverifiedTimestamps: unverified,
+    trustedRoot: trustedRoot.origin,
   };
 }
 
@@ -158,6 +214,20 @@ function signatureContent(
         "IC_ARTIFACT_REQUIRED",
         "a message signature can only be verified against its artifact",
       );
+    }
+    if (content.messageSignature.messageDigest === undefined) {
+      // Optional in protobuf-specs: the signature is then checked over the artifact's own bytes.
+      if (artifact.kind !== "bytes") {
+        throw new VerifyError(
+          "IC_ARTIFACT_REQUIRED",
+          "the bundle has no messageDigest, so nothing in it binds a digest to the signature; give the artifact's file instead of sha256:<hex>",
+        );
+      }
+      const digest = artifactDigest(artifact, "sha256");
+      return {
+        content: new ArtifactMessageContent(content.messageSignature, artifact, digest, "sha256"),
+        summary: { kind: "message-signature" },
+      };
     }
     const hashName = messageHashName(content.messageSignature);
     if (hashName === undefined) {
@@ -193,11 +263,29 @@ function signatureContent(
   };
 }
 
+/**
+ * sigstore-js builds its own view of a message signature from `messageDigest`, which we replace with
+ * ours (ArtifactMessageContent); a bundle without one gets a placeholder only for that step.
+ */
+function withSomeMessageDigest(bundle: Bundle): Bundle {
+  const { content } = bundle;
+  if (content.$case !== "messageSignature" || content.messageSignature.messageDigest !== undefined)
+    return bundle;
+  const placeholder = { algorithm: HashAlgorithm.SHA2_256, digest: Buffer.alloc(32) };
+  return {
+    ...bundle,
+    content: {
+      $case: "messageSignature",
+      messageSignature: { ...content.messageSignature, messageDigest: placeholder },
+    },
+  };
+}
+
 /** An in-toto statement must name the artifact among its subjects; any other payload must be it. */
 function checkEnvelopeSubject(payloadType: string, payload: Buffer, sha256Hex: string): void {
   if (payloadType === IN_TOTO_PAYLOAD_TYPE) {
     const statement = parseInTotoStatement(payload);
-    if (subjectsMatching(statement, "sha256", sha256Hex).length === 0) {
+    if (subjectsMatching(statement, { sha256: sha256Hex }).length === 0) {
       throw new VerifyError(
         "IC_SIGNATURE_ARTIFACT_MISMATCH",
         `no subject of the in-toto statement has sha256 ${sha256Hex}; it names ${statement.subjects.map((s) => s.name || "(unnamed)").join(", ")}`,
@@ -230,7 +318,7 @@ function verifiedSigner(bundle: Bundle, policy: SignerPolicy): VerifiedSigner {
   if (policy.kind === "key") return { kind: "key" };
   const certificate = leafCertificate(bundle);
   const extensions = readFulcioExtensions(certificate);
-  const subjectAlternativeName = certificate.subjectAltName;
+  const subjectAlternativeName = subjectAlternativeNameOf(certificate);
   if (policy.kind === "certificate") {
     checkIdentity(policy.identity, { subjectAlternativeName, issuer: extensions.issuer });
   }
@@ -267,19 +355,23 @@ function logEntrySummary(entry: TransparencyLogEntry): VerifiedLogEntry {
   };
 }
 
-function timestampsOf(bundle: Bundle): SignatureVerification["timestamps"] {
+function timestampsOf(
+  bundle: Bundle,
+  unverified: readonly UnverifiedTimestamp[],
+): SignatureVerification["timestamps"] {
+  const setAside = new Set(unverified.map((stamp) => stamp.index));
   const fromLog = bundle.verificationMaterial.tlogEntries
     .filter((entry) => entry.inclusionPromise !== undefined && Number(entry.integratedTime) > 0)
     .map((entry) => ({
       source: "transparency-log" as const,
       time: new Date(Number(entry.integratedTime) * 1000),
     }));
-  const fromAuthority = (bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps ?? []).map(
-    (stamp) => ({
+  const fromAuthority = (bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps ?? [])
+    .filter((_stamp, index) => !setAside.has(index))
+    .map((stamp) => ({
       source: "timestamp-authority" as const,
       time: RFC3161Timestamp.parse(Buffer.from(stamp.signedTimestamp)).signingTime,
-    }),
-  );
+    }));
   return [...fromLog, ...fromAuthority];
 }
 

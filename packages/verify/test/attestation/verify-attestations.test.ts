@@ -77,7 +77,7 @@ function check(
   return verifyAttestations(parseAttestationFile(file), {
     trustedRoot: root,
     policy: buildAttestationPolicy(flags),
-    artifact: { algorithm, digest: algorithm === "sha256" ? SHA256 : SHA512 },
+    artifact: { digests: algorithm === "sha256" ? { sha256: SHA256 } : { sha512: SHA512 } },
     requireAll: extra.all === true,
   });
 }
@@ -268,19 +268,29 @@ describe("verifyAttestations", () => {
 
   it("accepts the older slsa-framework build type, and cross-checks it the same way", async () => {
     const older = "https://slsa-framework.github.io/github-actions-buildtypes/workflow/v1";
-    const ok = check(jsonl(await attest({ editPredicate: (p) => (p.buildDefinition.buildType = older) })));
+    // Its builder.id names the runner environment (see real-builder-id.test.ts for real samples).
+    const asWritten = (p: EditableJson) => {
+      p.buildDefinition.buildType = older;
+      p.runDetails.builder.id = "https://github.com/actions/runner/github-hosted";
+    };
+    const ok = check(jsonl(await attest({ editPredicate: asWritten })));
+    expect(ok.ok).toBe(true);
     expect(ok.statements[0]?.provenance).toEqual({ crossChecked: true, buildType: older });
     const bad = check(
       jsonl(
         await attest({
           editPredicate: (p) => {
-            p.buildDefinition.buildType = older;
+            asWritten(p);
             p.buildDefinition.resolvedDependencies[0].digest.gitCommit = "f".repeat(40);
           },
         }),
       ),
     );
     expect(onlyFailure(bad)).toBe("IC_ATTESTATION_PREDICATE_MISMATCH");
+    const workflowAsBuilder = check(
+      jsonl(await attest({ editPredicate: (p) => (p.buildDefinition.buildType = older) })),
+    );
+    expect(onlyFailure(workflowAsBuilder)).toBe("IC_ATTESTATION_PREDICATE_MISMATCH");
   });
 
   it("says when a predicate of an unknown build type could not be cross-checked", async () => {

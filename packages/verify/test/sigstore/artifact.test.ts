@@ -49,8 +49,8 @@ describe("in-toto statements", () => {
         ],
       }),
     );
-    expect(subjectsMatching(parsed, "sha256", HEX).map((s) => s.name)).toEqual(["a.txt"]);
-    expect(subjectsMatching(parsed, "sha256", HEX.replace(/^a/, "b"))).toEqual([]);
+    expect(subjectsMatching(parsed, { sha256: HEX }).map((s) => s.name)).toEqual(["a.txt"]);
+    expect(subjectsMatching(parsed, { sha256: HEX.replace(/^a/, "b") })).toEqual([]);
   });
   it.each([
     ["not JSON", Buffer.from("{")],

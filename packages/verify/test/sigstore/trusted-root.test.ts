@@ -1,4 +1,4 @@
-import { parseTrustedRoot, publicGoodTrustedRoot } from "@ironclaw/verify";
+import { describeTrustedRoot, parseTrustedRoot, publicGoodTrustedRoot } from "@ironclaw/verify";
 import { describe, expect, it } from "vitest";
 import { type EditableJson, expectVerifyError } from "./expect-code.js";
 
@@ -17,6 +17,12 @@ describe("the embedded public-good trusted root", () => {
     expect(embedded.root.certificateAuthorities.length).toBeGreaterThan(0);
     expect(embedded.root.ctlogs.length).toBeGreaterThan(0);
     expect(embedded.document.mediaType).toBe("application/vnd.dev.sigstore.trustedroot+json;version=0.1");
+    // Reports name it and the date of its newest key (the Rekor v2 shard of 2025 in @sigstore/tuf 4.0.2).
+    expect(describeTrustedRoot(embedded)).toEqual({
+      name: "Sigstore public-good (embedded)",
+      embedded: true,
+      newestKeyFrom: "2025-09-23",
+    });
   });
 });
 

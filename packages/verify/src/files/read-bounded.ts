@@ -1,0 +1,78 @@
+import { constants } from "node:fs";
+import { type FileHandle, open } from "node:fs/promises";
+import { VerifyError, type VerifyErrorCode } from "../errors.js";
+import { describeType } from "../hashing/sha256-file.js";
+
+/** The most any whole-file read takes unless told otherwise: far above any bundle, key or root. */
+export const DEFAULT_MAX_READ_BYTES = 64 * 1024 * 1024;
+
+export interface ReadBoundedOptions {
+  /** Advice appended to a "missing" message. */
+  readonly hint?: string;
+  readonly maxBytes?: number;
+  /** The code for a file over the cap (the format's own TOO_LARGE code where it has one). */
+  readonly tooLargeCode?: VerifyErrorCode;
+}
+
+/**
+ * Reads a whole regular file, as the hashing does: opened with O_NONBLOCK so a FIFO cannot hang the
+ * open, refused unless fstat says it is a regular file (a symlink to /dev/zero is a character device),
+ * and counted while reading so a file that grows past the cap is refused rather than swallowed.
+ */
+export async function readBounded(
+  path: string,
+  what: string,
+  options: ReadBoundedOptions = {},
+): Promise<Buffer> {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_READ_BYTES;
+  const advice = options.hint === undefined ? "" : `; ${options.hint}`;
+  let handle: FileHandle;
+  try {
+    handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (code === "ENOENT")
+      throw new VerifyError("IC_FILE_MISSING", `${what} ${path} does not exist${advice}`, { cause });
+    if (code === "EISDIR")
+      throw new VerifyError("IC_FILE_NOT_REGULAR", `${what} ${path} is a directory${advice}`, { cause });
+    throw new VerifyError("IC_FILE_READ", `cannot open ${what} ${path}: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+  try {
+    const stats = await handle.stat();
+    if (stats.isDirectory())
+      throw new VerifyError("IC_FILE_NOT_REGULAR", `${what} ${path} is a directory${advice}`);
+    if (!stats.isFile()) {
+      throw new VerifyError(
+        "IC_FILE_NOT_REGULAR",
+        `${what} ${path} is not a regular file (${describeType(stats)}); give the file itself`,
+      );
+    }
+    const tooLarge = () =>
+      new VerifyError(
+        options.tooLargeCode ?? "IC_FILE_TOO_LARGE",
+        `${what} ${path} is larger than ${maxBytes} bytes, more than any genuine one; refusing to read it`,
+      );
+    if (stats.size > maxBytes) throw tooLarge();
+    const chunks: Buffer[] = [];
+    let total = 0;
+    // One byte past the cap tells a file that grew while read from one that is exactly the cap.
+    const buffer = Buffer.allocUnsafe(Math.min(maxBytes + 1, Math.max(stats.size + 1, 64 * 1024)));
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, total);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > maxBytes) throw tooLarge();
+      chunks.push(Buffer.from(buffer.subarray(0, bytesRead)));
+    }
+    return Buffer.concat(chunks, total);
+  } catch (cause) {
+    if (cause instanceof VerifyError) throw cause;
+    throw new VerifyError("IC_FILE_READ", `cannot read ${what} ${path}: ${(cause as Error).message}`, {
+      cause,
+    });
+  } finally {
+    await handle.close();
+  }
+}
