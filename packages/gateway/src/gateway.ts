@@ -17,7 +17,7 @@ import {
   type RecoveryReport,
 } from "./log/index.js";
 import type { Principal } from "./principal.js";
-import type { Registry } from "./registry.js";
+import { agentNamed, foldRegistry, type Registry } from "./registry.js";
 
 /** Side effects of applying a change, outside the registry (which the log alone decides). */
 export interface ApplyEffects {
@@ -363,7 +363,11 @@ export class Gateway {
   async #apply(id: string): Promise<Change> {
     const change = this.#mustGet(id);
     try {
+      this.#nextRegistry(change);
       if (change.kind === "create_agent") await this.#options.effects?.createAgentCredentials(change.agent);
+      // Again, after the await and with nothing awaited before the record: the registry it folds onto
+      // is the one the record will be folded onto, so a `change.applied` on disk always folds.
+      this.#nextRegistry(change);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       await this.#append({ type: "change.apply_failed", id, reason });
@@ -374,6 +378,16 @@ export class Gateway {
     }
     await this.#append({ type: "change.applied", id, digest: change.digest });
     return this.#mustGet(id);
+  }
+
+  /** The registry this change would make; throws, before anything is recorded, if it cannot apply. */
+  #nextRegistry(change: Change): Registry {
+    return foldRegistry(this.#state.registry, {
+      type: "change.applied",
+      id: change.id,
+      kind: change.kind,
+      payload: change.payload,
+    });
   }
 
   list(principal: Principal, filter: { readonly state?: ChangeState } = {}): Change[] {
@@ -399,7 +413,7 @@ export class Gateway {
     if (principal.role === "agent" && principal.agent !== agent) {
       throw new GatewayError("IC_API_FORBIDDEN", `${principal.id} may post only as itself`);
     }
-    if (!Object.hasOwn(this.#state.registry.agents, agent)) {
+    if (agentNamed(this.#state.registry, agent) === undefined) {
       throw new GatewayError("IC_API_NOT_FOUND", `no agent named ${agent}`);
     }
     const direction = principal.role === "agent" ? "out" : "in";

@@ -22,4 +22,4 @@ export {
   verifyEventLog,
 } from "./log/index.js";
 export type { Principal, Role } from "./principal.js";
-export type { AgentRecord, Registry } from "./registry.js";
+export { type AgentRecord, agentNamed, type Registry } from "./registry.js";

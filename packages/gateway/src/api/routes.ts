@@ -3,6 +3,7 @@ import { GatewayError } from "../errors.js";
 import type { Gateway } from "../gateway.js";
 import type { JsonValue } from "../json.js";
 import type { Role } from "../principal.js";
+import { agentNamed } from "../registry.js";
 import type { ApiHandler, ApiRequest, ApiResponse } from "./types.js";
 
 interface Route {
@@ -158,7 +159,7 @@ const ROUTES: readonly Route[] = [
       if (request.principal.role === "agent" && request.principal.agent !== name) {
         throw new GatewayError("IC_API_FORBIDDEN", `${request.principal.id} may read only its own agent`);
       }
-      const agent = gateway.registry.agents[name as string];
+      const agent = agentNamed(gateway.registry, name as string);
       if (agent === undefined) throw new GatewayError("IC_API_NOT_FOUND", `no agent named ${name}`);
       return json(200, { agent });
     },

@@ -6,14 +6,14 @@ import { type Change, type ChangeState, TRANSITIONS } from "./change.js";
 import type { ChangeKind } from "./kinds.js";
 
 /** The event types that move a change, and the state each moves it to. */
-const STATE_BY_EVENT: { readonly [type: string]: ChangeState } = {
-  "change.approved": "approved",
-  "change.rejected": "rejected",
-  "change.cancelled": "cancelled",
-  "change.expired": "expired",
-  "change.applied": "applied",
-  "change.apply_failed": "apply_failed",
-};
+const STATE_BY_EVENT: ReadonlyMap<string, ChangeState> = new Map([
+  ["change.approved", "approved"],
+  ["change.rejected", "rejected"],
+  ["change.cancelled", "cancelled"],
+  ["change.expired", "expired"],
+  ["change.applied", "applied"],
+  ["change.apply_failed", "apply_failed"],
+]);
 
 interface FoldRecord {
   readonly seq: number;
@@ -150,7 +150,7 @@ export class GatewayState {
       this.#track(this.#changes.get(id) as Change);
       return;
     }
-    const next = STATE_BY_EVENT[record.type];
+    const next = STATE_BY_EVENT.get(record.type);
     if (next === undefined) return;
     const id = record.id as string;
     const change = this.#changes.get(id);
@@ -172,11 +172,16 @@ export class GatewayState {
       if (next === "applied") {
         const { applyError: _dropped, ...rest } = updated;
         updated = { ...rest, appliedAt: record.time };
-        this.#registry = foldRegistry(this.#registry, {
-          ...record,
-          kind: change.kind,
-          payload: change.payload,
-        });
+        try {
+          this.#registry = foldRegistry(this.#registry, {
+            ...record,
+            kind: change.kind,
+            payload: change.payload,
+          });
+        } catch (error) {
+          // The live gateway folds before it records, so an applied record that cannot fold was forged.
+          throw corrupt(record, error instanceof Error ? error.message : String(error));
+        }
       } else {
         updated = { ...updated, applyError: String(record.reason ?? "unknown") };
       }

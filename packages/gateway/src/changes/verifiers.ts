@@ -1,5 +1,5 @@
 import { posix } from "node:path";
-import type { Registry } from "../registry.js";
+import { agentNamed, type Registry } from "../registry.js";
 import { egressHostProblem } from "./hosts.js";
 import { type ChangeKind, EXACT_VERSION, PACKAGE_NAME, type PayloadOf } from "./kinds.js";
 
@@ -53,7 +53,7 @@ export const VERIFIERS: readonly Verifier[] = [
     appliesTo: "all",
     check(change, { registry, pendingNewAgents }) {
       const agent = change.payload.agent;
-      const exists = Object.hasOwn(registry.agents, agent);
+      const exists = agentNamed(registry, agent) !== undefined;
       if (change.kind === "create_agent") {
         if (exists) return refuse(`agent ${agent} exists already`);
         if (pendingNewAgents.has(agent)) return refuse(`a change creating agent ${agent} is already pending`);
@@ -126,7 +126,7 @@ export const VERIFIERS: readonly Verifier[] = [
       const { agent, peers } = as(change, "wiring");
       for (const peer of peers) {
         if (peer === agent) return refuse("an agent cannot be wired to itself");
-        if (!Object.hasOwn(registry.agents, peer)) return refuse(`no agent named ${peer}`);
+        if (agentNamed(registry, peer) === undefined) return refuse(`no agent named ${peer}`);
       }
       return PASS;
     },
@@ -138,7 +138,8 @@ export const VERIFIERS: readonly Verifier[] = [
       const { agent, action, host, port, ipLiteral } = as(change, "egress");
       const problem = egressHostProblem(host, ipLiteral === true);
       if (problem !== undefined) return refuse(problem);
-      const listed = registry.agents[agent]?.egress.some((e) => e.host === host && e.port === port) === true;
+      const listed =
+        agentNamed(registry, agent)?.egress.some((e) => e.host === host && e.port === port) === true;
       if (action === "allow" && listed) return refuse(`${host}:${port} is already allowed for ${agent}`);
       if (action === "revoke" && !listed) return refuse(`${host}:${port} is not on ${agent}'s allowlist`);
       return PASS;
