@@ -1,8 +1,8 @@
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type ControlPlane, startControlPlane } from "@ironclaw/gateway";
+import { type ControlPlane, sealRecord, startControlPlane } from "@ironclaw/gateway";
 import { afterEach, describe, expect, it } from "vitest";
 import { BIN, runCli } from "./helpers.js";
 
@@ -137,7 +137,7 @@ describe("ironclaw audit", () => {
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l) as { seq: number; type: string });
-    expect(records.map((r) => r.type)).toEqual(["gateway.started", "change.submitted"]);
+    expect(records.map((r) => r.type)).toEqual(["gateway.started", "principal.recorded", "change.submitted"]);
     await plane.close();
 
     const clean = await cli(state, "audit", "verify", "--checkpoint", join(state, "kept.json"));
@@ -146,13 +146,39 @@ describe("ironclaw audit", () => {
 
     const log = join(state, "events.jsonl");
     const lines = (await readFile(log, "utf8")).split("\n");
-    lines[1] = (lines[1] as string).replace('"agent":"demo"', '"agent":"evil"');
+    lines[2] = (lines[2] as string).replace('"agent":"demo"', '"agent":"evil"');
     await writeFile(log, lines.join("\n"));
     const tampered = await cli(state, "audit", "verify", "--json");
     expect(tampered.code).toBe(1);
-    expect(JSON.parse(tampered.stdout).failure).toMatchObject({ record: 2 });
+    expect(JSON.parse(tampered.stdout).failure).toMatchObject({ record: 3 });
     const human = await cli(state, "audit", "verify");
-    expect(human.stdout).toMatch(/^✗ record 2: IC_AUDIT_CORRUPT/);
+    expect(human.stdout).toMatch(/^✗ record 3: IC_AUDIT_CORRUPT/);
+  });
+
+  it("verify names a correctly chained record that the gateway would never have written", async () => {
+    const { plane, state } = await started();
+    await cli(state, "changes", "submit", "create_agent", "--payload", '{"agent":"demo"}');
+    await plane.close();
+    const log = join(state, "events.jsonl");
+    const last = JSON.parse((await readFile(log, "utf8")).trim().split("\n").at(-1) as string);
+    const zero = `sha256:${"0".repeat(64)}`;
+    const approved = sealRecord(
+      { type: "change.approved", id: "c1", by: "mallory", digest: zero },
+      last.seq + 1,
+      new Date().toISOString(),
+      last.hash,
+    );
+    const applied = sealRecord(
+      { type: "change.applied", id: "c1", digest: zero },
+      last.seq + 2,
+      new Date().toISOString(),
+      approved.record.hash,
+    );
+    await appendFile(log, approved.line + applied.line);
+    const human = await cli(state, "audit", "verify");
+    expect(human.code).toBe(1);
+    expect(human.stdout).toContain(`✗ record ${last.seq + 1}: IC_AUDIT_CORRUPT`);
+    expect(human.stdout).toContain("mallory");
   });
 });
 
@@ -180,7 +206,7 @@ describe("ironclaw audit --follow", () => {
     await saw("gateway.started");
     await cli(state, "changes", "submit", "create_agent", "--payload", '{"agent":"late"}');
     await saw("change.submitted");
-    expect(seen).toMatch(/#2 .* change\.submitted {2}id=c1 kind=create_agent agent=late/);
+    expect(seen).toMatch(/#3 .* change\.submitted {2}id=c1 kind=create_agent agent=late/);
   });
 });
 

@@ -181,6 +181,22 @@ export class Gateway {
     return durable;
   }
 
+  /**
+   * Records who a principal is the first time it authors a change record, so the fold can check every
+   * later record it authors against the log itself. Synchronous: call it right before that record.
+   */
+  #recordPrincipal(principal: Principal): void {
+    const known = this.#state.principalRole(principal.id);
+    if (known === principal.role) return;
+    if (known !== undefined) {
+      throw new GatewayError(
+        "IC_API_FORBIDDEN",
+        `${principal.id} is recorded in the log as ${known}, not ${principal.role}; principals.json was edited`,
+      );
+    }
+    void this.#append({ type: "principal.recorded", id: principal.id, role: principal.role });
+  }
+
   #now(): Date {
     return this.#options.now();
   }
@@ -221,6 +237,7 @@ export class Gateway {
     const digest = changeDigest({ id, kind, payload: stored, requester: principal.id });
     const chain = runVerifierChain({ kind, payload }, context);
     const expiresAt = new Date(this.#now().getTime() + this.#options.ttlMs).toISOString();
+    this.#recordPrincipal(principal);
     let durable = this.#append({
       type: "change.submitted",
       id,
@@ -316,6 +333,7 @@ export class Gateway {
         `${principal.id} asked for ${id}, so it cannot approve it`,
       );
     }
+    this.#recordPrincipal(principal);
     if (digest !== change.digest) {
       await this.#append({ type: "change.approval_refused", id, by: principal.id, digest });
       throw new GatewayError(
@@ -332,6 +350,7 @@ export class Gateway {
     const { reason } = parseBody(REJECTION_SCHEMA, body, "rejection");
     await this.expireDue();
     this.#pending(this.#mustGet(id), "rejected");
+    this.#recordPrincipal(principal);
     await this.#append({ type: "change.rejected", id, by: principal.id, reason });
     return this.#mustGet(id);
   }
@@ -341,6 +360,7 @@ export class Gateway {
     parseBody(EMPTY_SCHEMA, body, "cancellation");
     await this.expireDue();
     this.#pending(this.#visible(principal, id), "cancelled");
+    this.#recordPrincipal(principal);
     await this.#append({ type: "change.cancelled", id, by: principal.id });
     return this.#mustGet(id);
   }
@@ -356,6 +376,7 @@ export class Gateway {
         `change ${id} is ${change.state}; only apply_failed can be retried`,
       );
     }
+    this.#recordPrincipal(principal);
     await this.#append({ type: "change.retried", id, by: principal.id });
     return this.#apply(id);
   }

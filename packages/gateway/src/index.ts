@@ -19,7 +19,9 @@ export {
   type LogRecord,
   type LogVerification,
   lockHeld,
+  sealRecord,
   verifyEventLog,
 } from "./log/index.js";
 export type { Principal, Role } from "./principal.js";
 export { type AgentRecord, agentNamed, type Registry } from "./registry.js";
+export { verifyGatewayLog } from "./verify-gateway-log.js";

@@ -280,8 +280,9 @@ describe("the gateway's start", () => {
     const text = await readFile(join(dir, "events.jsonl"), "utf8");
     const { writeFile } = await import("node:fs/promises");
     await writeFile(join(dir, "events.jsonl"), text.replace('"agent":"alpha"', '"agent":"omega"'));
+    const damaged = JSON.parse(text.split("\n").find((l) => l.includes('"agent":"alpha"')) as string);
     const error = await Gateway.open({ stateDir: dir }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: "IC_AUDIT_CORRUPT", record: 2 });
+    expect(error).toMatchObject({ code: "IC_AUDIT_CORRUPT", record: damaged.seq });
   });
 
   it("refuses a mount whose source is a symbolic link out of the mounts root", async () => {

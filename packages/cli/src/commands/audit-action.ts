@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type Checkpoint, LOCK_FILE, lockHeld, verifyEventLog } from "@ironclaw/gateway";
+import { type Checkpoint, LOCK_FILE, lockHeld, verifyGatewayLog } from "@ironclaw/gateway";
 import { type ConnectionFlags, call, connect, stateDirectory } from "../control/client.js";
 import { renderAuditRecord } from "../control/render.js";
 import { CliError } from "../errors.js";
@@ -71,7 +71,7 @@ export async function auditVerifyAction(flags: AuditVerifyFlags, context: Comman
   const publicKeyPem =
     flags.publicKey === undefined ? undefined : await readFile(resolve(io.cwd, flags.publicKey), "utf8");
   const verify = () =>
-    verifyEventLog({ dir, ...(publicKeyPem === undefined ? {} : { publicKeyPem }), keptCheckpoints: kept });
+    verifyGatewayLog({ dir, ...(publicKeyPem === undefined ? {} : { publicKeyPem }), keptCheckpoints: kept });
   let report = await verify();
   // A running gateway may be mid-write: a last line without its newline is then no tear. Look again once.
   if (report.failure?.code === "IC_AUDIT_TORN" && (await lockHeld(join(dir, LOCK_FILE)))) {

@@ -1,9 +1,10 @@
-import { GatewayError } from "../errors.js";
+import type { GatewayError } from "../errors.js";
 import type { JsonObject } from "../json.js";
 import type { Role } from "../principal.js";
 import { EMPTY_REGISTRY, foldRegistry, type Registry } from "../registry.js";
 import { type Change, type ChangeState, TRANSITIONS } from "./change.js";
 import type { ChangeKind } from "./kinds.js";
+import { checkSubmission, checkTransition, lifecycleError, PrincipalBook } from "./lifecycle.js";
 
 /** The event types that move a change, and the state each moves it to. */
 const STATE_BY_EVENT: ReadonlyMap<string, ChangeState> = new Map([
@@ -46,9 +47,18 @@ export class GatewayState {
   readonly #deadlines: { readonly id: string; readonly at: number }[] = [];
   readonly #pendingNewAgents = new Set<string>();
   readonly #mailboxes = new Map<string, AgentMessage[]>();
+  readonly #principals = new PrincipalBook();
+  /** The seq of the last change.submitted record, and the changes an operator retried since they failed. */
+  #lastSubmission = { seq: 0, id: "" };
+  readonly #retried = new Set<string>();
 
   get registry(): Registry {
     return this.#registry;
+  }
+
+  /** The role the log recorded for a principal id, if any. */
+  principalRole(id: string): Role | undefined {
+    return this.#principals.roleOf(id);
   }
 
   get submittedCount(): number {
@@ -112,6 +122,13 @@ export class GatewayState {
     return (this.#mailboxes.get(`${direction}:${agent}`) ?? []).filter((m) => m.seq > after);
   }
 
+  #known(record: FoldRecord): Change {
+    const change = typeof record.id === "string" ? this.#changes.get(record.id) : undefined;
+    if (change === undefined)
+      throw corrupt(record, `${record.type} names unknown change ${String(record.id)}`);
+    return change;
+  }
+
   /** Folds one record. A record that breaks the lifecycle means the log was forged: refuse it. */
   fold(record: FoldRecord): void {
     if (record.type === "agent.message") {
@@ -130,9 +147,15 @@ export class GatewayState {
       this.#mailboxes.set(key, box);
       return;
     }
+    if (record.type === "principal.recorded") {
+      this.#principals.record(record);
+      return;
+    }
     if (record.type === "change.submitted") {
       const id = record.id as string;
       if (this.#changes.has(id)) throw corrupt(record, `change ${id} is submitted twice`);
+      checkSubmission(record, `c${this.#submitted + 1}`, this.#principals);
+      this.#lastSubmission = { seq: record.seq, id };
       this.#submitted += 1;
       this.#changes.set(id, {
         id,
@@ -150,14 +173,28 @@ export class GatewayState {
       this.#track(this.#changes.get(id) as Change);
       return;
     }
+    if (record.type === "change.retried" || record.type === "change.approval_refused") {
+      const change = this.#known(record);
+      const [from, action] =
+        record.type === "change.retried"
+          ? (["apply_failed", "retry"] as const)
+          : (["pending", "approve"] as const);
+      this.#principals.require(record, record.by, ["operator"], `${action} ${change.id}`);
+      if (change.state !== from)
+        throw corrupt(record, `${record.type} for ${change.id}, which is ${change.state}`);
+      if (record.type === "change.retried") this.#retried.add(change.id);
+      return;
+    }
     const next = STATE_BY_EVENT.get(record.type);
     if (next === undefined) return;
-    const id = record.id as string;
-    const change = this.#changes.get(id);
-    if (change === undefined) throw corrupt(record, `${record.type} names unknown change ${id}`);
+    const change = this.#known(record);
+    const id = change.id;
     if (!TRANSITIONS[change.state].includes(next)) {
       throw corrupt(record, `change ${id} cannot go from ${change.state} to ${next}`);
     }
+    const justSubmitted = this.#lastSubmission.id === id && this.#lastSubmission.seq === record.seq - 1;
+    checkTransition(record, change, this.#principals, justSubmitted, this.#retried.has(id));
+    this.#retried.delete(id);
     let updated: Change = { ...change, state: next };
     if (change.state === "pending") {
       updated = {
@@ -192,7 +229,5 @@ export class GatewayState {
 }
 
 function corrupt(record: FoldRecord, message: string): GatewayError {
-  return new GatewayError("IC_AUDIT_CORRUPT", `${message}; the log does not follow the change lifecycle`, {
-    record: record.seq,
-  });
+  return lifecycleError(record, message);
 }

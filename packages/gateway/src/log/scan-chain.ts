@@ -21,7 +21,7 @@ export interface ChainScanOptions {
   readonly expectations: readonly Expectation[];
   /** Failures found before the log is read (refused checkpoints). */
   readonly failures?: readonly GatewayError[];
-  /** Each verified record, with the byte offset just past its LF. */
+  /** Each verified record, with the byte offset just past its LF; a GatewayError it throws is the failure. */
   readonly onRecord?: (record: LogRecord, end: number) => void;
 }
 
@@ -65,7 +65,14 @@ export async function scanChain(path: string, options: ChainScanOptions): Promis
       }
     }
     if (onRecord !== undefined) {
-      onRecord(JSON.parse(buffer.toString("utf8", start, end)) as LogRecord, offset + (end - start) + 1);
+      try {
+        onRecord(JSON.parse(buffer.toString("utf8", start, end)) as LogRecord, offset + (end - start) + 1);
+      } catch (error) {
+        // A record the reader refuses (the fold: a transition the gateway would not have made).
+        if (!(error instanceof GatewayError)) throw error;
+        chainFailure = error;
+        return false;
+      }
     }
     return true;
   });

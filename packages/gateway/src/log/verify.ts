@@ -4,7 +4,7 @@ import type { Checkpoint } from "./checkpoint.js";
 import { checkCheckpoints } from "./checkpoint-file.js";
 import { CHECKPOINTS_FILE, EVENTS_FILE, isErrnoCode, PUBLIC_KEY_FILE, statePath } from "./files.js";
 import { type PublicHostKey, publicKeyFromPem } from "./host-key.js";
-import { ZERO_HASH } from "./record.js";
+import { type LogRecord, ZERO_HASH } from "./record.js";
 import { scanChain } from "./scan-chain.js";
 
 const EMPTY_HEAD = { seq: 0, hash: ZERO_HASH };
@@ -29,6 +29,8 @@ export interface VerifyEventLogOptions {
   readonly publicKeyPem?: string;
   /** Checkpoints kept from earlier (e.g. from GET /v1/audit/head): they expose a rewritten history. */
   readonly keptCheckpoints?: readonly Checkpoint[];
+  /** Each verified record, in order; a GatewayError it throws fails the verification at that record. */
+  readonly onRecord?: (record: LogRecord) => void;
 }
 
 /**
@@ -47,7 +49,12 @@ export async function verifyEventLog(options: VerifyEventLogOptions): Promise<Lo
   const eventsPath = statePath(options.dir, EVENTS_FILE);
   let scan: Awaited<ReturnType<typeof scanChain>>;
   try {
-    scan = await scanChain(eventsPath, { expectations: checked.expectations, failures: checked.failures });
+    const onRecord = options.onRecord;
+    scan = await scanChain(eventsPath, {
+      expectations: checked.expectations,
+      failures: checked.failures,
+      ...(onRecord === undefined ? {} : { onRecord: (record: LogRecord) => onRecord(record) }),
+    });
   } catch (error) {
     if (!isErrnoCode(error, "ENOENT")) throw error;
     const missing = new GatewayError(
