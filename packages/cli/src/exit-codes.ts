@@ -93,6 +93,7 @@ const EXIT_CODE_BY_ERROR: Readonly<Record<ErrorCode, ExitCode>> = {
   IC_AUDIT_CHECKPOINT: ExitCode.rejected,
   IC_AUDIT_WRITE: ExitCode.environment,
   IC_AUDIT_KEY: ExitCode.environment,
+  IC_AUDIT_UNSIGNED: ExitCode.rejected,
   IC_STATE_INVALID: ExitCode.environment,
   IC_API_BIND_REFUSED: ExitCode.usage,
   IC_API_UNAUTHENTICATED: ExitCode.rejected,

@@ -155,7 +155,7 @@ describe("ironclaw audit", () => {
     expect(human.stdout).toMatch(/^✗ record 3: IC_AUDIT_CORRUPT/);
   });
 
-  it("verify names a correctly chained record that the gateway would never have written", async () => {
+  it("verify names correctly chained records that the host key never sealed", async () => {
     const { plane, state } = await started();
     await cli(state, "changes", "submit", "create_agent", "--payload", '{"agent":"demo"}');
     await plane.close();
@@ -177,8 +177,8 @@ describe("ironclaw audit", () => {
     await appendFile(log, approved.line + applied.line);
     const human = await cli(state, "audit", "verify");
     expect(human.code).toBe(1);
-    expect(human.stdout).toContain(`✗ record ${last.seq + 1}: IC_AUDIT_CORRUPT`);
-    expect(human.stdout).toContain("mallory");
+    expect(human.stdout).toContain(`✗ record ${last.seq + 1}: IC_AUDIT_UNSIGNED`);
+    expect(human.stdout).toContain(`records ${last.seq + 1} to ${last.seq + 2} unsigned`);
   });
 });
 

@@ -19,6 +19,7 @@ export const GATEWAY_ERROR_CODES = [
   "IC_AUDIT_CHECKPOINT",
   "IC_AUDIT_WRITE",
   "IC_AUDIT_KEY",
+  "IC_AUDIT_UNSIGNED",
   // The state directory and what the gateway keeps in it.
   "IC_STATE_INVALID",
   // The control-plane API.

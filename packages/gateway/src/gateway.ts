@@ -120,6 +120,8 @@ export class Gateway {
         type: "gateway.recovered",
         truncatedBytes: recovery.truncatedBytes,
         ...(recovery.tornRecord === undefined ? {} : { tornRecord: recovery.tornRecord }),
+        ...(recovery.unsignedRecords === undefined ? {} : { unsignedRecords: recovery.unsignedRecords }),
+        ...(recovery.quarantine === undefined ? {} : { quarantine: recovery.quarantine }),
       });
     }
     let last = this.#append({ type: "gateway.started", pid: process.pid });

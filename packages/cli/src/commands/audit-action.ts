@@ -73,8 +73,10 @@ export async function auditVerifyAction(flags: AuditVerifyFlags, context: Comman
   const verify = () =>
     verifyGatewayLog({ dir, ...(publicKeyPem === undefined ? {} : { publicKeyPem }), keptCheckpoints: kept });
   let report = await verify();
-  // A running gateway may be mid-write: a last line without its newline is then no tear. Look again once.
-  if (report.failure?.code === "IC_AUDIT_TORN" && (await lockHeld(join(dir, LOCK_FILE)))) {
+  // A running gateway may be mid-commit: a last line without its newline is then no tear, and records
+  // whose seal is still being written are not an unsigned tail. Look again once.
+  const inFlight = report.failure?.code === "IC_AUDIT_TORN" || report.failure?.code === "IC_AUDIT_UNSIGNED";
+  if (inFlight && (await lockHeld(join(dir, LOCK_FILE)))) {
     await sleep(TORN_RECHECK_MS);
     report = await verify();
   }

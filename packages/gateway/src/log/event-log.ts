@@ -5,6 +5,7 @@ import { type Checkpoint, checkpointLine, signCheckpoint } from "./checkpoint.js
 import { checkCheckpoints } from "./checkpoint-file.js";
 import { CHECKPOINTS_FILE, EVENTS_FILE, statePath } from "./files.js";
 import { GroupCommit, writeAll } from "./group-commit.js";
+import { writeSeal } from "./head-seal.js";
 import type { HostKey } from "./host-key.js";
 import { type OpenedState, openState, type RecoveryReport } from "./open-state.js";
 import { type LogRecord, type NewEvent, sealRecord } from "./record.js";
@@ -40,6 +41,7 @@ export class EventLog {
   private readonly ends: number[];
   private readonly now: () => Date;
   private readonly every: number;
+  private sealSlot: number;
 
   private constructor(
     private readonly dir: string,
@@ -53,7 +55,12 @@ export class EventLog {
     this.ends = state.ends;
     this.now = options.now ?? (() => new Date());
     this.every = options.checkpointEvery ?? 1000;
-    this.writer = new GroupCommit(state.events, (seq, hash) => this.onDurable(seq, hash));
+    this.sealSlot = state.sealSlot;
+    this.writer = new GroupCommit(
+      state.events,
+      (seq, hash) => this.onDurable(seq, hash),
+      (seq, hash) => this.seal(seq, hash),
+    );
   }
 
   /**
@@ -177,9 +184,22 @@ export class EventLog {
       if (this.durable.seq > this.lastCheckpointSeq) this.storeCheckpoint();
       await this.checkpointTask;
     } finally {
-      await Promise.allSettled([this.state.events.close(), this.state.checkpoints.close()]);
+      await Promise.allSettled([
+        this.state.events.close(),
+        this.state.checkpoints.close(),
+        this.state.seal.close(),
+      ]);
       await this.state.releaseLock();
     }
+  }
+
+  /** Signs a group commit's head into head.sig: records nobody signed were not written by this log. */
+  private async seal(seq: number, hash: string): Promise<void> {
+    // Wall-clock time: the seal's time means nothing to the chain, and tests' clocks count their calls.
+    const checkpoint = signCheckpoint(this.key, { seq, hash }, new Date().toISOString());
+    const slot = this.sealSlot;
+    this.sealSlot = 1 - slot;
+    await writeSeal(this.state.seal, slot, checkpoint);
   }
 
   private onDurable(seq: number, hash: string): void {

@@ -3,9 +3,10 @@ import { GatewayError, type GatewayErrorCode } from "../errors.js";
 import type { Checkpoint } from "./checkpoint.js";
 import { checkCheckpoints } from "./checkpoint-file.js";
 import { CHECKPOINTS_FILE, EVENTS_FILE, isErrnoCode, PUBLIC_KEY_FILE, statePath } from "./files.js";
+import { readSeals, SEAL_FILE } from "./head-seal.js";
 import { type PublicHostKey, publicKeyFromPem } from "./host-key.js";
 import { type LogRecord, ZERO_HASH } from "./record.js";
-import { scanChain } from "./scan-chain.js";
+import { scanChain, unsignedTail } from "./scan-chain.js";
 
 const EMPTY_HEAD = { seq: 0, hash: ZERO_HASH };
 
@@ -53,6 +54,7 @@ export async function verifyEventLog(options: VerifyEventLogOptions): Promise<Lo
     scan = await scanChain(eventsPath, {
       expectations: checked.expectations,
       failures: checked.failures,
+      seals: await readSeals(statePath(options.dir, SEAL_FILE), key),
       ...(onRecord === undefined ? {} : { onRecord: (record: LogRecord) => onRecord(record) }),
     });
   } catch (error) {
@@ -63,7 +65,7 @@ export async function verifyEventLog(options: VerifyEventLogOptions): Promise<Lo
     );
     return result(0, EMPTY_HEAD, 0, missing);
   }
-  let failure = scan.failure;
+  let failure = scan.failure ?? unsignedTail(scan, "Compare them with a copy of the log you trust.");
   if (failure === undefined && scan.tailBytes > 0) {
     failure = new GatewayError(
       "IC_AUDIT_TORN",

@@ -1,10 +1,14 @@
-import { appendFile, readFile } from "node:fs/promises";
+import { appendFile, open, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { changeDigest } from "../../src/changes/change.js";
 import { Gateway } from "../../src/gateway.js";
+import { signCheckpoint } from "../../src/log/checkpoint.js";
+import { SEAL_FILE, writeSeal } from "../../src/log/head-seal.js";
+import { hostKeyFromPrivatePem } from "../../src/log/host-key.js";
 import { type NewEvent, verifyEventLog } from "../../src/log/index.js";
 import { sealRecord } from "../../src/log/record.js";
+import { agentNamed } from "../../src/registry.js";
 import { verifyGatewayLog } from "../../src/verify-gateway-log.js";
 import { agentPrincipal, manualClock, OPERATOR, temporaryDirectories } from "../helpers.js";
 
@@ -30,8 +34,11 @@ async function base(): Promise<string> {
   return dir;
 }
 
-/** Appends events as an intruder who can write the file would: the chain continued correctly. */
-async function forge(dir: string, events: readonly NewEvent[]): Promise<number> {
+/**
+ * Appends events as an intruder who can write the file would: the chain continued correctly. With
+ * `signed`, the intruder also holds the host key and seals the new head (head.sig, both slots).
+ */
+async function forge(dir: string, events: readonly NewEvent[], signed = true): Promise<number> {
   const lines = (await readFile(join(dir, "events.jsonl"), "utf8")).trim().split("\n");
   const last = JSON.parse(lines.at(-1) as string) as { seq: number; hash: string };
   let { seq, hash } = last;
@@ -43,6 +50,13 @@ async function forge(dir: string, events: readonly NewEvent[]): Promise<number> 
     text += sealed.line;
   }
   await appendFile(join(dir, "events.jsonl"), text);
+  if (signed) {
+    const key = hostKeyFromPrivatePem(await readFile(join(dir, "host-key.pem"), "utf8"));
+    const handle = await open(join(dir, SEAL_FILE), "r+");
+    for (const slot of [0, 1])
+      await writeSeal(handle, slot, signCheckpoint(key, { seq, hash }, new Date().toISOString()));
+    await handle.close();
+  }
   return last.seq + 1;
 }
 
@@ -160,8 +174,42 @@ const FORGERIES: readonly Forgery[] = [
 ];
 
 describe("a forged tail after the last checkpoint", () => {
+  it("without the host key is an unsigned tail: verify names it, up moves it aside and folds none of it", async () => {
+    const dir = await base();
+    const first = await forge(
+      dir,
+      [
+        { type: "principal.recorded", id: "mallory", role: "operator" },
+        { type: "change.approved", id: "c2", by: "mallory", digest: await c2Digest(dir) },
+        { type: "change.applied", id: "c2", digest: await c2Digest(dir) },
+      ],
+      false,
+    );
+    // Semantically a valid approval: only the missing signature gives it away.
+    expect((await verifyEventLog({ dir })).failure).toMatchObject({
+      code: "IC_AUDIT_UNSIGNED",
+      record: first,
+    });
+    expect((await verifyGatewayLog({ dir })).failure).toMatchObject({
+      code: "IC_AUDIT_UNSIGNED",
+      record: first,
+    });
+    const gateway = await Gateway.open({ stateDir: dir });
+    expect(gateway.show(OPERATOR, "c2").state).toBe("pending");
+    expect(agentNamed(gateway.registry, "alpha")?.tools).toEqual([]);
+    expect(gateway.recovery).toMatchObject({ unsignedRecords: 3, records: first - 1 });
+    await gateway.close();
+    const aside = (await readdir(dir)).filter((name) => name.startsWith("events.unsigned-"));
+    expect(aside).toHaveLength(1);
+    expect(await readFile(join(dir, aside[0] as string), "utf8")).toContain('"by":"mallory"');
+    const log = (await readFile(join(dir, "events.jsonl"), "utf8")).trim().split("\n");
+    expect(log.some((line) => line.includes("mallory"))).toBe(false);
+    expect(log.some((line) => line.includes('"unsignedRecords":3'))).toBe(true);
+    expect(await verifyGatewayLog({ dir })).toMatchObject({ ok: true });
+  });
+
   for (const forgery of FORGERIES) {
-    it(`is refused by up and named by audit verify: ${forgery.name}`, async () => {
+    it(`is refused by up and named by audit verify even when sealed with the host key: ${forgery.name}`, async () => {
       const dir = await base();
       const { events, bad } = await forgery.events(dir);
       const first = await forge(dir, events);
