@@ -22,6 +22,7 @@ export interface ControlPlaneOptions {
   readonly interfaces?: NodeJS.Dict<NetworkInterfaceInfo[]>;
   readonly checkpointEvery?: number;
   readonly pendingCap?: number;
+  readonly pendingTotalCap?: number;
   readonly limits?: ApiServerLimits;
 }
 
@@ -61,6 +62,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     ...(options.now === undefined ? {} : { now: options.now }),
     ...(options.checkpointEvery === undefined ? {} : { checkpointEvery: options.checkpointEvery }),
     ...(options.pendingCap === undefined ? {} : { pendingCap: options.pendingCap }),
+    ...(options.pendingTotalCap === undefined ? {} : { pendingTotalCap: options.pendingTotalCap }),
   };
   const gateway = await Gateway.open(gatewayOptions);
   let server: ApiServer;

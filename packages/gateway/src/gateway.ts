@@ -5,7 +5,7 @@ import { type Change, type ChangeState, changeDigest } from "./changes/change.js
 import { type AgentMessage, GatewayState } from "./changes/fold.js";
 import { type ChangeKind, PAYLOAD_SCHEMAS, type PayloadOf, SUBMISSION_SCHEMA } from "./changes/kinds.js";
 import { COMPILED_IN_TOOLS } from "./changes/tools.js";
-import { runVerifierChain, type VerifierContext } from "./changes/verifiers.js";
+import { pendingCapProblem, runVerifierChain, type VerifierContext } from "./changes/verifiers.js";
 import { GatewayError } from "./errors.js";
 import type { JsonObject, JsonValue } from "./json.js";
 import {
@@ -30,8 +30,10 @@ export interface GatewayOptions {
   readonly now?: () => Date;
   /** How long a change may stay pending before it expires. Default 24 h. */
   readonly ttlMs?: number;
-  /** Most pending changes per agent. Default 16. */
+  /** Most pending changes per requesting principal, whatever agent they name. Default 16. */
   readonly pendingCap?: number;
+  /** Most pending changes from all requesters together. Default 256. */
+  readonly pendingTotalCap?: number;
   /** Mount sources must resolve under this directory; null: no mount can be approved. */
   readonly mountsRoot?: string | null;
   readonly tools?: readonly string[];
@@ -92,6 +94,7 @@ export class Gateway {
       now: options.now ?? (() => new Date()),
       ttlMs: options.ttlMs ?? DAY_MS,
       pendingCap: options.pendingCap ?? 16,
+      pendingTotalCap: options.pendingTotalCap ?? 256,
       mountsRoot: options.mountsRoot ?? null,
       tools: options.tools ?? COMPILED_IN_TOOLS,
       ...(options.effects === undefined ? {} : { effects: options.effects }),
@@ -214,6 +217,15 @@ export class Gateway {
 
   async submit(principal: Principal, body: unknown): Promise<SubmitResult> {
     requireRole(principal, ["operator", "agent"], "submit changes");
+    // Before anything is parsed or recorded: a full queue must not turn into log growth either.
+    await this.expireDue();
+    const capped = pendingCapProblem(this.#pendingCounts(principal));
+    if (capped !== undefined) {
+      throw new GatewayError(
+        "IC_API_RATE_LIMITED",
+        `${capped}; nothing was recorded. Wait for an operator to decide on them, or cancel some`,
+      );
+    }
     const submission = SUBMISSION_SCHEMA.safeParse(body);
     if (!submission.success) {
       return this.#refuse(principal, undefined, parseFailure(submission.error, "change request"));
@@ -233,7 +245,7 @@ export class Gateway {
     // The only I/O the chain needs, done first: from here to the record nothing awaits.
     const mounts = await this.#resolveMounts(kind, payload);
     await this.expireDue();
-    const context = this.#verifierContext(payload.agent, mounts);
+    const context = this.#verifierContext(principal, mounts);
     const id = `c${this.#state.submittedCount + 1}`;
     const stored = payload as unknown as JsonObject;
     const digest = changeDigest({ id, kind, payload: stored, requester: principal.id });
@@ -287,12 +299,20 @@ export class Gateway {
     return { root: realRoot, sources };
   }
 
-  #verifierContext(agent: string, mounts: VerifierContext["mounts"]): VerifierContext {
+  #pendingCounts(principal: Principal) {
+    return {
+      pendingForRequester: this.#state.pendingBy(principal.id),
+      pendingCap: this.#options.pendingCap,
+      pendingTotal: this.#state.pendingTotal,
+      pendingTotalCap: this.#options.pendingTotalCap,
+    };
+  }
+
+  #verifierContext(principal: Principal, mounts: VerifierContext["mounts"]): VerifierContext {
     return {
       registry: this.#state.registry,
       tools: this.#options.tools,
-      pendingForAgent: this.#state.pendingFor(agent),
-      pendingCap: this.#options.pendingCap,
+      ...this.#pendingCounts(principal),
       pendingNewAgents: this.#state.pendingNewAgents,
       mounts,
     };

@@ -43,7 +43,7 @@ export class GatewayState {
   #submitted = 0;
   /** Pending changes: by id, counted per agent, and in order of their deadlines. */
   readonly #pending = new Map<string, Change>();
-  readonly #pendingPerAgent = new Map<string, number>();
+  readonly #pendingPerRequester = new Map<string, number>();
   readonly #deadlines: { readonly id: string; readonly at: number }[] = [];
   readonly #pendingNewAgents = new Set<string>();
   readonly #mailboxes = new Map<string, AgentMessage[]>();
@@ -82,8 +82,13 @@ export class GatewayState {
     return this.#pendingNewAgents;
   }
 
-  pendingFor(agent: string): number {
-    return this.#pendingPerAgent.get(agent) ?? 0;
+  /** Pending changes asked for by this principal id. */
+  pendingBy(requester: string): number {
+    return this.#pendingPerRequester.get(requester) ?? 0;
+  }
+
+  get pendingTotal(): number {
+    return this.#pending.size;
   }
 
   /** Ids of pending changes whose deadline is at or before `now`, without scanning the others. */
@@ -100,10 +105,10 @@ export class GatewayState {
   }
 
   #track(change: Change): void {
-    const count = this.#pendingPerAgent.get(change.agent) ?? 0;
+    const count = this.#pendingPerRequester.get(change.requester) ?? 0;
     if (change.state === "pending") {
       this.#pending.set(change.id, change);
-      this.#pendingPerAgent.set(change.agent, count + 1);
+      this.#pendingPerRequester.set(change.requester, count + 1);
       if (change.kind === "create_agent") this.#pendingNewAgents.add(change.agent);
       const at = Date.parse(change.expiresAt);
       // Deadlines come in order unless the TTL changed between runs: then insert in place.
@@ -112,8 +117,8 @@ export class GatewayState {
       this.#deadlines.splice(index, 0, { id: change.id, at });
     } else if (this.#pending.delete(change.id)) {
       if (change.kind === "create_agent") this.#pendingNewAgents.delete(change.agent);
-      if (count <= 1) this.#pendingPerAgent.delete(change.agent);
-      else this.#pendingPerAgent.set(change.agent, count - 1);
+      if (count <= 1) this.#pendingPerRequester.delete(change.requester);
+      else this.#pendingPerRequester.set(change.requester, count - 1);
     }
   }
 

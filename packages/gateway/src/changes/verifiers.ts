@@ -7,9 +7,11 @@ import { type ChangeKind, EXACT_VERSION, PACKAGE_NAME, type PayloadOf } from "./
 export interface VerifierContext {
   readonly registry: Registry;
   readonly tools: readonly string[];
-  /** Changes still pending for the same agent, and the most allowed. */
-  readonly pendingForAgent: number;
+  /** Changes still pending from the same requester, and the most allowed; the same for all requesters. */
+  readonly pendingForRequester: number;
   readonly pendingCap: number;
+  readonly pendingTotal: number;
+  readonly pendingTotalCap: number;
   /** Agents with a pending create_agent change. */
   readonly pendingNewAgents: ReadonlySet<string>;
   /** The real path of the mounts root, and of each requested mount source (null: it does not exist). */
@@ -47,6 +49,22 @@ function mountSourceProblem(source: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Why one more pending change is one too many: the caps count who asked, whatever the payload names,
+ * so one token cannot fill the queue (or the log) by naming many agents.
+ */
+export function pendingCapProblem(
+  context: Pick<VerifierContext, "pendingForRequester" | "pendingCap" | "pendingTotal" | "pendingTotalCap">,
+): string | undefined {
+  if (context.pendingForRequester >= context.pendingCap) {
+    return `${context.pendingForRequester} changes from this requester are already pending (at most ${context.pendingCap})`;
+  }
+  if (context.pendingTotal >= context.pendingTotalCap) {
+    return `${context.pendingTotal} changes are already pending in all (at most ${context.pendingTotalCap})`;
+  }
+  return undefined;
+}
+
 export const VERIFIERS: readonly Verifier[] = [
   {
     name: "agent_reference",
@@ -65,10 +83,9 @@ export const VERIFIERS: readonly Verifier[] = [
   {
     name: "pending_cap",
     appliesTo: "all",
-    check(_change, { pendingForAgent, pendingCap }) {
-      return pendingForAgent < pendingCap
-        ? PASS
-        : refuse(`${pendingForAgent} changes are already pending for this agent (at most ${pendingCap})`);
+    check(_change, context) {
+      const problem = pendingCapProblem(context);
+      return problem === undefined ? PASS : refuse(problem);
     },
   },
   {

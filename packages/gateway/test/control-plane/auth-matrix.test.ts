@@ -60,6 +60,7 @@ beforeAll(async () => {
     dev: true,
     listen: "127.0.0.1:0",
     pendingCap: 1000,
+    pendingTotalCap: 1000,
     // Every refused cell comes from 127.0.0.1: the limiter has its own test; here it must not interfere.
     limits: { failedAuthPerWindow: 10_000 },
   });
