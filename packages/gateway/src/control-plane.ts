@@ -2,6 +2,7 @@ import { mkdir, rm } from "node:fs/promises";
 import type { NetworkInterfaceInfo } from "node:os";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
+import { AuthAudit } from "./api/auth-audit.js";
 import { checkBindAddress, defaultListen, parseListen } from "./api/bind.js";
 import { type ApiServer, type ApiServerLimits, startApiServer } from "./api/http-server.js";
 import { ensurePrincipals, type PrincipalStore } from "./api/principals.js";
@@ -24,6 +25,8 @@ export interface ControlPlaneOptions {
   readonly pendingCap?: number;
   readonly pendingTotalCap?: number;
   readonly limits?: ApiServerLimits;
+  /** The window and byte budget of the records refused requests write (default 60 s, 64 KiB). */
+  readonly authAudit?: { readonly windowMs?: number; readonly budgetBytes?: number };
 }
 
 export interface ControlPlane {
@@ -65,6 +68,14 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     ...(options.pendingTotalCap === undefined ? {} : { pendingTotalCap: options.pendingTotalCap }),
   };
   const gateway = await Gateway.open(gatewayOptions);
+  // Refused requests are counted, and written as one record per source and window, within a budget.
+  const authAudit = new AuthAudit({
+    emit: (event) => gateway.recordSecurityEvent({ ...event }),
+    ...(options.authAudit ?? {}),
+    ...(options.now === undefined ? {} : { now: () => (options.now as () => Date)().getTime() }),
+  });
+  const auditFlush = setInterval(() => authAudit.flush(), options.authAudit?.windowMs ?? 60_000);
+  auditFlush.unref();
   let server: ApiServer;
   try {
     server = await startApiServer({
@@ -75,10 +86,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       authenticate: principals.authenticate,
       handler: gatewayRoutes(gateway),
       ready: () => gateway.ready,
-      onSecurityEvent: (event) => gateway.recordSecurityEvent({ ...event }),
+      onSecurityEvent: (event) => authAudit.note(event),
       ...(options.limits === undefined ? {} : { limits: options.limits }),
     });
   } catch (error) {
+    clearInterval(auditFlush);
     await gateway.close();
     throw error;
   }
@@ -98,7 +110,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     close() {
       closing ??= (async () => {
         clearInterval(sweep);
+        clearInterval(auditFlush);
         await server.close();
+        authAudit.flush();
         await rm(apiFile, { force: true });
         await gateway.close();
       })();
