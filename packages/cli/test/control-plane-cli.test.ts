@@ -78,13 +78,15 @@ describe("ironclaw changes", () => {
     expect(notJson.code).toBe(2);
   });
 
-  it("shows text an agent or operator wrote with its control characters escaped", async () => {
+  it("refuses text with control or format characters, and never echoes them", async () => {
     const { state } = await started();
     await cli(state, "changes", "submit", "create_agent", "--payload", '{"agent":"demo"}');
     const rejected = await cli(state, "changes", "reject", "c1", "--reason", "no\u001b[2J\u202eevil");
-    expect(rejected.code).toBe(0);
-    expect(rejected.stdout).not.toMatch(/[\u001b\u202e]/u);
-    expect(rejected.stdout).toContain("\\u001b[2J\\u202eevil");
+    expect(rejected.code).toBe(2);
+    expect(rejected.stderr).toContain("IC_CHANGE_INVALID");
+    expect(rejected.stdout + rejected.stderr).not.toMatch(/[\u001b\u202e]/u);
+    const shown = await cli(state, "changes", "show", "c1");
+    expect(shown.stdout).toMatch(/^HELD/);
   });
 
   it("says where the control plane should be when nothing listens", async () => {

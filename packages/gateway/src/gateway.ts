@@ -3,7 +3,13 @@ import { resolve } from "node:path";
 import * as z from "zod/mini";
 import { type Change, type ChangeState, changeDigest } from "./changes/change.js";
 import { type AgentMessage, GatewayState } from "./changes/fold.js";
-import { type ChangeKind, PAYLOAD_SCHEMAS, type PayloadOf, SUBMISSION_SCHEMA } from "./changes/kinds.js";
+import {
+  type ChangeKind,
+  PAYLOAD_SCHEMAS,
+  type PayloadOf,
+  SUBMISSION_SCHEMA,
+  shortText,
+} from "./changes/kinds.js";
 import { COMPILED_IN_TOOLS } from "./changes/tools.js";
 import { pendingCapProblem, runVerifierChain, type VerifierContext } from "./changes/verifiers.js";
 import { GatewayError } from "./errors.js";
@@ -51,9 +57,9 @@ export interface SubmitResult {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const APPROVAL_SCHEMA = z.strictObject({ digest: z.string().check(z.regex(/^sha256:[0-9a-f]{64}$/)) });
-const REJECTION_SCHEMA = z.strictObject({ reason: z.string().check(z.minLength(1), z.maxLength(1024)) });
+const REJECTION_SCHEMA = z.strictObject({ reason: shortText(1024, 1) });
 const EMPTY_SCHEMA = z.strictObject({});
-const MESSAGE_SCHEMA = z.strictObject({ text: z.string().check(z.minLength(1), z.maxLength(4096)) });
+const MESSAGE_SCHEMA = z.strictObject({ text: shortText(4096, 1) });
 
 function parseBody<T>(schema: z.ZodMiniType<T>, body: unknown, what: string): T {
   const result = schema.safeParse(body ?? {});

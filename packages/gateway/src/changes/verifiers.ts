@@ -167,6 +167,13 @@ export const VERIFIERS: readonly Verifier[] = [
     appliesTo: ["mcp_servers"],
     check(change) {
       for (const { name, url } of as(change, "mcp_servers").servers) {
+        // ASCII only, so the host the approver reads is the host that is called: an IDN host is
+        // written as its A-label (xn--…), which `changes show` spells out beside it.
+        if (!/^[\x21-\x7e]*$/.test(url)) {
+          return refuse(
+            `server ${name}: write the URL in ASCII, an internationalised host as its A-label (xn--…)`,
+          );
+        }
         let parsed: URL;
         try {
           parsed = new URL(url);
