@@ -24,6 +24,8 @@ export interface ControlPlaneOptions {
   readonly checkpointEvery?: number;
   readonly pendingCap?: number;
   readonly pendingTotalCap?: number;
+  /** See GatewayOptions.witness. */
+  readonly witness?: string;
   readonly limits?: ApiServerLimits;
   /** The window and byte budget of the records refused requests write (default 60 s, 64 KiB). */
   readonly authAudit?: { readonly windowMs?: number; readonly budgetBytes?: number };
@@ -66,6 +68,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     ...(options.checkpointEvery === undefined ? {} : { checkpointEvery: options.checkpointEvery }),
     ...(options.pendingCap === undefined ? {} : { pendingCap: options.pendingCap }),
     ...(options.pendingTotalCap === undefined ? {} : { pendingTotalCap: options.pendingTotalCap }),
+    ...(options.witness === undefined ? {} : { witness: options.witness }),
   };
   const gateway = await Gateway.open(gatewayOptions);
   // Refused requests are counted, and written as one record per source and window, within a budget.

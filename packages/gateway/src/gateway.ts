@@ -45,6 +45,8 @@ export interface GatewayOptions {
   readonly tools?: readonly string[];
   readonly effects?: ApplyEffects;
   readonly checkpointEvery?: number;
+  /** Also append every checkpoint to this witness directory's append-only file. */
+  readonly witness?: string;
   /** Test seam: how the log opens its files, to inject write failures. */
   readonly fileHandleFactory?: EventLogOptions["fileHandleFactory"];
 }
@@ -85,7 +87,9 @@ export class Gateway {
   /** The registry as of the last applied change whose record is on disk: all anyone outside sees. */
   #durableRegistry: Registry;
   readonly #registryListeners = new Set<(registry: Registry) => void>();
-  readonly #options: Required<Omit<GatewayOptions, "effects" | "checkpointEvery" | "fileHandleFactory">> & {
+  readonly #options: Required<
+    Omit<GatewayOptions, "effects" | "checkpointEvery" | "fileHandleFactory" | "witness">
+  > & {
     effects?: ApplyEffects;
   };
   readonly recovery: RecoveryReport;
@@ -115,6 +119,7 @@ export class Gateway {
       ...(options.now === undefined ? {} : { now: options.now }),
       ...(options.checkpointEvery === undefined ? {} : { checkpointEvery: options.checkpointEvery }),
       ...(options.fileHandleFactory === undefined ? {} : { fileHandleFactory: options.fileHandleFactory }),
+      ...(options.witness === undefined ? {} : { witness: options.witness }),
       onRecord: (record) => state.fold(record),
     });
     const gateway = new Gateway(log, state, recovery, options);

@@ -18,6 +18,7 @@ export interface AuditVerifyFlags {
   readonly state?: string;
   readonly checkpoint?: readonly string[];
   readonly publicKey?: string;
+  readonly witness?: string;
   readonly json?: boolean;
 }
 
@@ -71,7 +72,12 @@ export async function auditVerifyAction(flags: AuditVerifyFlags, context: Comman
   const publicKeyPem =
     flags.publicKey === undefined ? undefined : await readFile(resolve(io.cwd, flags.publicKey), "utf8");
   const verify = () =>
-    verifyGatewayLog({ dir, ...(publicKeyPem === undefined ? {} : { publicKeyPem }), keptCheckpoints: kept });
+    verifyGatewayLog({
+      dir,
+      ...(publicKeyPem === undefined ? {} : { publicKeyPem }),
+      ...(flags.witness === undefined ? {} : { witness: resolve(io.cwd, flags.witness) }),
+      keptCheckpoints: kept,
+    });
   let report = await verify();
   // A running gateway may be mid-commit: a last line without its newline is then no tear, and records
   // whose seal is still being written are not an unsigned tail. Look again once.

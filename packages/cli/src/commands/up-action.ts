@@ -1,7 +1,7 @@
 import { once } from "node:events";
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ControlPlane, startControlPlane } from "@ironclaw/gateway";
 import { sandboxSupport } from "@ironclaw/sandbox";
@@ -17,6 +17,7 @@ export interface UpFlags {
   readonly listen?: string;
   readonly ttl?: string;
   readonly mountsRoot?: string;
+  readonly witness?: string;
   readonly agents?: boolean;
   readonly json?: boolean;
 }
@@ -89,6 +90,7 @@ export async function upAction(flags: UpFlags, context: CommandContext): Promise
     ttlMs: parseDuration(flags.ttl ?? "24h"),
     ...(flags.listen === undefined ? {} : { listen: flags.listen }),
     ...(flags.mountsRoot === undefined ? {} : { mountsRoot: flags.mountsRoot }),
+    ...(flags.witness === undefined ? {} : { witness: resolve(io.cwd, flags.witness) }),
   });
   const agents =
     flags.agents === false

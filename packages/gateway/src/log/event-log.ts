@@ -17,6 +17,8 @@ export interface EventLogOptions {
   readonly checkpointEvery?: number;
   /** Each record of the existing log, in order, after it is verified (the gateway folds them into its state). */
   readonly onRecord?: (record: LogRecord) => void;
+  /** A directory holding an append-only checkpoints.jsonl another user owns (see witness.ts). */
+  readonly witness?: string;
   /** Test seam: opens events.jsonl and checkpoints.jsonl for appending. */
   readonly fileHandleFactory?: (path: string, flags: "a") => Promise<FileHandle>;
 }
@@ -71,7 +73,7 @@ export class EventLog {
     const every = options.checkpointEvery ?? 1000;
     if (!Number.isSafeInteger(every) || every < 1)
       throw new RangeError("checkpointEvery must be a positive integer");
-    const state = await openState(options.dir, options.onRecord, options.fileHandleFactory);
+    const state = await openState(options.dir, options.onRecord, options.fileHandleFactory, options.witness);
     return { log: new EventLog(options.dir, state, options), recovery: state.recovery };
   }
 
@@ -188,6 +190,7 @@ export class EventLog {
         this.state.events.close(),
         this.state.checkpoints.close(),
         this.state.seal.close(),
+        this.state.witness?.close(),
       ]);
       await this.state.releaseLock();
     }
@@ -221,8 +224,13 @@ export class EventLog {
     const handle = this.state.checkpoints;
     this.checkpointTask = this.checkpointTask
       .then(async () => {
-        await writeAll(handle, Buffer.from(checkpointLine(checkpoint), "utf8"));
+        const line = Buffer.from(checkpointLine(checkpoint), "utf8");
+        await writeAll(handle, line);
         await handle.datasync();
+        if (this.state.witness !== undefined) {
+          await writeAll(this.state.witness, line);
+          await this.state.witness.datasync();
+        }
       })
       .catch((cause: unknown) => {
         this.writer.fail(cause, "checkpoints.jsonl");

@@ -1,6 +1,7 @@
 import { type FileHandle, mkdir, open } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { replaceFileDurably, syncDirectory } from "../durable-file.js";
+import type { Checkpoint } from "./checkpoint.js";
 import { checkCheckpoints } from "./checkpoint-file.js";
 import { CHECKPOINTS_FILE, EVENTS_FILE, isErrnoCode, LOCK_FILE, statePath } from "./files.js";
 import { nextSlot, openSealFile, readSeals, SEAL_FILE } from "./head-seal.js";
@@ -8,6 +9,7 @@ import { type HostKey, loadOrCreateHostKey } from "./host-key.js";
 import { acquireLock } from "./lock.js";
 import type { LogRecord } from "./record.js";
 import { scanChain } from "./scan-chain.js";
+import { openWitness, readWitness } from "./witness.js";
 
 export interface RecoveryReport {
   readonly records: number;
@@ -28,6 +30,8 @@ export interface OpenedState {
   /** head.sig, and the slot its next seal goes to. */
   readonly seal: FileHandle;
   readonly sealSlot: number;
+  /** The witness checkpoints are also appended to, if any. */
+  readonly witness?: FileHandle;
   readonly head: { readonly seq: number; readonly hash: string };
   /** ends[n] = byte offset just past record n's LF; ends[0] = 0. */
   readonly ends: number[];
@@ -48,14 +52,23 @@ export async function openState(
   dir: string,
   onRecord: ((record: LogRecord) => void) | undefined,
   openFile: OpenFile = defaultOpen,
+  witnessDir?: string,
 ): Promise<OpenedState> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const releaseLock = await acquireLock(statePath(dir, LOCK_FILE));
   const handles: FileHandle[] = [];
   try {
     const key = await loadOrCreateHostKey(dir);
+    let witness: FileHandle | undefined;
+    let witnessed: Checkpoint[] = [];
+    if (witnessDir !== undefined) {
+      witness = await openWitness(witnessDir);
+      handles.push(witness);
+      // What the witness holds must agree with the log: a rewritten history does not start.
+      witnessed = await readWitness(witnessDir);
+    }
     const checkpointsPath = statePath(dir, CHECKPOINTS_FILE);
-    const checked = await checkCheckpoints(checkpointsPath, key);
+    const checked = await checkCheckpoints(checkpointsPath, key, witnessed);
     const eventsPath = statePath(dir, EVENTS_FILE);
     const created = !(await exists(eventsPath));
     const events = await openFile(eventsPath, "a");
@@ -108,7 +121,19 @@ export async function openState(
           }
         : { records: head.seq, truncatedBytes: 0 };
     const sealSlot = nextSlot(seals);
-    return { key, events, checkpoints, seal, sealSlot, head, ends, lastCheckpointSeq, recovery, releaseLock };
+    return {
+      key,
+      events,
+      checkpoints,
+      seal,
+      sealSlot,
+      ...(witness === undefined ? {} : { witness }),
+      head,
+      ends,
+      lastCheckpointSeq,
+      recovery,
+      releaseLock,
+    };
   } catch (error) {
     await Promise.allSettled(handles.map((handle) => handle.close()));
     await releaseLock();

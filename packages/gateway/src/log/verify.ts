@@ -7,6 +7,7 @@ import { readSeals, SEAL_FILE } from "./head-seal.js";
 import { type PublicHostKey, publicKeyFromPem } from "./host-key.js";
 import { type LogRecord, ZERO_HASH } from "./record.js";
 import { scanChain, unsignedTail } from "./scan-chain.js";
+import { readWitness } from "./witness.js";
 
 const EMPTY_HEAD = { seq: 0, hash: ZERO_HASH };
 
@@ -30,6 +31,8 @@ export interface VerifyEventLogOptions {
   readonly publicKeyPem?: string;
   /** Checkpoints kept from earlier (e.g. from GET /v1/audit/head): they expose a rewritten history. */
   readonly keptCheckpoints?: readonly Checkpoint[];
+  /** A witness directory (`up --witness`): its checkpoints count as kept ones. */
+  readonly witness?: string;
   /** Each verified record, in order; a GatewayError it throws fails the verification at that record. */
   readonly onRecord?: (record: LogRecord) => void;
 }
@@ -42,11 +45,19 @@ export async function verifyEventLog(options: VerifyEventLogOptions): Promise<Lo
   const key = await trustedKey(options);
   // A key the caller named must work even when there is nothing to check with it.
   if (key instanceof GatewayError && options.publicKeyPem !== undefined) return result(0, EMPTY_HEAD, 0, key);
-  const checked = await checkCheckpoints(
-    statePath(options.dir, CHECKPOINTS_FILE),
-    key,
-    options.keptCheckpoints,
-  );
+  let witnessed: Checkpoint[] = [];
+  if (options.witness !== undefined) {
+    try {
+      witnessed = await readWitness(options.witness);
+    } catch (error) {
+      if (error instanceof GatewayError) return result(0, EMPTY_HEAD, 0, error);
+      throw error;
+    }
+  }
+  const checked = await checkCheckpoints(statePath(options.dir, CHECKPOINTS_FILE), key, [
+    ...(options.keptCheckpoints ?? []),
+    ...witnessed,
+  ]);
   const eventsPath = statePath(options.dir, EVENTS_FILE);
   let scan: Awaited<ReturnType<typeof scanChain>>;
   try {
