@@ -10,6 +10,7 @@ import { gatewayRoutes } from "./api/routes.js";
 import { writeFileAtomic } from "./durable-file.js";
 import { isGatewayError } from "./errors.js";
 import { Gateway, type GatewayOptions } from "./gateway.js";
+import { checkStateDirectory } from "./state-dir.js";
 
 export interface ControlPlaneOptions {
   readonly stateDir: string;
@@ -52,6 +53,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const listen = options.listen === undefined ? defaultListen(bind) : parseListen(options.listen);
   checkBindAddress(listen.host, bind);
   await mkdir(options.stateDir, { recursive: true, mode: 0o700 });
+  await checkStateDirectory(options.stateDir);
   const principals = await ensurePrincipals(options.stateDir);
   const gatewayOptions: GatewayOptions = {
     stateDir: options.stateDir,
