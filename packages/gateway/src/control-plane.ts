@@ -44,8 +44,10 @@ export const API_FILE = "api.json";
 const EXPIRY_SWEEP_MS = 1_000;
 
 /**
- * `ironclaw up`: the listen address is refused before anything else happens, then the tokens, the
- * log (which takes the single-writer lock) and last the API.
+ * `ironclaw up`: the listen address is refused before anything else happens, then the state directory,
+ * the log (which takes the single-writer lock), the tokens and last the API. The lock comes before the
+ * tokens: two starts on an empty directory once both minted tokens, and one's principals.json could
+ * pair with the other's operator.token, which was then refused.
  */
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const interfaces = options.interfaces ?? networkInterfaces();
@@ -54,14 +56,15 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   checkBindAddress(listen.host, bind);
   await mkdir(options.stateDir, { recursive: true, mode: 0o700 });
   await checkStateDirectory(options.stateDir);
-  const principals = await ensurePrincipals(options.stateDir);
+  let principals: PrincipalStore | undefined;
   const gatewayOptions: GatewayOptions = {
     stateDir: options.stateDir,
     effects: {
       // Idempotent: after a crash between minting and the applied record, a retry keeps the token.
       createAgentCredentials: async (agent) => {
-        if (principals.principals.some((p) => p.role === "agent" && p.agent === agent)) return;
-        await principals.addAgent(agent);
+        const store = principals as PrincipalStore;
+        if (store.principals.some((p) => p.role === "agent" && p.agent === agent)) return;
+        await store.addAgent(agent);
       },
     },
     ...(options.ttlMs === undefined ? {} : { ttlMs: options.ttlMs }),
@@ -73,6 +76,13 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     ...(options.witness === undefined ? {} : { witness: options.witness }),
   };
   const gateway = await Gateway.open(gatewayOptions);
+  try {
+    principals = await ensurePrincipals(options.stateDir);
+  } catch (error) {
+    await gateway.close();
+    throw error;
+  }
+  const store = principals;
   // Refused requests are counted, and written as one record per source and window, within a budget.
   const authAudit = new AuthAudit({
     emit: (event) => gateway.recordSecurityEvent({ ...event }),
@@ -88,7 +98,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       port: listen.port,
       dev: options.dev,
       interfaces,
-      authenticate: principals.authenticate,
+      authenticate: store.authenticate,
       handler: gatewayRoutes(gateway),
       ready: () => gateway.ready,
       onSecurityEvent: (event) => authAudit.note(event),
@@ -111,7 +121,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   return {
     url: server.url,
     gateway,
-    principals,
+    principals: store,
     close() {
       closing ??= (async () => {
         clearInterval(sweep);

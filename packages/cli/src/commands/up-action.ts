@@ -92,34 +92,44 @@ export async function upAction(flags: UpFlags, context: CommandContext): Promise
     ...(flags.mountsRoot === undefined ? {} : { mountsRoot: flags.mountsRoot }),
     ...(flags.witness === undefined ? {} : { witness: resolve(io.cwd, flags.witness) }),
   });
-  const agents =
-    flags.agents === false
-      ? { note: "agents: not started (--no-agents)" }
-      : await startAgents(controlPlane, stateDir, context);
-  const tokens = join(stateDir, "tokens");
-  if (flags.json === true) {
-    writeJson(io, {
-      schema: "https://ironclaw.dev/schemas/up/v1",
-      url: controlPlane.url,
-      state: stateDir,
-      head: controlPlane.gateway.head,
-      tokens,
-      agents: agents.note,
-    });
-  } else {
-    const recovered = controlPlane.gateway.recovery;
-    io.stdout.write(
-      `ironclaw control plane listening on ${controlPlane.url}${flags.dev === true ? " (loopback only: --dev)" : ""}\n` +
-        `state   ${stateDir} (audit log head #${controlPlane.gateway.head.seq})\n` +
-        `tokens  ${join(tokens, "operator.token")} (operator), ${join(tokens, "viewer.token")} (viewer)\n` +
-        (recovered.truncatedBytes > 0
-          ? `recovered: a torn last record (${recovered.truncatedBytes} bytes) was cut from the log\n`
-          : "") +
-        `${agents.note}\n` +
-        "every change is held until an operator approves it: ironclaw changes list --status pending\n",
-    );
+  // Whatever ends the run, a signal or an error of our own, the control plane closes: it writes
+  // gateway.stopped and a final checkpoint and releases the lock.
+  let supervisor: AgentSupervisor | undefined;
+  try {
+    const agents =
+      flags.agents === false
+        ? { note: "agents: not started (--no-agents)" }
+        : await startAgents(controlPlane, stateDir, context);
+    supervisor = agents.supervisor;
+    const tokens = join(stateDir, "tokens");
+    if (flags.json === true) {
+      writeJson(io, {
+        schema: "https://ironclaw.dev/schemas/up/v1",
+        url: controlPlane.url,
+        state: stateDir,
+        head: controlPlane.gateway.head,
+        tokens,
+        agents: agents.note,
+      });
+    } else {
+      const recovered = controlPlane.gateway.recovery;
+      io.stdout.write(
+        `ironclaw control plane listening on ${controlPlane.url}${flags.dev === true ? " (loopback only: --dev)" : ""}\n` +
+          `state   ${stateDir} (audit log head #${controlPlane.gateway.head.seq})\n` +
+          `tokens  ${join(tokens, "operator.token")} (operator), ${join(tokens, "viewer.token")} (viewer)\n` +
+          (recovered.truncatedBytes > 0
+            ? `recovered: a torn last record (${recovered.truncatedBytes} bytes) was cut from the log\n`
+            : "") +
+          (recovered.unsignedRecords !== undefined
+            ? `recovered: ${recovered.unsignedRecords} records no host signature covered were moved to ${recovered.quarantine}; see ironclaw audit verify\n`
+            : "") +
+          `${agents.note}\n` +
+          "every change is held until an operator approves it: ironclaw changes list --status pending\n",
+      );
+    }
+    await Promise.race([once(process, "SIGINT"), once(process, "SIGTERM")]);
+  } finally {
+    await supervisor?.close().catch(() => undefined);
+    await controlPlane.close();
   }
-  await Promise.race([once(process, "SIGINT"), once(process, "SIGTERM")]);
-  await agents.supervisor?.close();
-  await controlPlane.close();
 }

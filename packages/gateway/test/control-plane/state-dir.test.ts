@@ -1,4 +1,4 @@
-import { chmod, chown, rm, symlink } from "node:fs/promises";
+import { chmod, chown, readFile, rm, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { startControlPlane } from "../../src/control-plane.js";
@@ -64,5 +64,29 @@ describe("the state directory, at every start", () => {
     expect(error).toMatchObject({ code: expect.stringMatching(/^IC_(STATE_INVALID|AUDIT_KEY)$/) });
     await fix(dir);
     await (await start(dir)).close();
+  });
+});
+
+describe("two starts on an empty state directory (finding 8)", () => {
+  it("leave exactly one running, whose operator token is accepted", async () => {
+    for (let round = 0; round < 10; round++) {
+      const dir = join(await newDir(), "state");
+      const results = await Promise.allSettled([start(dir), start(dir)]);
+      const started = results.filter((r) => r.status === "fulfilled");
+      expect(started).toHaveLength(1);
+      expect(results.find((r) => r.status === "rejected")).toMatchObject({
+        reason: { code: "IC_AUDIT_LOCKED" },
+      });
+      const plane = (started[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof start>>>).value;
+      try {
+        const token = (await readFile(join(dir, "tokens", "operator.token"), "utf8")).trim();
+        const response = await fetch(`${plane.url}/v1/changes`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        expect(response.status).toBe(200);
+      } finally {
+        await plane.close();
+      }
+    }
   });
 });
