@@ -34,6 +34,13 @@ describe("ironclaw changes", () => {
 
     const listed = await cli(state, "changes", "list", "--status", "pending", "--json");
     expect(JSON.parse(listed.stdout).changes.map((c: { id: string }) => c.id)).toEqual(["c1"]);
+    // What the list shows (HELD) is a status it takes, and each line carries the digest to approve.
+    const shown = await cli(state, "changes", "list", "--status", "held");
+    expect(shown.code).toBe(0);
+    expect(shown.stdout.split("\n")[0]).toBe("ID\tSTATE\tKIND\tAGENT\tREQUESTER\tSUBMITTED\tDIGEST");
+    expect(shown.stdout.split("\n")[1]).toMatch(
+      /^c1\tHELD\tcreate_agent\tdemo\toperator\t.*\tsha256:[0-9a-f]{64}$/,
+    );
 
     const wrong = await cli(state, "changes", "approve", "c1", "--digest", `sha256:${"0".repeat(64)}`);
     expect(wrong.code).toBe(1);

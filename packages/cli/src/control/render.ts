@@ -60,6 +60,9 @@ export function stateLabel(state: string): string {
   return LABELS[state] ?? state.toUpperCase();
 }
 
+export const CHANGE_LIST_HEADER = "ID\tSTATE\tKIND\tAGENT\tREQUESTER\tSUBMITTED\tDIGEST\n";
+
+/** One line per change, the digest last: what `changes approve ID --digest` takes. */
 export function renderChangeLine(change: ChangeView): string {
   const cells = [
     change.id,
@@ -68,6 +71,7 @@ export function renderChangeLine(change: ChangeView): string {
     change.agent,
     change.requester,
     change.submittedAt,
+    change.digest,
   ];
   return `${cells.map(terminalSafe).join("\t")}\n`;
 }
