@@ -96,6 +96,7 @@ const EXIT_CODE_BY_ERROR: Readonly<Record<ErrorCode, ExitCode>> = {
   IC_AUDIT_UNSIGNED: ExitCode.rejected,
   IC_STATE_INVALID: ExitCode.environment,
   IC_API_BIND_REFUSED: ExitCode.usage,
+  IC_API_ADDRESS_IN_USE: ExitCode.environment,
   IC_API_UNAUTHENTICATED: ExitCode.rejected,
   IC_API_FORBIDDEN: ExitCode.rejected,
   IC_API_RATE_LIMITED: ExitCode.environment,

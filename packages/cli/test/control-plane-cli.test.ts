@@ -2,6 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { appendFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type CommandIo, run } from "@ironclaw/cli";
 import { type ControlPlane, sealRecord, startControlPlane } from "@ironclaw/gateway";
 import { afterEach, describe, expect, it } from "vitest";
 import { BIN, runCli } from "./helpers.js";
@@ -96,18 +97,52 @@ describe("ironclaw changes", () => {
     expect(shown.stdout).toMatch(/^HELD/);
   });
 
-  it("says where the control plane should be when nothing listens", async () => {
+  it("waits, saying so, for a control plane that is still starting", async () => {
+    const state = await mkdtemp(join(tmpdir(), "ironclaw-cli-starting-"));
+    cleanup.push(() => rm(state, { recursive: true, force: true }));
+    // The command first, as in `ironclaw up --dev & ironclaw changes list`: it finds nothing yet.
+    let stdout = "";
+    let stderr = "";
+    let announced: () => void = () => undefined;
+    const waiting = new Promise<void>((resolve) => {
+      announced = resolve;
+    });
+    const io: CommandIo = {
+      stdin: (async function* () {})(),
+      stdout: { write: (text: string) => (stdout += text), isTTY: false },
+      stderr: {
+        write: (text: string) => {
+          stderr += text;
+          if (stderr.includes("waiting up to 10 s")) announced();
+          return true;
+        },
+        isTTY: false,
+      },
+      env: {},
+      cwd: state,
+    };
+    const listing = run(["changes", "list", "--state", state], io);
+    await waiting;
+    const plane = await startControlPlane({ stateDir: state, dev: true, listen: "127.0.0.1:0" });
+    cleanup.push(() => plane.close());
+    expect(await listing).toBe(0);
+    expect(stderr).toContain("waiting up to 10 s for the control plane to start");
+    expect(stdout).toBe("no changes\n");
+  });
+
+  it("says where the control plane should be when nothing listens, with exit 3", async () => {
     const state = await mkdtemp(join(tmpdir(), "ironclaw-cli-none-"));
     cleanup.push(() => rm(state, { recursive: true, force: true }));
-    const result = await cli(state, "changes", "list");
-    expect(result.code).toBe(2);
+    const result = await runCli(["changes", "list", "--state", state], {
+      cwd: state,
+      env: { IRONCLAW_WAIT_SECONDS: "0" },
+    });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain("no control plane is running");
     expect(result.stderr).toContain("ironclaw up --dev");
     const down = await runCli(
       ["changes", "list", "--url", "http://127.0.0.1:9", "--token-file", "/dev/null"],
-      {
-        cwd: state,
-        env: {},
-      },
+      { cwd: state, env: { IRONCLAW_WAIT_SECONDS: "0" } },
     );
     expect(down.code).toBe(3);
     expect(down.stderr).toContain("IC_NETWORK");

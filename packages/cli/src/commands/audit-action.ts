@@ -1,7 +1,7 @@
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type Checkpoint, LOCK_FILE, lockHeld, verifyGatewayLog } from "@ironclaw/gateway";
+import { type Checkpoint, GatewayError, LOCK_FILE, lockHeld, verifyGatewayLog } from "@ironclaw/gateway";
 import { type ConnectionFlags, call, connect, stateDirectory } from "../control/client.js";
 import { renderAuditRecord } from "../control/render.js";
 import { CliError } from "../errors.js";
@@ -66,6 +66,16 @@ async function readCheckpoint(path: string): Promise<Checkpoint> {
 export async function auditVerifyAction(flags: AuditVerifyFlags, context: CommandContext): Promise<void> {
   const { io } = context;
   const dir = stateDirectory(io, flags.state);
+  try {
+    if (!(await stat(dir)).isDirectory())
+      throw Object.assign(new Error("not a directory"), { code: "ENOTDIR" });
+  } catch (cause) {
+    throw new GatewayError(
+      "IC_STATE_INVALID",
+      `there is no state directory at ${dir} (${(cause as NodeJS.ErrnoException).code ?? "unreadable"}), so there is no log to verify; pass --state with the directory \`ironclaw up\` used`,
+      { cause },
+    );
+  }
   const kept = await Promise.all(
     (flags.checkpoint ?? []).map((file) => readCheckpoint(resolve(io.cwd, file))),
   );
@@ -94,9 +104,13 @@ export async function auditVerifyAction(flags: AuditVerifyFlags, context: Comman
         `✓ ${report.checkpointsChecked} signed checkpoints agree with the log\n`,
     );
   } else if (report.failure !== undefined) {
-    io.stdout.write(`✗ record ${report.failure.record}: ${report.failure.code}: ${report.failure.message}\n`);
+    const where = report.failure.record === 0 ? "" : `record ${report.failure.record}: `;
+    const message = report.failure.message.replace(/^record \d+: /, "");
+    io.stdout.write(`✗ ${where}${report.failure.code}: ${message}\n`);
   }
-  if (!report.ok) context.setExitCode(ExitCode.rejected);
+  // A log that says no is a rejection; no log to read is the environment.
+  const environment = report.failure?.code === "IC_STATE_INVALID" || report.failure?.code === "IC_AUDIT_KEY";
+  if (!report.ok) context.setExitCode(environment ? ExitCode.environment : ExitCode.rejected);
 }
 
 export async function auditHeadAction(flags: ConnectionFlags & { json?: boolean }, context: CommandContext) {

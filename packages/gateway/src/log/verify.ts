@@ -71,8 +71,8 @@ export async function verifyEventLog(options: VerifyEventLogOptions): Promise<Lo
   } catch (error) {
     if (!isErrnoCode(error, "ENOENT")) throw error;
     const missing = new GatewayError(
-      "IC_AUDIT_CORRUPT",
-      `expected an event log at ${eventsPath}, found no such file; check the state directory or restore it from a backup`,
+      "IC_STATE_INVALID",
+      `expected an event log at ${eventsPath}, found no such file: this is not a state directory \`ironclaw up\` has run in; pass --state with the one it used, or restore events.jsonl from a backup`,
     );
     return result(0, EMPTY_HEAD, 0, missing);
   }

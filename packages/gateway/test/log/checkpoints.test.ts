@@ -143,7 +143,7 @@ describe("verifyEventLog", () => {
     expect(verification).toMatchObject({
       ok: false,
       records: 0,
-      failure: { code: "IC_AUDIT_CORRUPT", record: 0 },
+      failure: { code: "IC_STATE_INVALID", record: 0 },
     });
     expect(verification.failure?.message).toContain("events.jsonl");
   });
