@@ -2,7 +2,7 @@ import { realpath } from "node:fs/promises";
 import { resolve } from "node:path";
 import * as z from "zod/mini";
 import { type Change, type ChangeState, changeDigest } from "./changes/change.js";
-import { type AgentMessage, GatewayState } from "./changes/fold.js";
+import { type AgentMessage, foldsRecordType, GatewayState } from "./changes/fold.js";
 import {
   type ChangeKind,
   PAYLOAD_SCHEMAS,
@@ -121,6 +121,7 @@ export class Gateway {
       ...(options.fileHandleFactory === undefined ? {} : { fileHandleFactory: options.fileHandleFactory }),
       ...(options.witness === undefined ? {} : { witness: options.witness }),
       onRecord: (record) => state.fold(record),
+      recordTypes: foldsRecordType,
     });
     const gateway = new Gateway(log, state, recovery, options);
     await gateway.#started();

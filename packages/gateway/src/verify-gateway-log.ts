@@ -1,4 +1,4 @@
-import { GatewayState } from "./changes/fold.js";
+import { foldsRecordType, GatewayState } from "./changes/fold.js";
 import { type LogVerification, type VerifyEventLogOptions, verifyEventLog } from "./log/index.js";
 
 /**
@@ -8,5 +8,9 @@ import { type LogVerification, type VerifyEventLogOptions, verifyEventLog } from
  */
 export function verifyGatewayLog(options: Omit<VerifyEventLogOptions, "onRecord">): Promise<LogVerification> {
   const state = new GatewayState();
-  return verifyEventLog({ ...options, onRecord: (record) => state.fold(record) });
+  return verifyEventLog({
+    ...options,
+    onRecord: (record) => state.fold(record),
+    recordTypes: foldsRecordType,
+  });
 }

@@ -36,6 +36,15 @@ export interface AgentMessage {
 /** Each agent keeps this many messages each way; older ones stay only in the log. */
 const MAILBOX_LIMIT = 1000;
 
+/** The record types the fold reads; every other record is verified by the chain and otherwise skipped. */
+export function foldsRecordType(type: string): boolean {
+  return (
+    type === "agent.message" ||
+    type === "principal.recorded" ||
+    (type.startsWith("change.") && type !== "change.refused")
+  );
+}
+
 /** Everything the gateway knows, derived from the log alone. */
 export class GatewayState {
   #registry: Registry = EMPTY_REGISTRY;

@@ -17,6 +17,8 @@ export interface EventLogOptions {
   readonly checkpointEvery?: number;
   /** Each record of the existing log, in order, after it is verified (the gateway folds them into its state). */
   readonly onRecord?: (record: LogRecord) => void;
+  /** Which record types onRecord is given (default all): the others are verified but not parsed. */
+  readonly recordTypes?: (type: string) => boolean;
   /** A directory holding an append-only checkpoints.jsonl another user owns (see witness.ts). */
   readonly witness?: string;
   /** Test seam: opens events.jsonl and checkpoints.jsonl for appending. */
@@ -73,7 +75,13 @@ export class EventLog {
     const every = options.checkpointEvery ?? 1000;
     if (!Number.isSafeInteger(every) || every < 1)
       throw new RangeError("checkpointEvery must be a positive integer");
-    const state = await openState(options.dir, options.onRecord, options.fileHandleFactory, options.witness);
+    const state = await openState(
+      options.dir,
+      options.onRecord,
+      options.fileHandleFactory,
+      options.witness,
+      options.recordTypes,
+    );
     return { log: new EventLog(options.dir, state, options), recovery: state.recovery };
   }
 

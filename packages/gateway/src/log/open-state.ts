@@ -53,6 +53,7 @@ export async function openState(
   onRecord: ((record: LogRecord) => void) | undefined,
   openFile: OpenFile = defaultOpen,
   witnessDir?: string,
+  parse?: (type: string) => boolean,
 ): Promise<OpenedState> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const releaseLock = await acquireLock(statePath(dir, LOCK_FILE));
@@ -80,9 +81,10 @@ export async function openState(
       expectations: checked.expectations,
       failures: checked.failures,
       seals,
+      ...(parse === undefined ? {} : { parse }),
       onRecord: (record, end) => {
         ends.push(end);
-        onRecord?.(record);
+        if (record !== undefined) onRecord?.(record);
       },
     });
     if (scan.failure !== undefined) throw scan.failure;

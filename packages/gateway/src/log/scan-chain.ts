@@ -32,7 +32,9 @@ export interface ChainScanOptions {
    * Each verified record, with the byte offset just past its LF, once a host signature covers it: the
    * records of an unsigned tail are never handed out. A GatewayError it throws is the failure.
    */
-  readonly onRecord?: (record: LogRecord, end: number) => void;
+  readonly onRecord?: (record: LogRecord | undefined, end: number) => void;
+  /** Which record types onRecord needs parsed (default all); the others come as undefined, unparsed. */
+  readonly parse?: (type: string) => boolean;
   /** Verified seals (head.sig): a seal beyond the end is a commit that never finished, and vouches for nothing. */
   readonly seals?: readonly Checkpoint[];
 }
@@ -63,7 +65,8 @@ export async function scanChain(path: string, options: ChainScanOptions): Promis
   let signedHash = ZERO_HASH;
   let signedBytes = 0;
   /** Records since the last signature, held back until one covers them. */
-  let unsigned: { record: LogRecord; end: number }[] = [];
+  let unsigned: { record: LogRecord | undefined; end: number }[] = [];
+  const parse = options.parse;
   const signed = (bytes: number): GatewayError | undefined => {
     signedThrough = verifier.records;
     signedHash = verifier.headHash;
@@ -103,7 +106,9 @@ export async function scanChain(path: string, options: ChainScanOptions): Promis
     }
     const lineEnd = offset + (end - start) + 1;
     if (onRecord !== undefined) {
-      unsigned.push({ record: JSON.parse(buffer.toString("utf8", start, end)) as LogRecord, end: lineEnd });
+      const wanted = parse === undefined || parse(verifier.typeOf(buffer));
+      const record = wanted ? (JSON.parse(buffer.toString("utf8", start, end)) as LogRecord) : undefined;
+      unsigned.push({ record, end: lineEnd });
     }
     let covered = expected !== undefined;
     const seal = seals.get(verifier.records);

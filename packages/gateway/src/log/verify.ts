@@ -35,6 +35,8 @@ export interface VerifyEventLogOptions {
   readonly witness?: string;
   /** Each verified record, in order; a GatewayError it throws fails the verification at that record. */
   readonly onRecord?: (record: LogRecord) => void;
+  /** Which record types onRecord is given (default all). */
+  readonly recordTypes?: (type: string) => boolean;
 }
 
 /**
@@ -66,7 +68,14 @@ export async function verifyEventLog(options: VerifyEventLogOptions): Promise<Lo
       expectations: checked.expectations,
       failures: checked.failures,
       seals: await readSeals(statePath(options.dir, SEAL_FILE), key),
-      ...(onRecord === undefined ? {} : { onRecord: (record: LogRecord) => onRecord(record) }),
+      ...(options.recordTypes === undefined ? {} : { parse: options.recordTypes }),
+      ...(onRecord === undefined
+        ? {}
+        : {
+            onRecord: (record: LogRecord | undefined) => {
+              if (record !== undefined) onRecord(record);
+            },
+          }),
     });
   } catch (error) {
     if (!isErrnoCode(error, "ENOENT")) throw error;
