@@ -2,7 +2,7 @@ import { realpath } from "node:fs/promises";
 import { resolve } from "node:path";
 import * as z from "zod/mini";
 import { type Change, type ChangeState, changeDigest } from "./changes/change.js";
-import { type AgentMessage, foldsRecordType, GatewayState } from "./changes/fold.js";
+import { type AgentMessage, foldsRecordType, GatewayState, LIFECYCLE_VERSION } from "./changes/fold.js";
 import {
   type ChangeKind,
   PAYLOAD_SCHEMAS,
@@ -139,7 +139,7 @@ export class Gateway {
         ...(recovery.quarantine === undefined ? {} : { quarantine: recovery.quarantine }),
       });
     }
-    let last = this.#append({ type: "gateway.started", pid: process.pid });
+    let last = this.#append({ type: "gateway.started", pid: process.pid, lifecycle: LIFECYCLE_VERSION });
     // An approval whose application never got its record: say so, and let an operator retry it.
     for (const change of [...this.#state.changes()]) {
       if (change.state === "approved") {

@@ -18,6 +18,8 @@ export interface UpFlags {
   readonly ttl?: string;
   readonly mountsRoot?: string;
   readonly witness?: string;
+  readonly pendingCap?: string;
+  readonly pendingTotalCap?: string;
   readonly agents?: boolean;
   readonly json?: boolean;
 }
@@ -80,6 +82,12 @@ export function parseDuration(text: string): number {
   return Number(match[1]) * (UNITS_MS[match[2] as string] as number);
 }
 
+function positive(text: string, flag: string): number {
+  if (!/^[1-9][0-9]{0,8}$/.test(text))
+    throw new CliError("IC_USAGE", `${flag} takes a whole number from 1, not ${text}`);
+  return Number(text);
+}
+
 /** Runs until SIGINT or SIGTERM, then closes the API, writes a final checkpoint and releases the lock. */
 export async function upAction(flags: UpFlags, context: CommandContext): Promise<void> {
   const { io } = context;
@@ -91,6 +99,10 @@ export async function upAction(flags: UpFlags, context: CommandContext): Promise
     ...(flags.listen === undefined ? {} : { listen: flags.listen }),
     ...(flags.mountsRoot === undefined ? {} : { mountsRoot: flags.mountsRoot }),
     ...(flags.witness === undefined ? {} : { witness: resolve(io.cwd, flags.witness) }),
+    ...(flags.pendingCap === undefined ? {} : { pendingCap: positive(flags.pendingCap, "--pending-cap") }),
+    ...(flags.pendingTotalCap === undefined
+      ? {}
+      : { pendingTotalCap: positive(flags.pendingTotalCap, "--pending-total-cap") }),
   });
   // Whatever ends the run, a signal or an error of our own, the control plane closes: it writes
   // gateway.stopped and a final checkpoint and releases the lock.

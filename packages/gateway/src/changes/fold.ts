@@ -36,11 +36,15 @@ export interface AgentMessage {
 /** Each agent keeps this many messages each way; older ones stay only in the log. */
 const MAILBOX_LIMIT = 1000;
 
+/** Written in `gateway.started` by gateways that record principals: from there on, authors must be recorded. */
+export const LIFECYCLE_VERSION = 2;
+
 /** The record types the fold reads; every other record is verified by the chain and otherwise skipped. */
 export function foldsRecordType(type: string): boolean {
   return (
     type === "agent.message" ||
     type === "principal.recorded" ||
+    type === "gateway.started" ||
     (type.startsWith("change.") && type !== "change.refused")
   );
 }
@@ -163,6 +167,10 @@ export class GatewayState {
     }
     if (record.type === "principal.recorded") {
       this.#principals.record(record);
+      return;
+    }
+    if (record.type === "gateway.started") {
+      if (record.lifecycle === LIFECYCLE_VERSION) this.#principals.enforce();
       return;
     }
     if (record.type === "change.submitted") {

@@ -27,6 +27,29 @@ export function lifecycleError(record: { readonly seq: number }, message: string
 /** The principals the log itself has recorded, by id, and who may author which record. */
 export class PrincipalBook {
   readonly #roles = new Map<string, Role>();
+  /**
+   * Logs begun before principals were recorded hold none: their records are read as before (who acted is
+   * learned from the records themselves) until the first start of a gateway that records them
+   * (`gateway.started` with `lifecycle: 2`) or the first `principal.recorded`. From there on, and in every
+   * log begun since, each author must be recorded. Appending to a log cannot undo that: it only ever
+   * starts strict or turns strict.
+   */
+  #strict = false;
+
+  enforce(): void {
+    this.#strict = true;
+  }
+
+  /** Before strictness: remember `id`'s role as a legacy record shows it, unless already known. */
+  #learn(id: unknown, role: unknown): void {
+    if (this.#strict || typeof id !== "string" || id === "" || !ROLES.includes(role as Role)) return;
+    if (!this.#roles.has(id)) this.#roles.set(id, role as Role);
+  }
+
+  /** A legacy submission tells its requester's role. */
+  learnRequester(id: unknown, role: unknown): void {
+    this.#learn(id, role);
+  }
 
   roleOf(id: string): Role | undefined {
     return this.#roles.get(id);
@@ -43,10 +66,12 @@ export class PrincipalBook {
       throw lifecycleError(record, `principal ${id} was recorded as ${known}, now as ${String(role)}`);
     }
     this.#roles.set(id, role as Role);
+    this.enforce();
   }
 
   /** Throws unless `by` is a principal the log recorded with one of `roles`. */
   require(record: LifecycleRecord, by: unknown, roles: readonly Role[], action: string): string {
+    this.#learn(by, roles[0]);
     const role = typeof by === "string" ? this.#roles.get(by) : undefined;
     if (role === undefined || !roles.includes(role)) {
       throw lifecycleError(
@@ -68,6 +93,7 @@ export function checkSubmission(
   if (id !== expectedId)
     throw lifecycleError(record, `expected change ${expectedId} next, found ${String(id)}`);
   if (!isChangeKind(kind)) throw lifecycleError(record, `change ${id} has no known kind`);
+  principals.learnRequester(requester, requesterRole);
   principals.require(record, requester, ["operator", "agent"], "submit changes");
   if (principals.roleOf(requester as string) !== requesterRole) {
     throw lifecycleError(record, `change ${id}'s requesterRole is not ${String(requester)}'s recorded role`);

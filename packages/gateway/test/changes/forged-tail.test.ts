@@ -6,7 +6,7 @@ import { Gateway } from "../../src/gateway.js";
 import { signCheckpoint } from "../../src/log/checkpoint.js";
 import { SEAL_FILE, writeSeal } from "../../src/log/head-seal.js";
 import { hostKeyFromPrivatePem } from "../../src/log/host-key.js";
-import { type NewEvent, verifyEventLog } from "../../src/log/index.js";
+import { EventLog, type NewEvent, verifyEventLog } from "../../src/log/index.js";
 import { sealRecord } from "../../src/log/record.js";
 import { agentNamed } from "../../src/registry.js";
 import { verifyGatewayLog } from "../../src/verify-gateway-log.js";
@@ -287,5 +287,61 @@ describe("a forged tail after the last checkpoint", () => {
     const reopened = await Gateway.open({ stateDir: dir });
     expect(reopened.show(OPERATOR, failing.id).state).toBe("applied");
     await reopened.close();
+  });
+});
+
+describe("a log begun before principals were recorded", () => {
+  it("still opens, and is held to the recorded principals from the first start that records them", async () => {
+    const dir = await newDir();
+    // What a gateway before lifecycle 2 wrote: no principal.recorded, no lifecycle in gateway.started.
+    const { log } = await EventLog.open({ dir });
+    const create = { agent: "alpha" };
+    const createDigest = changeDigest({
+      id: "c1",
+      kind: "create_agent",
+      payload: create,
+      requester: "operator",
+    });
+    const legacy: NewEvent[] = [
+      { type: "gateway.started", pid: 1 },
+      {
+        type: "change.submitted",
+        id: "c1",
+        kind: "create_agent",
+        agent: "alpha",
+        payload: create,
+        digest: createDigest,
+        requester: "operator",
+        requesterRole: "operator",
+        expiresAt: "2099-01-01T00:00:00.000Z",
+        verifiers: [],
+      },
+      { type: "change.approved", id: "c1", by: "operator", digest: createDigest },
+      { type: "change.applied", id: "c1", digest: createDigest },
+      submission("c2", "agent:alpha", "agent"),
+      { type: "gateway.stopped" },
+    ];
+    let last: Promise<void> = Promise.resolve();
+    for (const event of legacy) last = log.append(event).durable;
+    await last;
+    await log.close();
+
+    const gateway = await Gateway.open({ stateDir: dir });
+    expect(agentNamed(gateway.registry, "alpha")?.name).toBe("alpha");
+    const c2 = gateway.show(OPERATOR, "c2");
+    expect((await gateway.approve(OPERATOR, "c2", { digest: c2.digest })).state).toBe("applied");
+    await gateway.close();
+    expect(await verifyGatewayLog({ dir })).toMatchObject({ ok: true });
+
+    // After that start, an author the log never recorded is refused, even sealed with the host key.
+    const c3 = submission("c3", "operator", "operator");
+    const first = await forge(dir, [
+      c3,
+      { type: "change.approved", id: "c3", by: "mallory", digest: c3.digest as string },
+    ]);
+    expect((await verifyGatewayLog({ dir })).failure).toMatchObject({
+      code: "IC_AUDIT_CORRUPT",
+      record: first + 1,
+    });
   });
 });
