@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type ChangeView, renderChange, terminalSafe } from "../src/control/render.js";
+import { type ChangeView, renderAuditRecord, renderChange, terminalSafe } from "../src/control/render.js";
 
 const change = (payload: unknown): ChangeView => ({
   id: "c1",
@@ -37,5 +37,17 @@ describe("what changes show prints", () => {
       { payload: true },
     );
     expect(shown).toContain("host          xn--bcher-kva.de is bücher.de");
+  });
+
+  it("shows how many refused requests one auth.failed record stands for", () => {
+    const line = renderAuditRecord({
+      seq: 7,
+      time: "2026-12-04T00:00:00.000Z",
+      type: "auth.failed",
+      remote: "127.0.0.1",
+      count: 20,
+      path: "/v1/changes",
+    });
+    expect(line).toContain("remote=127.0.0.1 count=20 path=/v1/changes");
   });
 });

@@ -98,7 +98,7 @@ export function renderChange(change: ChangeView, options: { readonly payload?: b
   return `${lines.map(terminalSafe).join("\n")}\n`;
 }
 
-const SHOWN_FIELDS = ["id", "kind", "agent", "by", "reason", "requester", "remote", "path"] as const;
+const SHOWN_FIELDS = ["id", "kind", "agent", "by", "reason", "requester", "remote", "count", "path"] as const;
 
 export function renderAuditRecord(record: Record<string, unknown>): string {
   const fields = SHOWN_FIELDS.filter((f) => record[f] !== undefined).map((f) => `${f}=${String(record[f])}`);
