@@ -493,7 +493,11 @@ export class Gateway {
     });
   }
 
-  audit(after: number, limit: number): Promise<LogRecord[]> {
+  /** Durable records after `after`, including every record appended before this call. */
+  async audit(after: number, limit: number): Promise<LogRecord[]> {
+    // Read your writes: a client that saw the effect of a request (a 403 from the egress broker, say)
+    // sees its record, even while that record's group commit is still being synced.
+    await this.#log.settled();
     return this.#log.read(after, limit);
   }
 

@@ -303,3 +303,15 @@ describe("the gateway's start", () => {
     await gateway.close();
   });
 });
+
+describe("reading the audit log", () => {
+  it("returns every record appended before the read, even one whose commit is still syncing", async () => {
+    const dir = await newDir();
+    const gateway = await Gateway.open({ stateDir: dir });
+    // Not awaited, as the egress broker reports a refusal and answers the agent at once.
+    gateway.recordSecurityEvent({ type: "egress.request", agent: "alpha", decision: "denied" });
+    const records = await gateway.audit(0, 1000);
+    expect(records.at(-1)).toMatchObject({ type: "egress.request", decision: "denied" });
+    await gateway.close();
+  });
+});

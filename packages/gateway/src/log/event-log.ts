@@ -46,6 +46,8 @@ export class EventLog {
   private readonly now: () => Date;
   private readonly every: number;
   private sealSlot: number;
+  /** Settles once the last record appended so far is durable (or its write failed). */
+  private lastDurable: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly dir: string,
@@ -101,6 +103,10 @@ export class EventLog {
     const seq = this.seq + 1;
     const { record, line } = sealRecord(event, seq, this.now().toISOString(), this.headHash);
     const durable = this.writer.enqueue(line, seq, record.hash);
+    this.lastDurable = durable.then(
+      () => undefined,
+      () => undefined,
+    );
     this.seq = seq;
     this.headHash = record.hash;
     this.ends.push((this.ends[this.ends.length - 1] as number) + Buffer.byteLength(line));
@@ -110,6 +116,11 @@ export class EventLog {
   /** The last record assigned (seq 0 and the zero hash when empty), durable or not. */
   get head(): Head {
     return { seq: this.seq, hash: this.headHash };
+  }
+
+  /** Settles when every record appended before the call is durable, or could not be written. */
+  settled(): Promise<void> {
+    return this.lastDurable;
   }
 
   /** The last record known to be written and synced. */
