@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "./helpers.js";
 
 /**
- * The README's exit codes (0 ok, 1 refused, 2 usage, 3 environment) for every control-plane command when
- * the environment is what fails: no control plane running, the port taken, no state directory. A new
- * user saw 2 (usage) for all of these.
+ * The README's exit codes (0 ok, 1 refused, 2 usage, 3 environment) when the environment is what fails:
+ * for every control-plane command, no control plane running, the port taken, no state directory (a new
+ * user saw 2, usage, for all of these); for the commands that read files, a file that is not there.
  */
 let state: string;
 let busy: Server;
@@ -40,6 +40,40 @@ const ENVIRONMENT: readonly (readonly string[])[] = [
   ["agents", "messages", "demo"],
   ["agents", "send", "demo", "hello"],
 ];
+
+/** The other commands, each given a file or directory that is not there: also the environment. */
+const MISSING: readonly (readonly string[])[] = [
+  ["verify", "--dir", "/nonexistent-ironclaw-dir"],
+  ["verify-binary", "/nonexistent-ironclaw-file", "--dir", "/nonexistent-ironclaw-dir"],
+  ["checksums", "verify", "--file", "/nonexistent-ironclaw-file"],
+  ["checksums", "create", "--dir", "/nonexistent-ironclaw-dir", "x"],
+  [
+    "verify-bundle",
+    "--bundle",
+    "/nonexistent-ironclaw-file",
+    "--key",
+    "/nonexistent-ironclaw-file",
+    "/nonexistent-ironclaw-file",
+  ],
+  ["attestation", "inspect", "/nonexistent-ironclaw-file"],
+  [
+    "attestation",
+    "verify",
+    "/nonexistent-ironclaw-file",
+    "--bundle",
+    "/nonexistent-ironclaw-file",
+    "--owner",
+    "x",
+  ],
+];
+
+describe("exit codes of the commands that read files", () => {
+  it.each(MISSING)("%s … exits 3 for a file that is not there", async (...args) => {
+    const result = await runCli(args, { cwd: state, env: {} });
+    expect(result.code, result.stderr).toBe(3);
+    expect(result.stderr).toContain("IC_FILE_MISSING");
+  });
+});
 
 describe("exit codes of the control-plane commands", () => {
   it.each(ENVIRONMENT)("%s %s … exits 3 when no control plane runs", async (...args) => {
