@@ -226,6 +226,29 @@ describe("ironclaw audit", () => {
   });
 });
 
+describe("ironclaw audit verify on a running control plane", () => {
+  it("passes while the gateway is busy committing", async () => {
+    const { plane, state } = await started();
+    const operator = { id: "operator", role: "operator" } as const;
+    let busy = true;
+    const load = (async () => {
+      for (let i = 0; busy && i < 2000; i++) {
+        await plane.gateway
+          .submit(operator, { kind: "create_agent", payload: { agent: `busy-${i}` } })
+          .catch(() => undefined);
+        if (i % 10 === 9)
+          for (const change of plane.gateway.list(operator, { state: "pending" }))
+            await plane.gateway.cancel(operator, change.id, {});
+      }
+    })();
+    const verified = await cli(state, "audit", "verify");
+    busy = false;
+    await load;
+    expect(verified.stdout).toContain("hash chain intact");
+    expect(verified.code).toBe(0);
+  });
+});
+
 describe("ironclaw audit --follow", () => {
   it("keeps printing records as they are written", async () => {
     const { state } = await started();

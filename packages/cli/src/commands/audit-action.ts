@@ -26,6 +26,7 @@ export const AUDIT_VERIFY_SCHEMA = "https://ironclaw.dev/schemas/audit-verify/v1
 const PAGE = 1000;
 const FOLLOW_INTERVAL_MS = 500;
 const TORN_RECHECK_MS = 250;
+const TORN_RECHECKS = 8;
 
 export async function auditAction(flags: AuditFlags, context: CommandContext): Promise<void> {
   const { io } = context;
@@ -90,9 +91,15 @@ export async function auditVerifyAction(flags: AuditVerifyFlags, context: Comman
     });
   let report = await verify();
   // A running gateway may be mid-commit: a last line without its newline is then no tear, and records
-  // whose seal is still being written are not an unsigned tail. Look again once.
-  const inFlight = report.failure?.code === "IC_AUDIT_TORN" || report.failure?.code === "IC_AUDIT_UNSIGNED";
-  if (inFlight && (await lockHeld(join(dir, LOCK_FILE)))) {
+  // whose seal is still being written are not an unsigned tail.
+  const inFlight = () =>
+    report.failure?.code === "IC_AUDIT_TORN" || report.failure?.code === "IC_AUDIT_UNSIGNED";
+  // A busy gateway may be mid-commit each time: look again a few times (2 s at most), not forever.
+  for (
+    let attempt = 0;
+    attempt < TORN_RECHECKS && inFlight() && (await lockHeld(join(dir, LOCK_FILE)));
+    attempt++
+  ) {
     await sleep(TORN_RECHECK_MS);
     report = await verify();
   }
