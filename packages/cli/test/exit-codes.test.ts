@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -96,6 +96,29 @@ describe("exit codes of the control-plane commands", () => {
     );
     expect(result.code).toBe(3);
     expect(result.stderr).toContain("IC_API_ADDRESS_IN_USE");
+  });
+
+  it("up exits 3 for a witness the gateway could rewrite, and says how to make one", async () => {
+    const witness = join(state, "witness");
+    await mkdir(witness);
+    await writeFile(join(witness, "checkpoints.jsonl"), "");
+    const result = await runCli(
+      [
+        "up",
+        "--dev",
+        "--no-agents",
+        "--listen",
+        "127.0.0.1:0",
+        "--witness",
+        witness,
+        "--state",
+        join(state, "up3"),
+      ],
+      { cwd: state, env: {} },
+    );
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain("IC_STATE_INVALID");
+    expect(result.stderr).toContain("chattr +a");
   });
 
   it("up exits 2 for an address it refuses, which is usage", async () => {
