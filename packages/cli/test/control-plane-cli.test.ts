@@ -1,8 +1,9 @@
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type ControlPlane, startControlPlane } from "@ironclaw/gateway";
+import { type CommandIo, run } from "@ironclaw/cli";
+import { type ControlPlane, sealRecord, startControlPlane } from "@ironclaw/gateway";
 import { afterEach, describe, expect, it } from "vitest";
 import { BIN, runCli } from "./helpers.js";
 
@@ -34,6 +35,13 @@ describe("ironclaw changes", () => {
 
     const listed = await cli(state, "changes", "list", "--status", "pending", "--json");
     expect(JSON.parse(listed.stdout).changes.map((c: { id: string }) => c.id)).toEqual(["c1"]);
+    // What the list shows (HELD) is a status it takes, and each line carries the digest to approve.
+    const shown = await cli(state, "changes", "list", "--status", "held");
+    expect(shown.code).toBe(0);
+    expect(shown.stdout.split("\n")[0]).toBe("ID\tSTATE\tKIND\tAGENT\tREQUESTER\tSUBMITTED\tDIGEST");
+    expect(shown.stdout.split("\n")[1]).toMatch(
+      /^c1\tHELD\tcreate_agent\tdemo\toperator\t.*\tsha256:[0-9a-f]{64}$/,
+    );
 
     const wrong = await cli(state, "changes", "approve", "c1", "--digest", `sha256:${"0".repeat(64)}`);
     expect(wrong.code).toBe(1);
@@ -78,27 +86,63 @@ describe("ironclaw changes", () => {
     expect(notJson.code).toBe(2);
   });
 
-  it("shows text an agent or operator wrote with its control characters escaped", async () => {
+  it("refuses text with control or format characters, and never echoes them", async () => {
     const { state } = await started();
     await cli(state, "changes", "submit", "create_agent", "--payload", '{"agent":"demo"}');
     const rejected = await cli(state, "changes", "reject", "c1", "--reason", "no\u001b[2J\u202eevil");
-    expect(rejected.code).toBe(0);
-    expect(rejected.stdout).not.toMatch(/[\u001b\u202e]/u);
-    expect(rejected.stdout).toContain("\\u001b[2J\\u202eevil");
+    expect(rejected.code).toBe(2);
+    expect(rejected.stderr).toContain("IC_CHANGE_INVALID");
+    expect(rejected.stdout + rejected.stderr).not.toMatch(/[\u001b\u202e]/u);
+    const shown = await cli(state, "changes", "show", "c1");
+    expect(shown.stdout).toMatch(/^HELD/);
   });
 
-  it("says where the control plane should be when nothing listens", async () => {
+  it("waits, saying so, for a control plane that is still starting", async () => {
+    const state = await mkdtemp(join(tmpdir(), "ironclaw-cli-starting-"));
+    cleanup.push(() => rm(state, { recursive: true, force: true }));
+    // The command first, as in `ironclaw up --dev & ironclaw changes list`: it finds nothing yet.
+    let stdout = "";
+    let stderr = "";
+    let announced: () => void = () => undefined;
+    const waiting = new Promise<void>((resolve) => {
+      announced = resolve;
+    });
+    const io: CommandIo = {
+      stdin: (async function* () {})(),
+      stdout: { write: (text: string) => (stdout += text), isTTY: false },
+      stderr: {
+        write: (text: string) => {
+          stderr += text;
+          if (stderr.includes("waiting up to 10 s")) announced();
+          return true;
+        },
+        isTTY: false,
+      },
+      env: {},
+      cwd: state,
+    };
+    const listing = run(["changes", "list", "--state", state], io);
+    await waiting;
+    const plane = await startControlPlane({ stateDir: state, dev: true, listen: "127.0.0.1:0" });
+    cleanup.push(() => plane.close());
+    expect(await listing).toBe(0);
+    expect(stderr).toContain("waiting up to 10 s for the control plane to start");
+    expect(stdout).toBe("no changes\n");
+  });
+
+  it("says where the control plane should be when nothing listens, with exit 3", async () => {
     const state = await mkdtemp(join(tmpdir(), "ironclaw-cli-none-"));
     cleanup.push(() => rm(state, { recursive: true, force: true }));
-    const result = await cli(state, "changes", "list");
-    expect(result.code).toBe(2);
+    const result = await runCli(["changes", "list", "--state", state], {
+      cwd: state,
+      env: { IRONCLAW_WAIT_SECONDS: "0" },
+    });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain("no control plane is running");
     expect(result.stderr).toContain("ironclaw up --dev");
     const down = await runCli(
       ["changes", "list", "--url", "http://127.0.0.1:9", "--token-file", "/dev/null"],
-      {
-        cwd: state,
-        env: {},
-      },
+      { cwd: state, env: { IRONCLAW_WAIT_SECONDS: "0" } },
     );
     expect(down.code).toBe(3);
     expect(down.stderr).toContain("IC_NETWORK");
@@ -137,7 +181,7 @@ describe("ironclaw audit", () => {
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l) as { seq: number; type: string });
-    expect(records.map((r) => r.type)).toEqual(["gateway.started", "change.submitted"]);
+    expect(records.map((r) => r.type)).toEqual(["gateway.started", "principal.recorded", "change.submitted"]);
     await plane.close();
 
     const clean = await cli(state, "audit", "verify", "--checkpoint", join(state, "kept.json"));
@@ -146,13 +190,62 @@ describe("ironclaw audit", () => {
 
     const log = join(state, "events.jsonl");
     const lines = (await readFile(log, "utf8")).split("\n");
-    lines[1] = (lines[1] as string).replace('"agent":"demo"', '"agent":"evil"');
+    lines[2] = (lines[2] as string).replace('"agent":"demo"', '"agent":"evil"');
     await writeFile(log, lines.join("\n"));
     const tampered = await cli(state, "audit", "verify", "--json");
     expect(tampered.code).toBe(1);
-    expect(JSON.parse(tampered.stdout).failure).toMatchObject({ record: 2 });
+    expect(JSON.parse(tampered.stdout).failure).toMatchObject({ record: 3 });
     const human = await cli(state, "audit", "verify");
-    expect(human.stdout).toMatch(/^✗ record 2: IC_AUDIT_CORRUPT/);
+    expect(human.stdout).toMatch(/^✗ record 3: IC_AUDIT_CORRUPT/);
+  });
+
+  it("verify names correctly chained records that the host key never sealed", async () => {
+    const { plane, state } = await started();
+    await cli(state, "changes", "submit", "create_agent", "--payload", '{"agent":"demo"}');
+    await plane.close();
+    const log = join(state, "events.jsonl");
+    const last = JSON.parse((await readFile(log, "utf8")).trim().split("\n").at(-1) as string);
+    const zero = `sha256:${"0".repeat(64)}`;
+    const approved = sealRecord(
+      { type: "change.approved", id: "c1", by: "mallory", digest: zero },
+      last.seq + 1,
+      new Date().toISOString(),
+      last.hash,
+    );
+    const applied = sealRecord(
+      { type: "change.applied", id: "c1", digest: zero },
+      last.seq + 2,
+      new Date().toISOString(),
+      approved.record.hash,
+    );
+    await appendFile(log, approved.line + applied.line);
+    const human = await cli(state, "audit", "verify");
+    expect(human.code).toBe(1);
+    expect(human.stdout).toContain(`✗ record ${last.seq + 1}: IC_AUDIT_UNSIGNED`);
+    expect(human.stdout).toContain(`records ${last.seq + 1} to ${last.seq + 2} unsigned`);
+  });
+});
+
+describe("ironclaw audit verify on a running control plane", () => {
+  it("passes while the gateway is busy committing", async () => {
+    const { plane, state } = await started();
+    const operator = { id: "operator", role: "operator" } as const;
+    let busy = true;
+    const load = (async () => {
+      for (let i = 0; busy && i < 2000; i++) {
+        await plane.gateway
+          .submit(operator, { kind: "create_agent", payload: { agent: `busy-${i}` } })
+          .catch(() => undefined);
+        if (i % 10 === 9)
+          for (const change of plane.gateway.list(operator, { state: "pending" }))
+            await plane.gateway.cancel(operator, change.id, {});
+      }
+    })();
+    const verified = await cli(state, "audit", "verify");
+    busy = false;
+    await load;
+    expect(verified.stdout).toContain("hash chain intact");
+    expect(verified.code).toBe(0);
   });
 });
 
@@ -180,7 +273,7 @@ describe("ironclaw audit --follow", () => {
     await saw("gateway.started");
     await cli(state, "changes", "submit", "create_agent", "--payload", '{"agent":"late"}');
     await saw("change.submitted");
-    expect(seen).toMatch(/#2 .* change\.submitted {2}id=c1 kind=create_agent agent=late/);
+    expect(seen).toMatch(/#3 .* change\.submitted {2}id=c1 kind=create_agent agent=late/);
   });
 });
 

@@ -2,6 +2,7 @@ import { mkdir, rm } from "node:fs/promises";
 import type { NetworkInterfaceInfo } from "node:os";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
+import { AuthAudit } from "./api/auth-audit.js";
 import { checkBindAddress, defaultListen, parseListen } from "./api/bind.js";
 import { type ApiServer, type ApiServerLimits, startApiServer } from "./api/http-server.js";
 import { ensurePrincipals, type PrincipalStore } from "./api/principals.js";
@@ -9,6 +10,7 @@ import { gatewayRoutes } from "./api/routes.js";
 import { writeFileAtomic } from "./durable-file.js";
 import { isGatewayError } from "./errors.js";
 import { Gateway, type GatewayOptions } from "./gateway.js";
+import { checkStateDirectory } from "./state-dir.js";
 
 export interface ControlPlaneOptions {
   readonly stateDir: string;
@@ -22,7 +24,12 @@ export interface ControlPlaneOptions {
   readonly interfaces?: NodeJS.Dict<NetworkInterfaceInfo[]>;
   readonly checkpointEvery?: number;
   readonly pendingCap?: number;
+  readonly pendingTotalCap?: number;
+  /** See GatewayOptions.witness. */
+  readonly witness?: string;
   readonly limits?: ApiServerLimits;
+  /** The window and byte budget of the records refused requests write (default 60 s, 64 KiB). */
+  readonly authAudit?: { readonly windowMs?: number; readonly budgetBytes?: number };
 }
 
 export interface ControlPlane {
@@ -37,8 +44,10 @@ export const API_FILE = "api.json";
 const EXPIRY_SWEEP_MS = 1_000;
 
 /**
- * `ironclaw up`: the listen address is refused before anything else happens, then the tokens, the
- * log (which takes the single-writer lock) and last the API.
+ * `ironclaw up`: the listen address is refused before anything else happens, then the state directory,
+ * the log (which takes the single-writer lock), the tokens and last the API. The lock comes before the
+ * tokens: two starts on an empty directory once both minted tokens, and one's principals.json could
+ * pair with the other's operator.token, which was then refused.
  */
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const interfaces = options.interfaces ?? networkInterfaces();
@@ -46,14 +55,16 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const listen = options.listen === undefined ? defaultListen(bind) : parseListen(options.listen);
   checkBindAddress(listen.host, bind);
   await mkdir(options.stateDir, { recursive: true, mode: 0o700 });
-  const principals = await ensurePrincipals(options.stateDir);
+  await checkStateDirectory(options.stateDir);
+  let principals: PrincipalStore | undefined;
   const gatewayOptions: GatewayOptions = {
     stateDir: options.stateDir,
     effects: {
       // Idempotent: after a crash between minting and the applied record, a retry keeps the token.
       createAgentCredentials: async (agent) => {
-        if (principals.principals.some((p) => p.role === "agent" && p.agent === agent)) return;
-        await principals.addAgent(agent);
+        const store = principals as PrincipalStore;
+        if (store.principals.some((p) => p.role === "agent" && p.agent === agent)) return;
+        await store.addAgent(agent);
       },
     },
     ...(options.ttlMs === undefined ? {} : { ttlMs: options.ttlMs }),
@@ -61,8 +72,25 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     ...(options.now === undefined ? {} : { now: options.now }),
     ...(options.checkpointEvery === undefined ? {} : { checkpointEvery: options.checkpointEvery }),
     ...(options.pendingCap === undefined ? {} : { pendingCap: options.pendingCap }),
+    ...(options.pendingTotalCap === undefined ? {} : { pendingTotalCap: options.pendingTotalCap }),
+    ...(options.witness === undefined ? {} : { witness: options.witness }),
   };
   const gateway = await Gateway.open(gatewayOptions);
+  try {
+    principals = await ensurePrincipals(options.stateDir);
+  } catch (error) {
+    await gateway.close();
+    throw error;
+  }
+  const store = principals;
+  // Refused requests are counted, and written as one record per source and window, within a budget.
+  const authAudit = new AuthAudit({
+    emit: (event) => gateway.recordSecurityEvent({ ...event }),
+    ...(options.authAudit ?? {}),
+    ...(options.now === undefined ? {} : { now: () => (options.now as () => Date)().getTime() }),
+  });
+  const auditFlush = setInterval(() => authAudit.flush(), options.authAudit?.windowMs ?? 60_000);
+  auditFlush.unref();
   let server: ApiServer;
   try {
     server = await startApiServer({
@@ -70,13 +98,14 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       port: listen.port,
       dev: options.dev,
       interfaces,
-      authenticate: principals.authenticate,
+      authenticate: store.authenticate,
       handler: gatewayRoutes(gateway),
       ready: () => gateway.ready,
-      onSecurityEvent: (event) => gateway.recordSecurityEvent({ ...event }),
+      onSecurityEvent: (event) => authAudit.note(event),
       ...(options.limits === undefined ? {} : { limits: options.limits }),
     });
   } catch (error) {
+    clearInterval(auditFlush);
     await gateway.close();
     throw error;
   }
@@ -92,11 +121,13 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   return {
     url: server.url,
     gateway,
-    principals,
+    principals: store,
     close() {
       closing ??= (async () => {
         clearInterval(sweep);
+        clearInterval(auditFlush);
         await server.close();
+        authAudit.flush();
         await rm(apiFile, { force: true });
         await gateway.close();
       })();

@@ -19,10 +19,12 @@ export const GATEWAY_ERROR_CODES = [
   "IC_AUDIT_CHECKPOINT",
   "IC_AUDIT_WRITE",
   "IC_AUDIT_KEY",
+  "IC_AUDIT_UNSIGNED",
   // The state directory and what the gateway keeps in it.
   "IC_STATE_INVALID",
   // The control-plane API.
   "IC_API_BIND_REFUSED",
+  "IC_API_ADDRESS_IN_USE",
   "IC_API_UNAUTHENTICATED",
   "IC_API_FORBIDDEN",
   "IC_API_RATE_LIMITED",

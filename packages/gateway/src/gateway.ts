@@ -2,10 +2,16 @@ import { realpath } from "node:fs/promises";
 import { resolve } from "node:path";
 import * as z from "zod/mini";
 import { type Change, type ChangeState, changeDigest } from "./changes/change.js";
-import { type AgentMessage, GatewayState } from "./changes/fold.js";
-import { type ChangeKind, PAYLOAD_SCHEMAS, type PayloadOf, SUBMISSION_SCHEMA } from "./changes/kinds.js";
+import { type AgentMessage, foldsRecordType, GatewayState, LIFECYCLE_VERSION } from "./changes/fold.js";
+import {
+  type ChangeKind,
+  PAYLOAD_SCHEMAS,
+  type PayloadOf,
+  SUBMISSION_SCHEMA,
+  shortText,
+} from "./changes/kinds.js";
 import { COMPILED_IN_TOOLS } from "./changes/tools.js";
-import { runVerifierChain, type VerifierContext } from "./changes/verifiers.js";
+import { pendingCapProblem, runVerifierChain, type VerifierContext } from "./changes/verifiers.js";
 import { GatewayError } from "./errors.js";
 import type { JsonObject, JsonValue } from "./json.js";
 import {
@@ -17,7 +23,7 @@ import {
   type RecoveryReport,
 } from "./log/index.js";
 import type { Principal } from "./principal.js";
-import type { Registry } from "./registry.js";
+import { agentNamed, foldRegistry, type Registry } from "./registry.js";
 
 /** Side effects of applying a change, outside the registry (which the log alone decides). */
 export interface ApplyEffects {
@@ -30,13 +36,17 @@ export interface GatewayOptions {
   readonly now?: () => Date;
   /** How long a change may stay pending before it expires. Default 24 h. */
   readonly ttlMs?: number;
-  /** Most pending changes per agent. Default 16. */
+  /** Most pending changes per requesting principal, whatever agent they name. Default 16. */
   readonly pendingCap?: number;
+  /** Most pending changes from all requesters together. Default 256. */
+  readonly pendingTotalCap?: number;
   /** Mount sources must resolve under this directory; null: no mount can be approved. */
   readonly mountsRoot?: string | null;
   readonly tools?: readonly string[];
   readonly effects?: ApplyEffects;
   readonly checkpointEvery?: number;
+  /** Also append every checkpoint to this witness directory's append-only file. */
+  readonly witness?: string;
   /** Test seam: how the log opens its files, to inject write failures. */
   readonly fileHandleFactory?: EventLogOptions["fileHandleFactory"];
 }
@@ -49,9 +59,9 @@ export interface SubmitResult {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const APPROVAL_SCHEMA = z.strictObject({ digest: z.string().check(z.regex(/^sha256:[0-9a-f]{64}$/)) });
-const REJECTION_SCHEMA = z.strictObject({ reason: z.string().check(z.minLength(1), z.maxLength(1024)) });
+const REJECTION_SCHEMA = z.strictObject({ reason: shortText(1024, 1) });
 const EMPTY_SCHEMA = z.strictObject({});
-const MESSAGE_SCHEMA = z.strictObject({ text: z.string().check(z.minLength(1), z.maxLength(4096)) });
+const MESSAGE_SCHEMA = z.strictObject({ text: shortText(4096, 1) });
 
 function parseBody<T>(schema: z.ZodMiniType<T>, body: unknown, what: string): T {
   const result = schema.safeParse(body ?? {});
@@ -77,7 +87,9 @@ export class Gateway {
   /** The registry as of the last applied change whose record is on disk: all anyone outside sees. */
   #durableRegistry: Registry;
   readonly #registryListeners = new Set<(registry: Registry) => void>();
-  readonly #options: Required<Omit<GatewayOptions, "effects" | "checkpointEvery" | "fileHandleFactory">> & {
+  readonly #options: Required<
+    Omit<GatewayOptions, "effects" | "checkpointEvery" | "fileHandleFactory" | "witness">
+  > & {
     effects?: ApplyEffects;
   };
   readonly recovery: RecoveryReport;
@@ -92,6 +104,7 @@ export class Gateway {
       now: options.now ?? (() => new Date()),
       ttlMs: options.ttlMs ?? DAY_MS,
       pendingCap: options.pendingCap ?? 16,
+      pendingTotalCap: options.pendingTotalCap ?? 256,
       mountsRoot: options.mountsRoot ?? null,
       tools: options.tools ?? COMPILED_IN_TOOLS,
       ...(options.effects === undefined ? {} : { effects: options.effects }),
@@ -106,7 +119,9 @@ export class Gateway {
       ...(options.now === undefined ? {} : { now: options.now }),
       ...(options.checkpointEvery === undefined ? {} : { checkpointEvery: options.checkpointEvery }),
       ...(options.fileHandleFactory === undefined ? {} : { fileHandleFactory: options.fileHandleFactory }),
+      ...(options.witness === undefined ? {} : { witness: options.witness }),
       onRecord: (record) => state.fold(record),
+      recordTypes: foldsRecordType,
     });
     const gateway = new Gateway(log, state, recovery, options);
     await gateway.#started();
@@ -120,9 +135,11 @@ export class Gateway {
         type: "gateway.recovered",
         truncatedBytes: recovery.truncatedBytes,
         ...(recovery.tornRecord === undefined ? {} : { tornRecord: recovery.tornRecord }),
+        ...(recovery.unsignedRecords === undefined ? {} : { unsignedRecords: recovery.unsignedRecords }),
+        ...(recovery.quarantine === undefined ? {} : { quarantine: recovery.quarantine }),
       });
     }
-    let last = this.#append({ type: "gateway.started", pid: process.pid });
+    let last = this.#append({ type: "gateway.started", pid: process.pid, lifecycle: LIFECYCLE_VERSION });
     // An approval whose application never got its record: say so, and let an operator retry it.
     for (const change of [...this.#state.changes()]) {
       if (change.state === "approved") {
@@ -181,6 +198,22 @@ export class Gateway {
     return durable;
   }
 
+  /**
+   * Records who a principal is the first time it authors a change record, so the fold can check every
+   * later record it authors against the log itself. Synchronous: call it right before that record.
+   */
+  #recordPrincipal(principal: Principal): void {
+    const known = this.#state.principalRole(principal.id);
+    if (known === principal.role) return;
+    if (known !== undefined) {
+      throw new GatewayError(
+        "IC_API_FORBIDDEN",
+        `${principal.id} is recorded in the log as ${known}, not ${principal.role}; principals.json was edited`,
+      );
+    }
+    void this.#append({ type: "principal.recorded", id: principal.id, role: principal.role });
+  }
+
   #now(): Date {
     return this.#options.now();
   }
@@ -196,6 +229,15 @@ export class Gateway {
 
   async submit(principal: Principal, body: unknown): Promise<SubmitResult> {
     requireRole(principal, ["operator", "agent"], "submit changes");
+    // Before anything is parsed or recorded: a full queue must not turn into log growth either.
+    await this.expireDue();
+    const capped = pendingCapProblem(this.#pendingCounts(principal));
+    if (capped !== undefined) {
+      throw new GatewayError(
+        "IC_API_RATE_LIMITED",
+        `${capped}; nothing was recorded. Wait for an operator to decide on them, or cancel some`,
+      );
+    }
     const submission = SUBMISSION_SCHEMA.safeParse(body);
     if (!submission.success) {
       return this.#refuse(principal, undefined, parseFailure(submission.error, "change request"));
@@ -215,12 +257,13 @@ export class Gateway {
     // The only I/O the chain needs, done first: from here to the record nothing awaits.
     const mounts = await this.#resolveMounts(kind, payload);
     await this.expireDue();
-    const context = this.#verifierContext(payload.agent, mounts);
+    const context = this.#verifierContext(principal, mounts);
     const id = `c${this.#state.submittedCount + 1}`;
     const stored = payload as unknown as JsonObject;
     const digest = changeDigest({ id, kind, payload: stored, requester: principal.id });
     const chain = runVerifierChain({ kind, payload }, context);
     const expiresAt = new Date(this.#now().getTime() + this.#options.ttlMs).toISOString();
+    this.#recordPrincipal(principal);
     let durable = this.#append({
       type: "change.submitted",
       id,
@@ -268,12 +311,20 @@ export class Gateway {
     return { root: realRoot, sources };
   }
 
-  #verifierContext(agent: string, mounts: VerifierContext["mounts"]): VerifierContext {
+  #pendingCounts(principal: Principal) {
+    return {
+      pendingForRequester: this.#state.pendingBy(principal.id),
+      pendingCap: this.#options.pendingCap,
+      pendingTotal: this.#state.pendingTotal,
+      pendingTotalCap: this.#options.pendingTotalCap,
+    };
+  }
+
+  #verifierContext(principal: Principal, mounts: VerifierContext["mounts"]): VerifierContext {
     return {
       registry: this.#state.registry,
       tools: this.#options.tools,
-      pendingForAgent: this.#state.pendingFor(agent),
-      pendingCap: this.#options.pendingCap,
+      ...this.#pendingCounts(principal),
       pendingNewAgents: this.#state.pendingNewAgents,
       mounts,
     };
@@ -316,6 +367,7 @@ export class Gateway {
         `${principal.id} asked for ${id}, so it cannot approve it`,
       );
     }
+    this.#recordPrincipal(principal);
     if (digest !== change.digest) {
       await this.#append({ type: "change.approval_refused", id, by: principal.id, digest });
       throw new GatewayError(
@@ -332,6 +384,7 @@ export class Gateway {
     const { reason } = parseBody(REJECTION_SCHEMA, body, "rejection");
     await this.expireDue();
     this.#pending(this.#mustGet(id), "rejected");
+    this.#recordPrincipal(principal);
     await this.#append({ type: "change.rejected", id, by: principal.id, reason });
     return this.#mustGet(id);
   }
@@ -341,6 +394,7 @@ export class Gateway {
     parseBody(EMPTY_SCHEMA, body, "cancellation");
     await this.expireDue();
     this.#pending(this.#visible(principal, id), "cancelled");
+    this.#recordPrincipal(principal);
     await this.#append({ type: "change.cancelled", id, by: principal.id });
     return this.#mustGet(id);
   }
@@ -356,6 +410,7 @@ export class Gateway {
         `change ${id} is ${change.state}; only apply_failed can be retried`,
       );
     }
+    this.#recordPrincipal(principal);
     await this.#append({ type: "change.retried", id, by: principal.id });
     return this.#apply(id);
   }
@@ -363,7 +418,11 @@ export class Gateway {
   async #apply(id: string): Promise<Change> {
     const change = this.#mustGet(id);
     try {
+      this.#nextRegistry(change);
       if (change.kind === "create_agent") await this.#options.effects?.createAgentCredentials(change.agent);
+      // Again, after the await and with nothing awaited before the record: the registry it folds onto
+      // is the one the record will be folded onto, so a `change.applied` on disk always folds.
+      this.#nextRegistry(change);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       await this.#append({ type: "change.apply_failed", id, reason });
@@ -374,6 +433,16 @@ export class Gateway {
     }
     await this.#append({ type: "change.applied", id, digest: change.digest });
     return this.#mustGet(id);
+  }
+
+  /** The registry this change would make; throws, before anything is recorded, if it cannot apply. */
+  #nextRegistry(change: Change): Registry {
+    return foldRegistry(this.#state.registry, {
+      type: "change.applied",
+      id: change.id,
+      kind: change.kind,
+      payload: change.payload,
+    });
   }
 
   list(principal: Principal, filter: { readonly state?: ChangeState } = {}): Change[] {
@@ -399,7 +468,7 @@ export class Gateway {
     if (principal.role === "agent" && principal.agent !== agent) {
       throw new GatewayError("IC_API_FORBIDDEN", `${principal.id} may post only as itself`);
     }
-    if (!Object.hasOwn(this.#state.registry.agents, agent)) {
+    if (agentNamed(this.#state.registry, agent) === undefined) {
       throw new GatewayError("IC_API_NOT_FOUND", `no agent named ${agent}`);
     }
     const direction = principal.role === "agent" ? "out" : "in";
@@ -424,7 +493,11 @@ export class Gateway {
     });
   }
 
-  audit(after: number, limit: number): Promise<LogRecord[]> {
+  /** Durable records after `after`, including every record appended before this call. */
+  async audit(after: number, limit: number): Promise<LogRecord[]> {
+    // Read your writes: a client that saw the effect of a request (a 403 from the egress broker, say)
+    // sees its record, even while that record's group commit is still being synced.
+    await this.#log.settled();
     return this.#log.read(after, limit);
   }
 

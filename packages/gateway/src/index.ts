@@ -1,5 +1,5 @@
 export { type AgentApi, startAgentApi } from "./agent-api/server.js";
-export { checkBindAddress, defaultListen, parseListen } from "./api/bind.js";
+export { checkBindAddress, defaultListen, isLocalControlHost, parseListen } from "./api/bind.js";
 export { startApiServer } from "./api/http-server.js";
 export { addAgentPrincipal, ensurePrincipals, PrincipalStore } from "./api/principals.js";
 export { gatewayRoutes } from "./api/routes.js";
@@ -19,7 +19,9 @@ export {
   type LogRecord,
   type LogVerification,
   lockHeld,
+  sealRecord,
   verifyEventLog,
 } from "./log/index.js";
 export type { Principal, Role } from "./principal.js";
-export type { AgentRecord, Registry } from "./registry.js";
+export { type AgentRecord, agentNamed, type Registry } from "./registry.js";
+export { verifyGatewayLog } from "./verify-gateway-log.js";

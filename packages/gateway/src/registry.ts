@@ -28,8 +28,30 @@ export interface AgentRecord {
 }
 
 export interface Registry {
-  /** Agents by name, in creation order. */
+  /**
+   * Agents by name, in creation order. A null-prototype object, so a name such as `constructor` is
+   * just a name; read it with `agentNamed`, never by indexing, which would also see inherited keys.
+   */
   readonly agents: { readonly [name: string]: AgentRecord };
+}
+
+/** The agent of that name, or undefined: own keys only, whatever the name. */
+export function agentNamed(registry: Registry, name: string): AgentRecord | undefined {
+  return Object.hasOwn(registry.agents, name) ? registry.agents[name] : undefined;
+}
+
+/** A null-prototype copy of `agents` with `agent` set under its name. */
+function withAgent(agents: Registry["agents"], agent: AgentRecord): { readonly [name: string]: AgentRecord } {
+  const next: { [name: string]: AgentRecord } = Object.create(null);
+  for (const name of Object.keys(agents)) next[name] = agents[name] as AgentRecord;
+  // defineProperty, not assignment: the name is data even where it is `__proto__`.
+  Object.defineProperty(next, agent.name, {
+    value: agent,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
+  return next;
 }
 
 /** What an applied-change record carries: enough to fold without looking anything else up. */
@@ -87,7 +109,7 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-export const EMPTY_REGISTRY: Registry = deepFreeze({ agents: {} });
+export const EMPTY_REGISTRY: Registry = deepFreeze({ agents: Object.create(null) });
 
 function newAgent(name: string, createdBy: string, payload: PayloadOf<"create_agent">): AgentRecord {
   return {
@@ -118,11 +140,11 @@ export function foldRegistry(
   if (record.type !== "change.applied") return registry;
   const applied = record as unknown as AppliedChange;
   const payload = applied.payload as { agent: string };
-  const existing = registry.agents[payload.agent];
+  const existing = agentNamed(registry, payload.agent);
   if (applied.kind === "create_agent") {
     if (existing !== undefined) throw new Error(`agent ${payload.agent} exists already`);
     const agent = newAgent(payload.agent, applied.id, applied.payload as PayloadOf<"create_agent">);
-    return deepFreeze({ agents: { ...registry.agents, [agent.name]: agent } });
+    return deepFreeze({ agents: withAgent(registry.agents, agent) });
   }
   if (existing === undefined) throw new Error(`change ${applied.id} names unknown agent ${payload.agent}`);
   const update = (UPDATERS[applied.kind] as (p: unknown, a: AgentRecord) => Partial<AgentRecord>)(
@@ -133,5 +155,5 @@ export function foldRegistry(
   for (const key of Object.keys(update)) {
     if (!allowed.has(key)) throw new Error(`a ${applied.kind} change may not write ${key}`);
   }
-  return deepFreeze({ agents: { ...registry.agents, [existing.name]: { ...existing, ...update } } });
+  return deepFreeze({ agents: withAgent(registry.agents, { ...existing, ...update }) });
 }

@@ -280,8 +280,9 @@ describe("the gateway's start", () => {
     const text = await readFile(join(dir, "events.jsonl"), "utf8");
     const { writeFile } = await import("node:fs/promises");
     await writeFile(join(dir, "events.jsonl"), text.replace('"agent":"alpha"', '"agent":"omega"'));
+    const damaged = JSON.parse(text.split("\n").find((l) => l.includes('"agent":"alpha"')) as string);
     const error = await Gateway.open({ stateDir: dir }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: "IC_AUDIT_CORRUPT", record: 2 });
+    expect(error).toMatchObject({ code: "IC_AUDIT_CORRUPT", record: damaged.seq });
   });
 
   it("refuses a mount whose source is a symbolic link out of the mounts root", async () => {
@@ -299,6 +300,18 @@ describe("the gateway's start", () => {
     expect((await mount("escape")).refusal).toMatchObject({ verifier: "mounts_contained" });
     expect((await mount("escape")).refusal?.reason).toContain("outside the mounts root");
     expect((await mount("data")).refusal).toBeUndefined();
+    await gateway.close();
+  });
+});
+
+describe("reading the audit log", () => {
+  it("returns every record appended before the read, even one whose commit is still syncing", async () => {
+    const dir = await newDir();
+    const gateway = await Gateway.open({ stateDir: dir });
+    // Not awaited, as the egress broker reports a refusal and answers the agent at once.
+    gateway.recordSecurityEvent({ type: "egress.request", agent: "alpha", decision: "denied" });
+    const records = await gateway.audit(0, 1000);
+    expect(records.at(-1)).toMatchObject({ type: "egress.request", decision: "denied" });
     await gateway.close();
   });
 });

@@ -1,7 +1,7 @@
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type Checkpoint, LOCK_FILE, lockHeld, verifyEventLog } from "@ironclaw/gateway";
+import { type Checkpoint, GatewayError, LOCK_FILE, lockHeld, verifyGatewayLog } from "@ironclaw/gateway";
 import { type ConnectionFlags, call, connect, stateDirectory } from "../control/client.js";
 import { renderAuditRecord } from "../control/render.js";
 import { CliError } from "../errors.js";
@@ -18,6 +18,7 @@ export interface AuditVerifyFlags {
   readonly state?: string;
   readonly checkpoint?: readonly string[];
   readonly publicKey?: string;
+  readonly witness?: string;
   readonly json?: boolean;
 }
 
@@ -25,6 +26,7 @@ export const AUDIT_VERIFY_SCHEMA = "https://ironclaw.dev/schemas/audit-verify/v1
 const PAGE = 1000;
 const FOLLOW_INTERVAL_MS = 500;
 const TORN_RECHECK_MS = 250;
+const TORN_RECHECKS = 8;
 
 export async function auditAction(flags: AuditFlags, context: CommandContext): Promise<void> {
   const { io } = context;
@@ -65,16 +67,39 @@ async function readCheckpoint(path: string): Promise<Checkpoint> {
 export async function auditVerifyAction(flags: AuditVerifyFlags, context: CommandContext): Promise<void> {
   const { io } = context;
   const dir = stateDirectory(io, flags.state);
+  try {
+    if (!(await stat(dir)).isDirectory())
+      throw Object.assign(new Error("not a directory"), { code: "ENOTDIR" });
+  } catch (cause) {
+    throw new GatewayError(
+      "IC_STATE_INVALID",
+      `there is no state directory at ${dir} (${(cause as NodeJS.ErrnoException).code ?? "unreadable"}), so there is no log to verify; pass --state with the directory \`ironclaw up\` used`,
+      { cause },
+    );
+  }
   const kept = await Promise.all(
     (flags.checkpoint ?? []).map((file) => readCheckpoint(resolve(io.cwd, file))),
   );
   const publicKeyPem =
     flags.publicKey === undefined ? undefined : await readFile(resolve(io.cwd, flags.publicKey), "utf8");
   const verify = () =>
-    verifyEventLog({ dir, ...(publicKeyPem === undefined ? {} : { publicKeyPem }), keptCheckpoints: kept });
+    verifyGatewayLog({
+      dir,
+      ...(publicKeyPem === undefined ? {} : { publicKeyPem }),
+      ...(flags.witness === undefined ? {} : { witness: resolve(io.cwd, flags.witness) }),
+      keptCheckpoints: kept,
+    });
   let report = await verify();
-  // A running gateway may be mid-write: a last line without its newline is then no tear. Look again once.
-  if (report.failure?.code === "IC_AUDIT_TORN" && (await lockHeld(join(dir, LOCK_FILE)))) {
+  // A running gateway may be mid-commit: a last line without its newline is then no tear, and records
+  // whose seal is still being written are not an unsigned tail.
+  const inFlight = () =>
+    report.failure?.code === "IC_AUDIT_TORN" || report.failure?.code === "IC_AUDIT_UNSIGNED";
+  // A busy gateway may be mid-commit each time: look again a few times (2 s at most), not forever.
+  for (
+    let attempt = 0;
+    attempt < TORN_RECHECKS && inFlight() && (await lockHeld(join(dir, LOCK_FILE)));
+    attempt++
+  ) {
     await sleep(TORN_RECHECK_MS);
     report = await verify();
   }
@@ -86,9 +111,13 @@ export async function auditVerifyAction(flags: AuditVerifyFlags, context: Comman
         `✓ ${report.checkpointsChecked} signed checkpoints agree with the log\n`,
     );
   } else if (report.failure !== undefined) {
-    io.stdout.write(`✗ record ${report.failure.record}: ${report.failure.code}: ${report.failure.message}\n`);
+    const where = report.failure.record === 0 ? "" : `record ${report.failure.record}: `;
+    const message = report.failure.message.replace(/^record \d+: /, "");
+    io.stdout.write(`✗ ${where}${report.failure.code}: ${message}\n`);
   }
-  if (!report.ok) context.setExitCode(ExitCode.rejected);
+  // A log that says no is a rejection; no log to read is the environment.
+  const environment = report.failure?.code === "IC_STATE_INVALID" || report.failure?.code === "IC_AUDIT_KEY";
+  if (!report.ok) context.setExitCode(environment ? ExitCode.environment : ExitCode.rejected);
 }
 
 export async function auditHeadAction(flags: ConnectionFlags & { json?: boolean }, context: CommandContext) {

@@ -25,6 +25,10 @@ export function registerAuditCommands(program: Command, context: CommandContext)
       "a checkpoint you kept (from `ironclaw audit head --json`): exposes a history rewritten since",
     )
     .option("--public-key <file>", "the host's public key (default: <state>/host-key.pub.pem)")
+    .option(
+      "--witness <dir>",
+      "a witness directory of `ironclaw up --witness`: its checkpoints count as kept",
+    )
     .option("--json", "print a JSON report")
     .action(async (flags, command: Command) =>
       (await import("./audit-action.js")).auditVerifyAction(

@@ -1,7 +1,13 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { type ApiReply, type Connection, type ConnectionFlags, call, connect } from "../control/client.js";
-import { type ChangeView, renderAuditRecord, renderChange, renderChangeLine } from "../control/render.js";
+import {
+  CHANGE_LIST_HEADER,
+  type ChangeView,
+  renderAuditRecord,
+  renderChange,
+  renderChangeLine,
+} from "../control/render.js";
 import { CliError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
 import { type CommandContext, writeJson } from "./context.js";
@@ -89,12 +95,21 @@ export async function changesAction(
       return;
     }
     case "list": {
-      const query = flags.status === undefined ? "" : `?state=${encodeURIComponent(flags.status)}`;
-      const reply = await call(connection, "GET", `/v1/changes${query}`);
-      const changes = reply.body.changes as ChangeView[];
+      // `held` is how a pending change is shown, so it is accepted as a status too.
+      const status = flags.status === "held" ? "pending" : flags.status;
+      const changes: ChangeView[] = [];
+      let after: string | null = "c0";
+      while (after !== null) {
+        const state = status === undefined ? "" : `&state=${encodeURIComponent(status)}`;
+        const reply = await call(connection, "GET", `/v1/changes?after=${after}&limit=1000${state}`);
+        changes.push(...(reply.body.changes as ChangeView[]));
+        after = typeof reply.body.next === "string" ? reply.body.next : null;
+      }
       print(
         { ok: true, changes },
-        changes.length === 0 ? "no changes\n" : changes.map(renderChangeLine).join(""),
+        changes.length === 0
+          ? "no changes\n"
+          : `${CHANGE_LIST_HEADER}${changes.map(renderChangeLine).join("")}`,
       );
       return;
     }

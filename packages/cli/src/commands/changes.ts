@@ -49,7 +49,7 @@ Example:
     changes
       .command("list")
       .description("list changes")
-      .option("--status <state>", "only changes in this state (pending, approved, applied, …)"),
+      .option("--status <state>", "only changes in this state (pending or held, approved, applied, …)"),
   ).action(run("list"));
   connectionOptions(
     changes.command("show <id>").description("show a change, its payload and its digest"),

@@ -1,7 +1,7 @@
 import { once } from "node:events";
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ControlPlane, startControlPlane } from "@ironclaw/gateway";
 import { sandboxSupport } from "@ironclaw/sandbox";
@@ -17,6 +17,9 @@ export interface UpFlags {
   readonly listen?: string;
   readonly ttl?: string;
   readonly mountsRoot?: string;
+  readonly witness?: string;
+  readonly pendingCap?: string;
+  readonly pendingTotalCap?: string;
   readonly agents?: boolean;
   readonly json?: boolean;
 }
@@ -79,6 +82,12 @@ export function parseDuration(text: string): number {
   return Number(match[1]) * (UNITS_MS[match[2] as string] as number);
 }
 
+function positive(text: string, flag: string): number {
+  if (!/^[1-9][0-9]{0,8}$/.test(text))
+    throw new CliError("IC_USAGE", `${flag} takes a whole number from 1, not ${text}`);
+  return Number(text);
+}
+
 /** Runs until SIGINT or SIGTERM, then closes the API, writes a final checkpoint and releases the lock. */
 export async function upAction(flags: UpFlags, context: CommandContext): Promise<void> {
   const { io } = context;
@@ -89,35 +98,50 @@ export async function upAction(flags: UpFlags, context: CommandContext): Promise
     ttlMs: parseDuration(flags.ttl ?? "24h"),
     ...(flags.listen === undefined ? {} : { listen: flags.listen }),
     ...(flags.mountsRoot === undefined ? {} : { mountsRoot: flags.mountsRoot }),
+    ...(flags.witness === undefined ? {} : { witness: resolve(io.cwd, flags.witness) }),
+    ...(flags.pendingCap === undefined ? {} : { pendingCap: positive(flags.pendingCap, "--pending-cap") }),
+    ...(flags.pendingTotalCap === undefined
+      ? {}
+      : { pendingTotalCap: positive(flags.pendingTotalCap, "--pending-total-cap") }),
   });
-  const agents =
-    flags.agents === false
-      ? { note: "agents: not started (--no-agents)" }
-      : await startAgents(controlPlane, stateDir, context);
-  const tokens = join(stateDir, "tokens");
-  if (flags.json === true) {
-    writeJson(io, {
-      schema: "https://ironclaw.dev/schemas/up/v1",
-      url: controlPlane.url,
-      state: stateDir,
-      head: controlPlane.gateway.head,
-      tokens,
-      agents: agents.note,
-    });
-  } else {
-    const recovered = controlPlane.gateway.recovery;
-    io.stdout.write(
-      `ironclaw control plane listening on ${controlPlane.url}${flags.dev === true ? " (loopback only: --dev)" : ""}\n` +
-        `state   ${stateDir} (audit log head #${controlPlane.gateway.head.seq})\n` +
-        `tokens  ${join(tokens, "operator.token")} (operator), ${join(tokens, "viewer.token")} (viewer)\n` +
-        (recovered.truncatedBytes > 0
-          ? `recovered: a torn last record (${recovered.truncatedBytes} bytes) was cut from the log\n`
-          : "") +
-        `${agents.note}\n` +
-        "every change is held until an operator approves it: ironclaw changes list --status pending\n",
-    );
+  // Whatever ends the run, a signal or an error of our own, the control plane closes: it writes
+  // gateway.stopped and a final checkpoint and releases the lock.
+  let supervisor: AgentSupervisor | undefined;
+  try {
+    const agents =
+      flags.agents === false
+        ? { note: "agents: not started (--no-agents)" }
+        : await startAgents(controlPlane, stateDir, context);
+    supervisor = agents.supervisor;
+    const tokens = join(stateDir, "tokens");
+    if (flags.json === true) {
+      writeJson(io, {
+        schema: "https://ironclaw.dev/schemas/up/v1",
+        url: controlPlane.url,
+        state: stateDir,
+        head: controlPlane.gateway.head,
+        tokens,
+        agents: agents.note,
+      });
+    } else {
+      const recovered = controlPlane.gateway.recovery;
+      io.stdout.write(
+        `ironclaw control plane listening on ${controlPlane.url}${flags.dev === true ? " (loopback only: --dev)" : ""}\n` +
+          `state   ${stateDir} (audit log head #${controlPlane.gateway.head.seq})\n` +
+          `tokens  ${join(tokens, "operator.token")} (operator), ${join(tokens, "viewer.token")} (viewer)\n` +
+          (recovered.truncatedBytes > 0
+            ? `recovered: a torn last record (${recovered.truncatedBytes} bytes) was cut from the log\n`
+            : "") +
+          (recovered.unsignedRecords !== undefined
+            ? `recovered: ${recovered.unsignedRecords} records no host signature covered were moved to ${recovered.quarantine}; see ironclaw audit verify\n`
+            : "") +
+          `${agents.note}\n` +
+          "every change is held until an operator approves it: ironclaw changes list --status pending\n",
+      );
+    }
+    await Promise.race([once(process, "SIGINT"), once(process, "SIGTERM")]);
+  } finally {
+    await supervisor?.close().catch(() => undefined);
+    await controlPlane.close();
   }
-  await Promise.race([once(process, "SIGINT"), once(process, "SIGTERM")]);
-  await agents.supervisor?.close();
-  await controlPlane.close();
 }

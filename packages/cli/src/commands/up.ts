@@ -21,6 +21,12 @@ export function registerUpCommand(program: Command, context: CommandContext): vo
       "--mounts-root <dir>",
       "the only directory mounts may come from (default: none, so no mount can be approved)",
     )
+    .option(
+      "--witness <dir>",
+      "also append every checkpoint to <dir>/checkpoints.jsonl, a file another user owns that this user can only append to",
+    )
+    .option("--pending-cap <n>", "most changes one principal may have pending (default 16)")
+    .option("--pending-total-cap <n>", "most changes pending from all principals together (default 256)")
     .option("--no-agents", "do not run the registry's agents in sandboxes")
     .option("--json", "print where it listens as JSON")
     .addHelpText(

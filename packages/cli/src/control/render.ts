@@ -1,11 +1,31 @@
+import { domainToUnicode } from "node:url";
+
 /**
- * Text from the server may come from an agent: control and bidi characters are shown escaped, so
- * nothing it wrote can move the cursor or reorder what the human reads before approving.
+ * Text from the server may come from an agent: whatever a terminal would not show as itself is
+ * escaped (controls, format characters such as zero-width, bidi and tag characters, private-use and
+ * unassigned code points, lone surrogates, line separators), so nothing it wrote can hide, move the
+ * cursor or reorder what the human reads before approving.
  */
 export function terminalSafe(value: unknown): string {
-  return String(value).replace(
-    /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  return String(value).replace(/[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Cs}\p{Zl}\p{Zp}]/gu, (c) => {
+    const code = c.codePointAt(0) as number;
+    return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+}
+
+/** Each A-label host (xn--…) in a payload, with the Unicode it stands for, so the approver sees both. */
+function aLabelHosts(payload: unknown): string[] {
+  const hosts = new Set<string>();
+  const visit = (value: unknown): void => {
+    if (typeof value === "string") {
+      for (const match of value.matchAll(/(?:[a-z0-9-]+\.)*xn--[a-z0-9-]+(?:\.[a-z0-9-]+)*/gi))
+        hosts.add(match[0]);
+    } else if (Array.isArray(value)) value.forEach(visit);
+    else if (typeof value === "object" && value !== null) Object.values(value).forEach(visit);
+  };
+  visit(payload);
+  return [...hosts].map(
+    (host) => `  host          ${host} is ${domainToUnicode(host) || "(not a valid A-label)"}`,
   );
 }
 
@@ -40,6 +60,9 @@ export function stateLabel(state: string): string {
   return LABELS[state] ?? state.toUpperCase();
 }
 
+export const CHANGE_LIST_HEADER = "ID\tSTATE\tKIND\tAGENT\tREQUESTER\tSUBMITTED\tDIGEST\n";
+
+/** One line per change, the digest last: what `changes approve ID --digest` takes. */
 export function renderChangeLine(change: ChangeView): string {
   const cells = [
     change.id,
@@ -48,6 +71,7 @@ export function renderChangeLine(change: ChangeView): string {
     change.agent,
     change.requester,
     change.submittedAt,
+    change.digest,
   ];
   return `${cells.map(terminalSafe).join("\t")}\n`;
 }
@@ -64,6 +88,7 @@ export function renderChange(change: ChangeView, options: { readonly payload?: b
   if (change.applyError !== undefined) lines.push(`  apply error   ${change.applyError}`);
   if (options.payload === true) {
     lines.push(
+      ...aLabelHosts(change.payload),
       "  payload:",
       ...JSON.stringify(change.payload, null, 2)
         .split("\n")
@@ -73,7 +98,7 @@ export function renderChange(change: ChangeView, options: { readonly payload?: b
   return `${lines.map(terminalSafe).join("\n")}\n`;
 }
 
-const SHOWN_FIELDS = ["id", "kind", "agent", "by", "reason", "requester", "remote", "path"] as const;
+const SHOWN_FIELDS = ["id", "kind", "agent", "by", "reason", "requester", "remote", "count", "path"] as const;
 
 export function renderAuditRecord(record: Record<string, unknown>): string {
   const fields = SHOWN_FIELDS.filter((f) => record[f] !== undefined).map((f) => `${f}=${String(record[f])}`);

@@ -5,6 +5,7 @@ import { startEgressBroker } from "@ironclaw/egress";
 import {
   type AgentApi,
   type AgentRecord,
+  agentNamed,
   type Gateway,
   type Registry,
   startAgentApi,
@@ -90,7 +91,7 @@ export class AgentSupervisor {
           agent: agent.name,
           // Read at every request: the registry as of the last applied change, nothing else.
           allowlist: () => {
-            const current = this.#options.gateway.registry.agents[agent.name];
+            const current = agentNamed(this.#options.gateway.registry, agent.name);
             return egressGranted(current) ? (current?.egress ?? []) : [];
           },
           audit: (event) => this.#options.gateway.recordSecurityEvent({ ...event }),

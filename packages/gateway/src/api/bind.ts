@@ -91,7 +91,7 @@ export function checkBindAddress(host: string, options: BindOptions): void {
     const assigned = tailscaleAddresses(options.interfaces);
     if (assigned.includes(canonical)) return;
     throw refused(
-      `refusing to listen on ${host}: it is in Tailscale's range but not assigned to this host (this host has ${assigned.length === 0 ? "no Tailscale address" : assigned.join(", ")}); start Tailscale or pass the address \`tailscale ip\` prints`,
+      `refusing to listen on ${host}: it is in Tailscale's range but not on this host's Tailscale interface (tailscale0) (this host has ${assigned.length === 0 ? "no Tailscale address" : assigned.join(", ")}); an address of that range on another interface is carrier-grade NAT or a LAN, not the tailnet; start Tailscale or pass the address \`tailscale ip\` prints`,
     );
   }
   throw refused(`refusing to listen on ${host}: it is a LAN or public address; use ${allowed}`);
@@ -108,6 +108,14 @@ export function defaultListen(options: BindOptions): ListenAddress {
     );
   }
   return { host, port: DEFAULT_API_PORT };
+}
+
+/** Whether a client may send a token to `host`: loopback, or this host's own Tailscale address. */
+export function isLocalControlHost(host: string, interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>): boolean {
+  const canonical = canonicalIp(host);
+  if (canonical === undefined) return false;
+  const family = isIP(canonical) === 4 ? "ipv4" : "ipv6";
+  return loopback.check(canonical, family) || tailscaleAddresses(interfaces).includes(canonical);
 }
 
 /** After listening: the socket must be bound to exactly what was asked for, not some wider address. */
@@ -134,9 +142,18 @@ export function formatHostPort(address: ListenAddress): string {
   return isIP(address.host) === 6 ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
 }
 
-function tailscaleAddresses(interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>): string[] {
+/**
+ * Tailscale's own interface: `tailscale0` on Linux (`tailscaled --tun` may number it differently),
+ * `Tailscale` on Windows. An address in 100.64.0.0/10 elsewhere is carrier-grade NAT or a LAN that
+ * uses the range, not the tailnet.
+ */
+export const TAILSCALE_INTERFACE = /^tailscale\d*$/i;
+
+/** The Tailscale addresses of this host: in Tailscale's ranges and on Tailscale's interface. */
+export function tailscaleAddresses(interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>): string[] {
   const found: string[] = [];
-  for (const infos of Object.values(interfaces)) {
+  for (const [name, infos] of Object.entries(interfaces)) {
+    if (!TAILSCALE_INTERFACE.test(name)) continue;
     for (const info of infos ?? []) {
       const canonical = canonicalIp(info.address);
       if (canonical === undefined) continue;

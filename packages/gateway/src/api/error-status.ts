@@ -20,8 +20,10 @@ const STATUS_FOR_ERROR_CODE: Readonly<Record<GatewayErrorCode, number>> = {
   IC_AUDIT_CHECKPOINT: 503,
   IC_AUDIT_WRITE: 503,
   IC_AUDIT_KEY: 503,
+  IC_AUDIT_UNSIGNED: 503,
   IC_STATE_INVALID: 503,
   IC_API_BIND_REFUSED: 500, // Raised before listening; listed only because every code must be.
+  IC_API_ADDRESS_IN_USE: 500, // The same.
   IC_API_UNAUTHENTICATED: 401,
   IC_API_FORBIDDEN: 403,
   IC_API_RATE_LIMITED: 429,

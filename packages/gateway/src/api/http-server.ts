@@ -161,7 +161,8 @@ function listen(server: Server, host: string, port: number): Promise<void> {
             : "check the address and port";
       reject(
         new GatewayError(
-          "IC_API_BIND_REFUSED",
+          // Another process on the port is the environment, not a wrong address: exit 3, not 2.
+          cause.code === "EADDRINUSE" ? "IC_API_ADDRESS_IN_USE" : "IC_API_BIND_REFUSED",
           `cannot listen on ${formatHostPort({ host, port })}: ${cause.message}; ${hint}`,
           { cause },
         ),

@@ -3,6 +3,7 @@ import { GatewayError } from "../errors.js";
 import type { Gateway } from "../gateway.js";
 import type { JsonValue } from "../json.js";
 import type { Role } from "../principal.js";
+import { agentNamed } from "../registry.js";
 import type { ApiHandler, ApiRequest, ApiResponse } from "./types.js";
 
 interface Route {
@@ -15,6 +16,8 @@ interface Route {
 
 const ID = "(c[1-9][0-9]{0,9})";
 const AUDIT_PAGE_MAX = 1000;
+const CHANGES_PAGE_MAX = 1000;
+const CHANGES_PAGE_DEFAULT = 100;
 
 const json = (status: number, body: unknown): ApiResponse => ({ status, body: body as JsonValue });
 const changeView = (change: Change) => ({ ...change, held: change.state === "pending" });
@@ -31,13 +34,26 @@ function integerParam(query: URLSearchParams, name: string, fallback: number, ma
   return Number(raw);
 }
 
+/** `after`: a change id (c12) or its number; the page starts after it. */
+function afterParam(query: URLSearchParams): number {
+  const raw = query.get("after");
+  if (raw === null) return 0;
+  const match = /^c?(0|[1-9][0-9]{0,9})$/.exec(raw);
+  if (match === null) {
+    throw new GatewayError("IC_CHANGE_INVALID", `after must be a change id such as c12, not ${raw}`);
+  }
+  return Number(match[1]);
+}
+
 function stateParam(query: URLSearchParams): ChangeState | undefined {
   const raw = query.get("state");
   if (raw === null) return undefined;
+  // What `changes list` shows a pending change as.
+  if (raw === "held") return "pending";
   if (!(CHANGE_STATES as readonly string[]).includes(raw)) {
     throw new GatewayError(
       "IC_CHANGE_INVALID",
-      `state must be one of ${CHANGE_STATES.join(", ")}, not ${raw}`,
+      `state must be one of ${CHANGE_STATES.join(", ")} (or held, for pending), not ${raw}`,
     );
   }
   return raw as ChangeState;
@@ -68,8 +84,14 @@ const ROUTES: readonly Route[] = [
     roles: ["operator", "viewer", "agent"],
     async handle(gateway, request) {
       const state = stateParam(request.query);
+      const after = afterParam(request.query);
+      const limit = integerParam(request.query, "limit", CHANGES_PAGE_DEFAULT, CHANGES_PAGE_MAX);
       const changes = gateway.list(request.principal, state === undefined ? {} : { state });
-      return json(200, { changes: changes.map(changeView) });
+      // Ids count up in submission order, which is the list's order: a page is a slice after the cursor.
+      const rest = changes.filter((change) => Number(change.id.slice(1)) > after);
+      const page = rest.slice(0, limit);
+      const next = rest.length > page.length ? (page.at(-1)?.id ?? null) : null;
+      return json(200, { changes: page.map(changeView), next });
     },
   },
   {
@@ -158,7 +180,7 @@ const ROUTES: readonly Route[] = [
       if (request.principal.role === "agent" && request.principal.agent !== name) {
         throw new GatewayError("IC_API_FORBIDDEN", `${request.principal.id} may read only its own agent`);
       }
-      const agent = gateway.registry.agents[name as string];
+      const agent = agentNamed(gateway.registry, name as string);
       if (agent === undefined) throw new GatewayError("IC_API_NOT_FOUND", `no agent named ${name}`);
       return json(200, { agent });
     },

@@ -1,19 +1,20 @@
-import { GatewayError } from "../errors.js";
+import type { GatewayError } from "../errors.js";
 import type { JsonObject } from "../json.js";
 import type { Role } from "../principal.js";
 import { EMPTY_REGISTRY, foldRegistry, type Registry } from "../registry.js";
 import { type Change, type ChangeState, TRANSITIONS } from "./change.js";
 import type { ChangeKind } from "./kinds.js";
+import { checkSubmission, checkTransition, lifecycleError, PrincipalBook } from "./lifecycle.js";
 
 /** The event types that move a change, and the state each moves it to. */
-const STATE_BY_EVENT: { readonly [type: string]: ChangeState } = {
-  "change.approved": "approved",
-  "change.rejected": "rejected",
-  "change.cancelled": "cancelled",
-  "change.expired": "expired",
-  "change.applied": "applied",
-  "change.apply_failed": "apply_failed",
-};
+const STATE_BY_EVENT: ReadonlyMap<string, ChangeState> = new Map([
+  ["change.approved", "approved"],
+  ["change.rejected", "rejected"],
+  ["change.cancelled", "cancelled"],
+  ["change.expired", "expired"],
+  ["change.applied", "applied"],
+  ["change.apply_failed", "apply_failed"],
+]);
 
 interface FoldRecord {
   readonly seq: number;
@@ -35,6 +36,19 @@ export interface AgentMessage {
 /** Each agent keeps this many messages each way; older ones stay only in the log. */
 const MAILBOX_LIMIT = 1000;
 
+/** Written in `gateway.started` by gateways that record principals: from there on, authors must be recorded. */
+export const LIFECYCLE_VERSION = 2;
+
+/** The record types the fold reads; every other record is verified by the chain and otherwise skipped. */
+export function foldsRecordType(type: string): boolean {
+  return (
+    type === "agent.message" ||
+    type === "principal.recorded" ||
+    type === "gateway.started" ||
+    (type.startsWith("change.") && type !== "change.refused")
+  );
+}
+
 /** Everything the gateway knows, derived from the log alone. */
 export class GatewayState {
   #registry: Registry = EMPTY_REGISTRY;
@@ -42,13 +56,22 @@ export class GatewayState {
   #submitted = 0;
   /** Pending changes: by id, counted per agent, and in order of their deadlines. */
   readonly #pending = new Map<string, Change>();
-  readonly #pendingPerAgent = new Map<string, number>();
+  readonly #pendingPerRequester = new Map<string, number>();
   readonly #deadlines: { readonly id: string; readonly at: number }[] = [];
   readonly #pendingNewAgents = new Set<string>();
   readonly #mailboxes = new Map<string, AgentMessage[]>();
+  readonly #principals = new PrincipalBook();
+  /** The seq of the last change.submitted record, and the changes an operator retried since they failed. */
+  #lastSubmission = { seq: 0, id: "" };
+  readonly #retried = new Set<string>();
 
   get registry(): Registry {
     return this.#registry;
+  }
+
+  /** The role the log recorded for a principal id, if any. */
+  principalRole(id: string): Role | undefined {
+    return this.#principals.roleOf(id);
   }
 
   get submittedCount(): number {
@@ -72,8 +95,13 @@ export class GatewayState {
     return this.#pendingNewAgents;
   }
 
-  pendingFor(agent: string): number {
-    return this.#pendingPerAgent.get(agent) ?? 0;
+  /** Pending changes asked for by this principal id. */
+  pendingBy(requester: string): number {
+    return this.#pendingPerRequester.get(requester) ?? 0;
+  }
+
+  get pendingTotal(): number {
+    return this.#pending.size;
   }
 
   /** Ids of pending changes whose deadline is at or before `now`, without scanning the others. */
@@ -90,10 +118,10 @@ export class GatewayState {
   }
 
   #track(change: Change): void {
-    const count = this.#pendingPerAgent.get(change.agent) ?? 0;
+    const count = this.#pendingPerRequester.get(change.requester) ?? 0;
     if (change.state === "pending") {
       this.#pending.set(change.id, change);
-      this.#pendingPerAgent.set(change.agent, count + 1);
+      this.#pendingPerRequester.set(change.requester, count + 1);
       if (change.kind === "create_agent") this.#pendingNewAgents.add(change.agent);
       const at = Date.parse(change.expiresAt);
       // Deadlines come in order unless the TTL changed between runs: then insert in place.
@@ -102,14 +130,21 @@ export class GatewayState {
       this.#deadlines.splice(index, 0, { id: change.id, at });
     } else if (this.#pending.delete(change.id)) {
       if (change.kind === "create_agent") this.#pendingNewAgents.delete(change.agent);
-      if (count <= 1) this.#pendingPerAgent.delete(change.agent);
-      else this.#pendingPerAgent.set(change.agent, count - 1);
+      if (count <= 1) this.#pendingPerRequester.delete(change.requester);
+      else this.#pendingPerRequester.set(change.requester, count - 1);
     }
   }
 
   /** Messages for or from an agent after a log position, oldest first. */
   messages(agent: string, direction: "in" | "out", after: number): AgentMessage[] {
     return (this.#mailboxes.get(`${direction}:${agent}`) ?? []).filter((m) => m.seq > after);
+  }
+
+  #known(record: FoldRecord): Change {
+    const change = typeof record.id === "string" ? this.#changes.get(record.id) : undefined;
+    if (change === undefined)
+      throw corrupt(record, `${record.type} names unknown change ${String(record.id)}`);
+    return change;
   }
 
   /** Folds one record. A record that breaks the lifecycle means the log was forged: refuse it. */
@@ -130,9 +165,19 @@ export class GatewayState {
       this.#mailboxes.set(key, box);
       return;
     }
+    if (record.type === "principal.recorded") {
+      this.#principals.record(record);
+      return;
+    }
+    if (record.type === "gateway.started") {
+      if (record.lifecycle === LIFECYCLE_VERSION) this.#principals.enforce();
+      return;
+    }
     if (record.type === "change.submitted") {
       const id = record.id as string;
       if (this.#changes.has(id)) throw corrupt(record, `change ${id} is submitted twice`);
+      checkSubmission(record, `c${this.#submitted + 1}`, this.#principals);
+      this.#lastSubmission = { seq: record.seq, id };
       this.#submitted += 1;
       this.#changes.set(id, {
         id,
@@ -150,14 +195,28 @@ export class GatewayState {
       this.#track(this.#changes.get(id) as Change);
       return;
     }
-    const next = STATE_BY_EVENT[record.type];
+    if (record.type === "change.retried" || record.type === "change.approval_refused") {
+      const change = this.#known(record);
+      const [from, action] =
+        record.type === "change.retried"
+          ? (["apply_failed", "retry"] as const)
+          : (["pending", "approve"] as const);
+      this.#principals.require(record, record.by, ["operator"], `${action} ${change.id}`);
+      if (change.state !== from)
+        throw corrupt(record, `${record.type} for ${change.id}, which is ${change.state}`);
+      if (record.type === "change.retried") this.#retried.add(change.id);
+      return;
+    }
+    const next = STATE_BY_EVENT.get(record.type);
     if (next === undefined) return;
-    const id = record.id as string;
-    const change = this.#changes.get(id);
-    if (change === undefined) throw corrupt(record, `${record.type} names unknown change ${id}`);
+    const change = this.#known(record);
+    const id = change.id;
     if (!TRANSITIONS[change.state].includes(next)) {
       throw corrupt(record, `change ${id} cannot go from ${change.state} to ${next}`);
     }
+    const justSubmitted = this.#lastSubmission.id === id && this.#lastSubmission.seq === record.seq - 1;
+    checkTransition(record, change, this.#principals, justSubmitted, this.#retried.has(id));
+    this.#retried.delete(id);
     let updated: Change = { ...change, state: next };
     if (change.state === "pending") {
       updated = {
@@ -172,11 +231,16 @@ export class GatewayState {
       if (next === "applied") {
         const { applyError: _dropped, ...rest } = updated;
         updated = { ...rest, appliedAt: record.time };
-        this.#registry = foldRegistry(this.#registry, {
-          ...record,
-          kind: change.kind,
-          payload: change.payload,
-        });
+        try {
+          this.#registry = foldRegistry(this.#registry, {
+            ...record,
+            kind: change.kind,
+            payload: change.payload,
+          });
+        } catch (error) {
+          // The live gateway folds before it records, so an applied record that cannot fold was forged.
+          throw corrupt(record, error instanceof Error ? error.message : String(error));
+        }
       } else {
         updated = { ...updated, applyError: String(record.reason ?? "unknown") };
       }
@@ -187,7 +251,5 @@ export class GatewayState {
 }
 
 function corrupt(record: FoldRecord, message: string): GatewayError {
-  return new GatewayError("IC_AUDIT_CORRUPT", `${message}; the log does not follow the change lifecycle`, {
-    record: record.seq,
-  });
+  return lifecycleError(record, message);
 }

@@ -1,5 +1,6 @@
 import { en } from "zod/locales";
 import * as z from "zod/mini";
+import { hiddenCharacter, VISIBLE_TEXT_MESSAGE } from "./text.js";
 
 // zod/mini keeps the CLI bundle small (zod's classic API is half a megabyte); English messages for people.
 z.config(en());
@@ -24,10 +25,13 @@ export const AGENT_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 const agentName = z
   .string()
   .check(z.regex(AGENT_NAME, "an agent name: a-z, 0-9 and '-', starting with a letter, ≤ 32"));
-// No control characters: they hide text from the human who approves it.
-const PRINTABLE = /^[^\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$/u;
-const shortText = (max: number, min = 0) =>
-  z.string().check(z.minLength(min), z.maxLength(max), z.regex(PRINTABLE, "no control characters"));
+/** A string of at most `max` characters, all of them visible (see text.ts): every text field is one. */
+export const shortText = (max: number, min = 0) =>
+  z.string().check(
+    z.minLength(min),
+    z.maxLength(max),
+    z.refine((text) => hiddenCharacter(text) === undefined, VISIBLE_TEXT_MESSAGE),
+  );
 /** At most `max` items, no two with the same key. */
 const distinctList = <T extends z.ZodMiniType>(
   item: T,
@@ -57,8 +61,8 @@ export const PACKAGE_NAME = /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*
 export const EXACT_VERSION =
   /^(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
 const packageSpec = z.strictObject({
-  name: z.string().check(z.maxLength(214)),
-  version: z.string().check(z.maxLength(64)),
+  name: shortText(214),
+  version: shortText(64),
 });
 
 export const PERMISSION_GRANTS = [
@@ -71,18 +75,18 @@ export const PERMISSION_GRANTS = [
 
 const mount = z.strictObject({
   /** Relative to the configured mounts root. */
-  source: z.string().check(z.minLength(1), z.maxLength(1024)),
+  source: shortText(1024, 1),
   /** Where the sandbox sees it. */
-  target: z.string().check(z.minLength(1), z.maxLength(256)),
+  target: shortText(256, 1),
   readOnly: z.boolean(),
 });
 
-const egressHost = z.string().check(z.minLength(1), z.maxLength(253));
+const egressHost = shortText(253, 1);
 const port = z.int().check(z.minimum(1), z.maximum(65_535));
 
 const mcpServer = z.strictObject({
   name: z.string().check(z.regex(/^[a-z][a-z0-9_-]{0,63}$/)),
-  url: z.string().check(z.maxLength(2048)),
+  url: shortText(2048),
 });
 
 const skill = z.strictObject({

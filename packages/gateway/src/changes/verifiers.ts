@@ -1,5 +1,5 @@
 import { posix } from "node:path";
-import type { Registry } from "../registry.js";
+import { agentNamed, type Registry } from "../registry.js";
 import { egressHostProblem } from "./hosts.js";
 import { type ChangeKind, EXACT_VERSION, PACKAGE_NAME, type PayloadOf } from "./kinds.js";
 
@@ -7,9 +7,11 @@ import { type ChangeKind, EXACT_VERSION, PACKAGE_NAME, type PayloadOf } from "./
 export interface VerifierContext {
   readonly registry: Registry;
   readonly tools: readonly string[];
-  /** Changes still pending for the same agent, and the most allowed. */
-  readonly pendingForAgent: number;
+  /** Changes still pending from the same requester, and the most allowed; the same for all requesters. */
+  readonly pendingForRequester: number;
   readonly pendingCap: number;
+  readonly pendingTotal: number;
+  readonly pendingTotalCap: number;
   /** Agents with a pending create_agent change. */
   readonly pendingNewAgents: ReadonlySet<string>;
   /** The real path of the mounts root, and of each requested mount source (null: it does not exist). */
@@ -47,13 +49,29 @@ function mountSourceProblem(source: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Why one more pending change is one too many: the caps count who asked, whatever the payload names,
+ * so one token cannot fill the queue (or the log) by naming many agents.
+ */
+export function pendingCapProblem(
+  context: Pick<VerifierContext, "pendingForRequester" | "pendingCap" | "pendingTotal" | "pendingTotalCap">,
+): string | undefined {
+  if (context.pendingForRequester >= context.pendingCap) {
+    return `${context.pendingForRequester} changes from this requester are already pending (at most ${context.pendingCap})`;
+  }
+  if (context.pendingTotal >= context.pendingTotalCap) {
+    return `${context.pendingTotal} changes are already pending in all (at most ${context.pendingTotalCap})`;
+  }
+  return undefined;
+}
+
 export const VERIFIERS: readonly Verifier[] = [
   {
     name: "agent_reference",
     appliesTo: "all",
     check(change, { registry, pendingNewAgents }) {
       const agent = change.payload.agent;
-      const exists = Object.hasOwn(registry.agents, agent);
+      const exists = agentNamed(registry, agent) !== undefined;
       if (change.kind === "create_agent") {
         if (exists) return refuse(`agent ${agent} exists already`);
         if (pendingNewAgents.has(agent)) return refuse(`a change creating agent ${agent} is already pending`);
@@ -65,10 +83,9 @@ export const VERIFIERS: readonly Verifier[] = [
   {
     name: "pending_cap",
     appliesTo: "all",
-    check(_change, { pendingForAgent, pendingCap }) {
-      return pendingForAgent < pendingCap
-        ? PASS
-        : refuse(`${pendingForAgent} changes are already pending for this agent (at most ${pendingCap})`);
+    check(_change, context) {
+      const problem = pendingCapProblem(context);
+      return problem === undefined ? PASS : refuse(problem);
     },
   },
   {
@@ -126,7 +143,7 @@ export const VERIFIERS: readonly Verifier[] = [
       const { agent, peers } = as(change, "wiring");
       for (const peer of peers) {
         if (peer === agent) return refuse("an agent cannot be wired to itself");
-        if (!Object.hasOwn(registry.agents, peer)) return refuse(`no agent named ${peer}`);
+        if (agentNamed(registry, peer) === undefined) return refuse(`no agent named ${peer}`);
       }
       return PASS;
     },
@@ -138,7 +155,8 @@ export const VERIFIERS: readonly Verifier[] = [
       const { agent, action, host, port, ipLiteral } = as(change, "egress");
       const problem = egressHostProblem(host, ipLiteral === true);
       if (problem !== undefined) return refuse(problem);
-      const listed = registry.agents[agent]?.egress.some((e) => e.host === host && e.port === port) === true;
+      const listed =
+        agentNamed(registry, agent)?.egress.some((e) => e.host === host && e.port === port) === true;
       if (action === "allow" && listed) return refuse(`${host}:${port} is already allowed for ${agent}`);
       if (action === "revoke" && !listed) return refuse(`${host}:${port} is not on ${agent}'s allowlist`);
       return PASS;
@@ -149,6 +167,13 @@ export const VERIFIERS: readonly Verifier[] = [
     appliesTo: ["mcp_servers"],
     check(change) {
       for (const { name, url } of as(change, "mcp_servers").servers) {
+        // ASCII only, so the host the approver reads is the host that is called: an IDN host is
+        // written as its A-label (xn--…), which `changes show` spells out beside it.
+        if (!/^[\x21-\x7e]*$/.test(url)) {
+          return refuse(
+            `server ${name}: write the URL in ASCII, an internationalised host as its A-label (xn--…)`,
+          );
+        }
         let parsed: URL;
         try {
           parsed = new URL(url);

@@ -31,6 +31,11 @@ export class ChainVerifier {
     return this.prev ?? ZERO_HASH;
   }
 
+  /** The `type` of the last line checked (in `buffer`), as its raw bytes: canonical JSON escapes nothing a type needs. */
+  typeOf(buffer: Buffer): string {
+    return buffer.toString("utf8", this.scanner.typeFrom, this.scanner.typeTo);
+  }
+
   /** Verifies the line in bytes [start, end) of `buffer` (without its LF) and parses it. */
   accept(buffer: Buffer, start: number, end: number): LogRecord {
     this.check(buffer, start, end);

@@ -5,6 +5,7 @@ import { type Checkpoint, checkpointLine, signCheckpoint } from "./checkpoint.js
 import { checkCheckpoints } from "./checkpoint-file.js";
 import { CHECKPOINTS_FILE, EVENTS_FILE, statePath } from "./files.js";
 import { GroupCommit, writeAll } from "./group-commit.js";
+import { writeSeal } from "./head-seal.js";
 import type { HostKey } from "./host-key.js";
 import { type OpenedState, openState, type RecoveryReport } from "./open-state.js";
 import { type LogRecord, type NewEvent, sealRecord } from "./record.js";
@@ -16,6 +17,10 @@ export interface EventLogOptions {
   readonly checkpointEvery?: number;
   /** Each record of the existing log, in order, after it is verified (the gateway folds them into its state). */
   readonly onRecord?: (record: LogRecord) => void;
+  /** Which record types onRecord is given (default all): the others are verified but not parsed. */
+  readonly recordTypes?: (type: string) => boolean;
+  /** A directory holding an append-only checkpoints.jsonl another user owns (see witness.ts). */
+  readonly witness?: string;
   /** Test seam: opens events.jsonl and checkpoints.jsonl for appending. */
   readonly fileHandleFactory?: (path: string, flags: "a") => Promise<FileHandle>;
 }
@@ -40,6 +45,9 @@ export class EventLog {
   private readonly ends: number[];
   private readonly now: () => Date;
   private readonly every: number;
+  private sealSlot: number;
+  /** Settles once the last record appended so far is durable (or its write failed). */
+  private lastDurable: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly dir: string,
@@ -53,7 +61,12 @@ export class EventLog {
     this.ends = state.ends;
     this.now = options.now ?? (() => new Date());
     this.every = options.checkpointEvery ?? 1000;
-    this.writer = new GroupCommit(state.events, (seq, hash) => this.onDurable(seq, hash));
+    this.sealSlot = state.sealSlot;
+    this.writer = new GroupCommit(
+      state.events,
+      (seq, hash) => this.onDurable(seq, hash),
+      (seq, hash) => this.seal(seq, hash),
+    );
   }
 
   /**
@@ -64,7 +77,13 @@ export class EventLog {
     const every = options.checkpointEvery ?? 1000;
     if (!Number.isSafeInteger(every) || every < 1)
       throw new RangeError("checkpointEvery must be a positive integer");
-    const state = await openState(options.dir, options.onRecord, options.fileHandleFactory);
+    const state = await openState(
+      options.dir,
+      options.onRecord,
+      options.fileHandleFactory,
+      options.witness,
+      options.recordTypes,
+    );
     return { log: new EventLog(options.dir, state, options), recovery: state.recovery };
   }
 
@@ -84,6 +103,10 @@ export class EventLog {
     const seq = this.seq + 1;
     const { record, line } = sealRecord(event, seq, this.now().toISOString(), this.headHash);
     const durable = this.writer.enqueue(line, seq, record.hash);
+    this.lastDurable = durable.then(
+      () => undefined,
+      () => undefined,
+    );
     this.seq = seq;
     this.headHash = record.hash;
     this.ends.push((this.ends[this.ends.length - 1] as number) + Buffer.byteLength(line));
@@ -93,6 +116,11 @@ export class EventLog {
   /** The last record assigned (seq 0 and the zero hash when empty), durable or not. */
   get head(): Head {
     return { seq: this.seq, hash: this.headHash };
+  }
+
+  /** Settles when every record appended before the call is durable, or could not be written. */
+  settled(): Promise<void> {
+    return this.lastDurable;
   }
 
   /** The last record known to be written and synced. */
@@ -177,9 +205,23 @@ export class EventLog {
       if (this.durable.seq > this.lastCheckpointSeq) this.storeCheckpoint();
       await this.checkpointTask;
     } finally {
-      await Promise.allSettled([this.state.events.close(), this.state.checkpoints.close()]);
+      await Promise.allSettled([
+        this.state.events.close(),
+        this.state.checkpoints.close(),
+        this.state.seal.close(),
+        this.state.witness?.close(),
+      ]);
       await this.state.releaseLock();
     }
+  }
+
+  /** Signs a group commit's head into head.sig: records nobody signed were not written by this log. */
+  private async seal(seq: number, hash: string): Promise<void> {
+    // Wall-clock time: the seal's time means nothing to the chain, and tests' clocks count their calls.
+    const checkpoint = signCheckpoint(this.key, { seq, hash }, new Date().toISOString());
+    const slot = this.sealSlot;
+    this.sealSlot = 1 - slot;
+    await writeSeal(this.state.seal, slot, checkpoint);
   }
 
   private onDurable(seq: number, hash: string): void {
@@ -201,8 +243,13 @@ export class EventLog {
     const handle = this.state.checkpoints;
     this.checkpointTask = this.checkpointTask
       .then(async () => {
-        await writeAll(handle, Buffer.from(checkpointLine(checkpoint), "utf8"));
+        const line = Buffer.from(checkpointLine(checkpoint), "utf8");
+        await writeAll(handle, line);
         await handle.datasync();
+        if (this.state.witness !== undefined) {
+          await writeAll(this.state.witness, line);
+          await this.state.witness.datasync();
+        }
       })
       .catch((cause: unknown) => {
         this.writer.fail(cause, "checkpoints.jsonl");

@@ -45,6 +45,8 @@ export class GroupCommit {
     private readonly handle: FileHandle,
     /** Called after each batch is durable with its last record; must not throw. */
     private readonly onDurable: (seq: number, hash: string) => void,
+    /** Signs and syncs each batch's head, alongside the sync of the batch; the batch waits for both. */
+    private readonly seal?: (seq: number, hash: string) => Promise<void>,
   ) {}
 
   get failure(): GatewayError | undefined {
@@ -97,7 +99,7 @@ export class GroupCommit {
       this.batch = undefined;
       try {
         await writeAll(this.handle, Buffer.from(lines.join(""), "utf8"));
-        await this.handle.datasync();
+        await Promise.all([this.handle.datasync(), this.seal?.(seq, hash)]);
       } catch (cause) {
         batch.reject(this.fail(cause, "events.jsonl"));
         break;

@@ -22,5 +22,5 @@ export {
   publicKeyFromPem,
 } from "./host-key.js";
 export { lockHeld } from "./lock.js";
-export { type LogRecord, type NewEvent, ZERO_HASH } from "./record.js";
+export { type LogRecord, type NewEvent, sealRecord, ZERO_HASH } from "./record.js";
 export { type LogVerification, type VerifyEventLogOptions, verifyEventLog } from "./verify.js";

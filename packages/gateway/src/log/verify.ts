@@ -3,9 +3,11 @@ import { GatewayError, type GatewayErrorCode } from "../errors.js";
 import type { Checkpoint } from "./checkpoint.js";
 import { checkCheckpoints } from "./checkpoint-file.js";
 import { CHECKPOINTS_FILE, EVENTS_FILE, isErrnoCode, PUBLIC_KEY_FILE, statePath } from "./files.js";
+import { readSeals, SEAL_FILE } from "./head-seal.js";
 import { type PublicHostKey, publicKeyFromPem } from "./host-key.js";
-import { ZERO_HASH } from "./record.js";
-import { scanChain } from "./scan-chain.js";
+import { type LogRecord, ZERO_HASH } from "./record.js";
+import { scanChain, unsignedTail } from "./scan-chain.js";
+import { readWitness } from "./witness.js";
 
 const EMPTY_HEAD = { seq: 0, hash: ZERO_HASH };
 
@@ -29,6 +31,12 @@ export interface VerifyEventLogOptions {
   readonly publicKeyPem?: string;
   /** Checkpoints kept from earlier (e.g. from GET /v1/audit/head): they expose a rewritten history. */
   readonly keptCheckpoints?: readonly Checkpoint[];
+  /** A witness directory (`up --witness`): its checkpoints count as kept ones. */
+  readonly witness?: string;
+  /** Each verified record, in order; a GatewayError it throws fails the verification at that record. */
+  readonly onRecord?: (record: LogRecord) => void;
+  /** Which record types onRecord is given (default all). */
+  readonly recordTypes?: (type: string) => boolean;
 }
 
 /**
@@ -39,24 +47,45 @@ export async function verifyEventLog(options: VerifyEventLogOptions): Promise<Lo
   const key = await trustedKey(options);
   // A key the caller named must work even when there is nothing to check with it.
   if (key instanceof GatewayError && options.publicKeyPem !== undefined) return result(0, EMPTY_HEAD, 0, key);
-  const checked = await checkCheckpoints(
-    statePath(options.dir, CHECKPOINTS_FILE),
-    key,
-    options.keptCheckpoints,
-  );
+  let witnessed: Checkpoint[] = [];
+  if (options.witness !== undefined) {
+    try {
+      witnessed = await readWitness(options.witness);
+    } catch (error) {
+      if (error instanceof GatewayError) return result(0, EMPTY_HEAD, 0, error);
+      throw error;
+    }
+  }
+  const checked = await checkCheckpoints(statePath(options.dir, CHECKPOINTS_FILE), key, [
+    ...(options.keptCheckpoints ?? []),
+    ...witnessed,
+  ]);
   const eventsPath = statePath(options.dir, EVENTS_FILE);
   let scan: Awaited<ReturnType<typeof scanChain>>;
   try {
-    scan = await scanChain(eventsPath, { expectations: checked.expectations, failures: checked.failures });
+    const onRecord = options.onRecord;
+    scan = await scanChain(eventsPath, {
+      expectations: checked.expectations,
+      failures: checked.failures,
+      seals: await readSeals(statePath(options.dir, SEAL_FILE), key),
+      ...(options.recordTypes === undefined ? {} : { parse: options.recordTypes }),
+      ...(onRecord === undefined
+        ? {}
+        : {
+            onRecord: (record: LogRecord | undefined) => {
+              if (record !== undefined) onRecord(record);
+            },
+          }),
+    });
   } catch (error) {
     if (!isErrnoCode(error, "ENOENT")) throw error;
     const missing = new GatewayError(
-      "IC_AUDIT_CORRUPT",
-      `expected an event log at ${eventsPath}, found no such file; check the state directory or restore it from a backup`,
+      "IC_STATE_INVALID",
+      `expected an event log at ${eventsPath}, found no such file: this is not a state directory \`ironclaw up\` has run in; pass --state with the one it used, or restore events.jsonl from a backup`,
     );
     return result(0, EMPTY_HEAD, 0, missing);
   }
-  let failure = scan.failure;
+  let failure = scan.failure ?? unsignedTail(scan, "Compare them with a copy of the log you trust.");
   if (failure === undefined && scan.tailBytes > 0) {
     failure = new GatewayError(
       "IC_AUDIT_TORN",

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { checkBindAddress, confirmBoundAddress, defaultListen, parseListen } from "../../src/api/bind.js";
+import {
+  checkBindAddress,
+  confirmBoundAddress,
+  defaultListen,
+  isLocalControlHost,
+  parseListen,
+} from "../../src/api/bind.js";
 import { errorOf, fakeInterfaces } from "./helpers.js";
 
 const interfaces = fakeInterfaces({
@@ -54,8 +60,8 @@ describe("checkBindAddress", () => {
     ["192.168.1.10", true, /LAN or public/], // assigned to eth0, still refused
     ["8.8.8.8", true, /LAN or public/],
     ["fe80::1", true, /LAN or public/],
-    ["100.100.1.1", true, /not assigned to this host.*100\.101\.102\.103/],
-    ["fd7a:115c:a1e0::9", true, /not assigned to this host/],
+    ["100.100.1.1", true, /not on this host.s Tailscale interface.*100\.101\.102\.103/],
+    ["fd7a:115c:a1e0::9", true, /not on this host.s Tailscale interface/],
     ["100.63.255.255", true, /LAN or public/], // just below 100.64.0.0/10
     ["100.128.0.1", true, /LAN or public/], // just above it
     ["fd7a:115c:a1e1::1", true, /LAN or public/], // outside the /48
@@ -146,5 +152,28 @@ describe("confirmBoundAddress", () => {
   ])("refuses a socket bound to %j", (actual) => {
     const error = errorOf(() => confirmBoundAddress({ host: "127.0.0.1", port: 7878 }, actual));
     expect(error.code).toBe("IC_API_BIND_REFUSED");
+  });
+});
+
+describe("what counts as this host's Tailscale address (finding 7)", () => {
+  it("is an address of Tailscale's range on Tailscale's interface only, never carrier-grade NAT", () => {
+    const cgnat = fakeInterfaces({ eth0: ["100.101.102.103"], wlan0: ["fd7a:115c:a1e0::99"] });
+    const error = errorOf(() => checkBindAddress("100.101.102.103", { dev: false, interfaces: cgnat }));
+    expect(error.code).toBe("IC_API_BIND_REFUSED");
+    expect(error.message).toContain("carrier-grade NAT");
+    expect(() => checkBindAddress("fd7a:115c:a1e0::99", { dev: false, interfaces: cgnat })).toThrow(
+      /not on this host's Tailscale interface/,
+    );
+    expect(errorOf(() => defaultListen({ dev: false, interfaces: cgnat })).code).toBe("IC_API_BIND_REFUSED");
+    const tailnet = fakeInterfaces({ eth0: ["100.64.0.7"], tailscale0: ["100.101.102.103"] });
+    expect(defaultListen({ dev: false, interfaces: tailnet }).host).toBe("100.101.102.103");
+    expect(() => checkBindAddress("100.64.0.7", { dev: false, interfaces: tailnet })).toThrow(
+      /carrier-grade NAT/,
+    );
+    expect(() => checkBindAddress("100.101.102.103", { dev: false, interfaces: tailnet })).not.toThrow();
+    expect(isLocalControlHost("100.101.102.103", tailnet)).toBe(true);
+    expect(isLocalControlHost("100.64.0.7", tailnet)).toBe(false);
+    expect(isLocalControlHost("127.0.0.5", tailnet)).toBe(true);
+    expect(isLocalControlHost("192.168.1.10", tailnet)).toBe(false);
   });
 });

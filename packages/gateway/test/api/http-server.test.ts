@@ -706,7 +706,7 @@ describe("binding", () => {
     const h = await startHarness();
     try {
       const error = await startHarness({ port: h.port }).catch((e: unknown) => e);
-      expect(error).toMatchObject({ code: "IC_API_BIND_REFUSED" });
+      expect(error).toMatchObject({ code: "IC_API_ADDRESS_IN_USE" });
       expect((error as Error).message).toMatch(/another process listens there/);
     } finally {
       await h.server.close();

@@ -25,8 +25,10 @@ function registryWith(...names: string[]): Registry {
 const baseContext: VerifierContext = {
   registry: registryWith("alpha", "beta"),
   tools: COMPILED_IN_TOOLS,
-  pendingForAgent: 0,
+  pendingForRequester: 0,
   pendingCap: 3,
+  pendingTotal: 0,
+  pendingTotalCap: 5,
   pendingNewAgents: new Set(),
   mounts: {
     root: "/srv/mounts",
@@ -242,10 +244,11 @@ describe("the verifier chain", () => {
     );
   });
 
-  it("caps pending changes per agent, and refuses a second pending create_agent for one name", () => {
+  it("caps pending changes per requester and in total, and refuses a second pending create_agent for one name", () => {
     const proposed = change("persona", { agent: "alpha", persona: { name: "x", instructions: "" } });
-    expect(refusal(proposed, { pendingForAgent: 2 })).toBeUndefined();
-    expect(refusal(proposed, { pendingForAgent: 3 })?.verifier).toBe("pending_cap");
+    expect(refusal(proposed, { pendingForRequester: 2, pendingTotal: 4 })).toBeUndefined();
+    expect(refusal(proposed, { pendingForRequester: 3 })?.verifier).toBe("pending_cap");
+    expect(refusal(proposed, { pendingForRequester: 0, pendingTotal: 5 })?.verifier).toBe("pending_cap");
     expect(
       refusal(change("create_agent", { agent: "gamma" }), { pendingNewAgents: new Set(["gamma"]) })?.verifier,
     ).toBe("agent_reference");

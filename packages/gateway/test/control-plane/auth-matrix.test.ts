@@ -60,6 +60,7 @@ beforeAll(async () => {
     dev: true,
     listen: "127.0.0.1:0",
     pendingCap: 1000,
+    pendingTotalCap: 1000,
     // Every refused cell comes from 127.0.0.1: the limiter has its own test; here it must not interfere.
     limits: { failedAuthPerWindow: 10_000 },
   });
@@ -231,14 +232,6 @@ describe("every route × every caller", () => {
     });
     const { change } = (await accepted.json()) as { change: { requester: string } };
     expect(change.requester).toBe("agent:alpha");
-  });
-
-  it("audits failed authentication", async () => {
-    await send("wrong", "GET", "/v1/registry");
-    const response = await send("operator", "GET", `/v1/audit?after=${plane.gateway.head.seq - 5}`);
-    const { records } = (await response.json()) as { records: { type: string; reason?: string }[] };
-    expect(records.some((r) => r.type === "auth.failed")).toBe(true);
-    expect(JSON.stringify(records)).not.toContain("AAAAAAAA");
   });
 });
 

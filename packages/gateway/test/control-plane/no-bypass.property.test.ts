@@ -180,6 +180,7 @@ beforeAll(async () => {
     dev: true,
     listen: "127.0.0.1:0",
     pendingCap: 1_000_000,
+    pendingTotalCap: 1_000_000,
     limits: { failedAuthPerWindow: 1_000_000 },
   });
   const read = async (name: string) => (await readFile(join(stateDir, "tokens", name), "utf8")).trim();

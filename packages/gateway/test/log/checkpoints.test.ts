@@ -143,7 +143,7 @@ describe("verifyEventLog", () => {
     expect(verification).toMatchObject({
       ok: false,
       records: 0,
-      failure: { code: "IC_AUDIT_CORRUPT", record: 0 },
+      failure: { code: "IC_STATE_INVALID", record: 0 },
     });
     expect(verification.failure?.message).toContain("events.jsonl");
   });
@@ -188,7 +188,12 @@ describe("verifyEventLog", () => {
       dir,
       stored.filter((checkpoint) => checkpoint.seq <= 7),
     );
-    expect(await verifyEventLog({ dir })).toMatchObject({ ok: true, records: 7 });
+    // The stored checks cannot see the cut, but nothing signed record 7 (its commit's seal said 10).
+    expect(await verifyEventLog({ dir })).toMatchObject({
+      ok: false,
+      records: 7,
+      failure: { code: "IC_AUDIT_UNSIGNED", record: 7 },
+    });
     expect((await verifyEventLog({ dir, keptCheckpoints: [kept[9] as Checkpoint] })).failure).toMatchObject({
       code: "IC_AUDIT_TRUNCATED",
       record: 8,

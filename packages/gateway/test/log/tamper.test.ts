@@ -1,7 +1,8 @@
-import { appendFile, readFile, rm, stat, truncate, writeFile } from "node:fs/promises";
+import { appendFile, open, readFile, rm, stat, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { JsonValue } from "../../src/json.js";
+import { SEAL_FILE, writeSeal } from "../../src/log/head-seal.js";
 import {
   type Checkpoint,
   canonicalJson,
@@ -231,6 +232,13 @@ describe("a rewrite of history by someone holding the host key", () => {
       resigned.map((line) => line.slice(0, -1)),
       "checkpoints.jsonl",
     );
+    // And the seal of the head, in both slots of head.sig.
+    const seal = await open(join(dir, SEAL_FILE), "r+");
+    const head = forged.at(-1) as LogRecord;
+    for (const slot of [0, 1]) {
+      await writeSeal(seal, slot, signCheckpoint(key, { seq: head.seq, hash: head.hash }, head.time));
+    }
+    await seal.close();
 
     expect(await verifyEventLog({ dir })).toMatchObject({
       ok: true,
