@@ -59,7 +59,7 @@ describe.skipIf(skipRealSandbox)("README: the choke point, pasted as one block",
     const block = chokePointBlock();
     const lines = block.split("\n").filter((line) => line.trim() !== "");
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toBe("npx ironclaw up --dev &");
+    expect(lines[0]).toBe("npx --no-install ironclaw up --dev &");
     // Verbatim, through sh, from the repository (where npx finds this build): no sleeps, no waiting by
     // the test. `submit` runs while `up` is still starting; the CLI waits for it.
     const shell = spawn("sh", ["-c", block], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
