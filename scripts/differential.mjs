@@ -18,9 +18,17 @@ const EMBEDDED = JSON.parse(
   ),
 );
 
+// A JSON Lines root holds one root per instance: sigstore-js takes one, so each is tried in turn.
 function sigstoreJs(test) {
+  const outcomes = [trustedRootDocument(test.root) ?? EMBEDDED]
+    .flat()
+    .map((doc) => sigstoreJsUnder(test, doc));
+  return outcomes.find((outcome) => !outcome.startsWith("refused")) ?? outcomes[outcomes.length - 1];
+}
+
+function sigstoreJsUnder(test, document) {
   try {
-    const root = TrustedRoot.fromJSON(trustedRootDocument(test.root) ?? EMBEDDED);
+    const root = TrustedRoot.fromJSON(document);
     const keyFinder =
       typeof test.policy.key === "string"
         ? () => ({ publicKey: createPublicKey(read(test.policy.key)), validFor: () => true })

@@ -21,6 +21,8 @@ export interface Outcome {
 
 export declare const REAL_WORLD: URL;
 export declare function read(path: string): Buffer;
-export declare function trustedRootDocument(root: CorpusCase["root"]): Record<string, unknown> | undefined;
+export declare function trustedRootDocument(
+  root: CorpusCase["root"],
+): Record<string, unknown> | Record<string, unknown>[] | undefined;
 export declare function artifactInput(test: CorpusCase): { bytes?: Buffer; digest?: string } | undefined;
 export declare function runCase(test: CorpusCase): Outcome;

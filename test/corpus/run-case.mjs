@@ -8,6 +8,7 @@ import {
   parseAttestationFile,
   parseBundleDocument,
   parseTrustedRoot,
+  parseTrustedRoots,
   publicGoodTrustedRoot,
   verifyAttestations,
   verifySignature,
@@ -20,9 +21,17 @@ export const REAL_WORLD = new URL("../fixtures/real-world/", import.meta.url);
 
 export const read = (path) => readFileSync(new URL(path, REAL_WORLD));
 
-/** The case's trusted root as a parsed document (for sigstore-js too). */
+const isJsonLines = (root) => typeof root === "string" && root.endsWith(".jsonl");
+
+/** The case's trusted root as a parsed document (for sigstore-js too); JSON Lines give an array. */
 export function trustedRootDocument(root) {
   if (root === "embedded") return undefined;
+  if (isJsonLines(root))
+    return read(root)
+      .toString("utf8")
+      .split("\n")
+      .filter((line) => line.trim().length > 0)
+      .map((line) => JSON.parse(line));
   if (typeof root === "string") return JSON.parse(read(root).toString("utf8"));
   // sigstore-python's TestVerifierWithTimestamp: its staging root with the test TSA as the authority.
   const document = JSON.parse(read(root.base).toString("utf8"));
@@ -34,6 +43,8 @@ export function trustedRootDocument(root) {
 }
 
 function trustedRoot(root) {
+  // JSON Lines as `gh attestation trusted-root` prints them, read as --trusted-root reads them.
+  if (isJsonLines(root)) return parseTrustedRoots(read(root), root);
   const document = trustedRootDocument(root);
   if (document === undefined) return publicGoodTrustedRoot();
   const name = typeof root === "string" ? root : `${root.base} + ${root.timestampAuthorities}`;
