@@ -16,6 +16,17 @@ const { cases } = load<{ cases: CorpusCase[] }>("corpus.json");
 const { differences } = load<{ differences: Difference[] }>("differences.json");
 const differenceIds = differences.map((d) => d.id);
 const exists = (path: string) => existsSync(new URL(path, REAL_WORLD));
+// One bundle (pretty-printed or not), or JSON Lines of bundles.
+function bundleDocuments(text: string): unknown[] {
+  try {
+    return [JSON.parse(text)];
+  } catch {
+    return text
+      .split("\n")
+      .filter((line) => line.trim().length > 0)
+      .map((line) => JSON.parse(line));
+  }
+}
 
 describe("the real-world corpus", () => {
   it("holds at least 80 cases, each complete, with files that exist and an owner's test", () => {
@@ -30,6 +41,15 @@ describe("the real-world corpus", () => {
       expect(test.ownerTest.length, test.id).toBeGreaterThan(0);
       expect(["verified", "refused"]).toContain(test.expected);
     }
+  });
+
+  it("holds at least 80 distinct real bundles and attestations (each bundle of a JSON Lines file counts)", () => {
+    const documents = new Set<string>();
+    for (const path of new Set(cases.map((c) => c.bundle))) {
+      const text = readFileSync(new URL(path, REAL_WORLD), "utf8");
+      for (const document of bundleDocuments(text)) documents.add(JSON.stringify(document));
+    }
+    expect(documents.size).toBeGreaterThanOrEqual(80);
   });
 
   it("covers what issue 15 lists", () => {
