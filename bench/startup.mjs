@@ -14,6 +14,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { treeState } from "./tree-state.mjs";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const rounds = Number(process.env.BENCH_ROUNDS ?? 9);
@@ -33,19 +34,9 @@ function run(command, args, options = {}) {
   return seconds;
 }
 
-function treeState() {
-  const head = spawnSync("git", ["rev-parse", "HEAD"], { cwd: root, encoding: "utf8" }).stdout.trim();
-  const diff = spawnSync("git", ["diff", "HEAD", "--", "packages", "package-lock.json"], {
-    cwd: root,
-    encoding: "utf8",
-    maxBuffer: 256 << 20,
-  }).stdout;
-  return `${head} ${createHash("sha256").update(diff).digest("hex")}`;
-}
-
 // The release set is rebuilt whenever the tree changed, so what is measured is this code.
 const builtFrom = join(out, ".built-from");
-const tree = treeState();
+const tree = treeState(root);
 if (!existsSync(builtFrom) || readFileSync(builtFrom, "utf8") !== tree) {
   console.log(`building a release:local set (node, linux_amd64) into ${release} from this tree…`);
   rmSync(out, { recursive: true, force: true });

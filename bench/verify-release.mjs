@@ -12,11 +12,11 @@
 //   npm run bench:verify-release                       # (re)builds bench/out/release from this tree, 11 rounds
 //   BENCH_RELEASE_DIR=/tmp/r BENCH_ROUNDS=3 npm run bench:verify-release
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { treeState } from "./tree-state.mjs";
 
 const TARGET = 1.3;
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -43,18 +43,8 @@ function run(command, args, options = {}) {
   return { seconds, stdout: child.stdout };
 }
 
-// The set is rebuilt whenever the tree it was built from changed, so the bundle measured is this code.
-function treeState() {
-  const head = spawnSync("git", ["rev-parse", "HEAD"], { cwd: root, encoding: "utf8" }).stdout.trim();
-  const diff = spawnSync("git", ["diff", "HEAD", "--", "packages", "package-lock.json"], {
-    cwd: root,
-    encoding: "utf8",
-    maxBuffer: 256 << 20,
-  }).stdout;
-  return `${head} ${createHash("sha256").update(diff).digest("hex")}`;
-}
 const builtFrom = join(dir, ".built-from");
-const tree = treeState();
+const tree = treeState(root);
 if (
   process.env.BENCH_RELEASE_DIR === undefined &&
   (!existsSync(builtFrom) || readFileSync(builtFrom, "utf8") !== tree)

@@ -63,17 +63,17 @@ describe.runIf(process.platform === "linux" && process.arch === "x64" && !skipRe
       ).toBe(0);
       const executable = join(installed, "ironclaw");
       const original = readFileSync(executable);
-      const root = join(dirs[1] ?? "", "trusted_root.json");
-
-      const upgraded = await run(executable, [
+      const upgrade = [
         "upgrade",
         "--base-url",
         server.url,
         "--repo",
         REPOSITORY,
         "--trusted-root",
-        root,
-      ]);
+        join(dirs[1] ?? "", "trusted_root.json"),
+      ];
+
+      const upgraded = await run(executable, upgrade);
       expect(upgraded.code, upgraded.stderr).toBe(0);
       expect(upgraded.stdout).toContain(`from v${OLD} to v${NEW}`);
       expect((await run(executable, ["--version"])).stdout).toBe(`${NEW}\n`);
@@ -89,17 +89,7 @@ describe.runIf(process.platform === "linux" && process.arch === "x64" && !skipRe
       expect(size).toBeGreaterThan(30 * 1024 * 1024);
       server.faults = { assets: { [asset]: { kind: "drip", bytesPerSecond: 1024 * 1024 } } };
       const started = Date.now();
-      const slow = await run(executable, [
-        "upgrade",
-        "--base-url",
-        server.url,
-        "--repo",
-        REPOSITORY,
-        "--trusted-root",
-        root,
-        "--timeout",
-        "10",
-      ]);
+      const slow = await run(executable, [...upgrade, "--timeout", "10"]);
       expect(slow.code, slow.stderr).toBe(0);
       expect(Date.now() - started).toBeGreaterThan(25_000);
       // stderr is a pipe here: no progress bar.

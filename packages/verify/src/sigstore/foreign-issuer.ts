@@ -1,5 +1,6 @@
 import { X509Certificate } from "node:crypto";
 import type { Bundle } from "@sigstore/bundle";
+import { leafCertificateBytes } from "./leaf-certificate.js";
 import type { LoadedTrustedRoot } from "./trusted-root.js";
 
 /**
@@ -9,13 +10,7 @@ import type { LoadedTrustedRoot } from "./trusted-root.js";
  * the issuer, or the certificate cannot be read (the verification's own error says why).
  */
 export function foreignIssuer(bundle: Bundle, root: LoadedTrustedRoot): string | undefined {
-  const material = bundle.verificationMaterial.content;
-  const raw =
-    material.$case === "certificate"
-      ? material.certificate.rawBytes
-      : material.$case === "x509CertificateChain"
-        ? material.x509CertificateChain.certificates[0]?.rawBytes
-        : undefined;
+  const raw = leafCertificateBytes(bundle);
   if (raw === undefined) return undefined;
   let issuer: string;
   try {

@@ -12,6 +12,7 @@ import { type FulcioExtensions, readFulcioExtensions } from "./fulcio-extensions
 import { type CertificateIdentityPolicy, checkIdentity } from "./identity-policy.js";
 import { IN_TOTO_PAYLOAD_TYPE, parseInTotoStatement, subjectsMatching } from "./in-toto.js";
 import { checkInclusionProofsAgreeWithCheckpoints } from "./inclusion-proof.js";
+import { leafCertificateBytes } from "./leaf-certificate.js";
 import {
   ArtifactMessageContent,
   EnvelopeContent,
@@ -333,13 +334,7 @@ function verifiedSigner(bundle: Bundle, policy: SignerPolicy): VerifiedSigner {
 }
 
 export function leafCertificate(bundle: Bundle): X509Certificate {
-  const material = bundle.verificationMaterial.content;
-  const raw =
-    material.$case === "certificate"
-      ? material.certificate.rawBytes
-      : material.$case === "x509CertificateChain"
-        ? material.x509CertificateChain.certificates[0]?.rawBytes
-        : undefined;
+  const raw = leafCertificateBytes(bundle);
   if (raw === undefined) throw new VerifyError("IC_BUNDLE_INVALID", "the bundle has no signing certificate");
   return X509Certificate.parse(Buffer.from(raw));
 }
