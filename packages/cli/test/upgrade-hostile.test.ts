@@ -327,6 +327,31 @@ describe("what an upgrade leaves behind", () => {
     60_000,
   );
 
+  it("SIGINT during `upgrade --check` removes its temporary files too", async () => {
+    const install = fixture.install();
+    const tmp = privateTmp();
+    // --check downloads SHA256SUMS, its bundle and the attestations into a temporary directory.
+    server().faults = { assets: { "SHA256SUMS.sigstore.json": { kind: "drip", bytesPerSecond: 512 } } };
+    const result = await runInstalled(install.path, fixture.upgradeArgs("--check"), {
+      env: { TMPDIR: tmp },
+      started: (child) => {
+        const poll = setInterval(() => {
+          const downloading = server().served.some(
+            (r) => r.origin === "objects" && r.path.includes("name=SHA256SUMS.sigstore.json"),
+          );
+          if (downloading && readdirSync(tmp).length > 0) {
+            clearInterval(poll);
+            setTimeout(() => child.kill("SIGINT"), 300);
+          }
+        }, 50);
+        child.on("close", () => clearInterval(poll));
+      },
+    });
+    expect(result.signal).toBe("SIGINT");
+    expect(readdirSync(tmp)).toEqual([]);
+    await fixture.expectStillOld(install);
+  }, 60_000);
+
   it("checks that the install directory is writable before downloading anything", async () => {
     // Another user runs an ironclaw that root installed: the directory is not theirs to write.
     const parent = mkdtempSync(join(tmpdir(), "ironclaw-root-owned-"));

@@ -78,7 +78,15 @@ export const MAX_METADATA_BYTES = 16 * 1024 * 1024;
  */
 export async function upgrade(options: UpgradeOptions, context: CommandContext): Promise<UpgradeOutcome> {
   const installation = detectInstallation();
-  if (options.check === true) return await checkOnly(installation, options);
+  if (options.check === true) {
+    // No lock (nothing is replaced), but a signal must still remove the downloads.
+    const work = interruptible(() => {});
+    try {
+      return await checkOnly(installation, options, work);
+    } finally {
+      work.finish();
+    }
+  }
   await assertReplaceable(installation);
   await failpoint("before-lock");
   const lock = await lockInstallation(installation.path, installation.directory);
@@ -133,12 +141,17 @@ async function chooseTarget(
   return { base, repository, tag, from, downloads };
 }
 
-async function checkOnly(installation: Installation, options: UpgradeOptions): Promise<UpgradeOutcome> {
-  const http: HttpOptions = { timeoutMs: options.timeoutMs };
+async function checkOnly(
+  installation: Installation,
+  options: UpgradeOptions,
+  interrupt: Interruptible,
+): Promise<UpgradeOutcome> {
+  const http: HttpOptions = { timeoutMs: options.timeoutMs, signal: interrupt.signal };
   const target = await chooseTarget(installation, options, http);
   if ("upToDate" in target)
     return { kind: "up-to-date", version: target.upToDate, downloads: target.downloads };
   const work = await mkdtemp(join(tmpdir(), "ironclaw-upgrade-"));
+  interrupt.temporary.add(work);
   try {
     const release = await fetchRelease(target, options, work, http, undefined);
     const assetName = installation.asset(target.tag.slice(1));
@@ -158,6 +171,7 @@ async function checkOnly(installation: Installation, options: UpgradeOptions): P
     };
   } finally {
     await rm(work, { recursive: true, force: true });
+    interrupt.temporary.delete(work);
   }
 }
 
