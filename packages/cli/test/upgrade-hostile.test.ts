@@ -177,6 +177,33 @@ describe("bodies bounded while they are read", () => {
   }, 90_000);
 });
 
+describe("what a hostile server can make it print", () => {
+  /** C0 and C1 controls (ESC, BEL, CSI): a terminal would act on them. */
+  const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/u;
+
+  it("prints a reason phrase with terminal controls escaped, never raw", async () => {
+    const install = fixture.install();
+    // A title change and a screen clear, hidden in the reason phrase of a 404.
+    server().faults = { latestStatusLine: "404 Not\u001b]0;pwned\u0007\u001b[2J Found" };
+    const result = await runInstalled(install.path, fixture.upgradeArgs());
+    expect(result.code, result.stderr).toBe(3);
+    expect(result.stderr).toContain(`${server().url}/latest answered HTTP 404`);
+    expect(result.stderr).not.toMatch(CONTROL);
+    await fixture.expectStillOld(install);
+  }, 30_000);
+
+  it("prints a refused tag with C1 controls escaped too", async () => {
+    const install = fixture.install();
+    server().faults = { latestAsText: true };
+    server().latest = "v9.9.9\u009b2J";
+    const result = await runInstalled(install.path, fixture.upgradeArgs());
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).toContain("the release server named the latest release");
+    expect(result.stderr).not.toMatch(CONTROL);
+    await fixture.expectStillOld(install);
+  }, 30_000);
+});
+
 describe("timeouts are idle timeouts", () => {
   it("gives up on an archive that stalls, after --timeout seconds without a byte", async () => {
     const install = fixture.install();

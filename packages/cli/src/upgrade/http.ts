@@ -34,6 +34,17 @@ const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
 /** The idle timeout's error, for the body reader: the response itself only says "aborted". */
 const timedOut = new WeakMap<ClientRequest, CliError>();
 
+/**
+ * A server's text (a reason phrase, a tag) quoted for an error message: JSON escapes C0 controls but
+ * not DEL, C1 (CSI is U+009B) or bidirectional overrides, and any of them could steer a terminal.
+ */
+export function quoted(text: string): string {
+  return JSON.stringify(text).replace(
+    /[\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
 function networkError(url: URL, cause: unknown): CliError {
   if (cause instanceof CliError) return cause;
   const error = cause instanceof Error ? cause : new Error(String(cause));
@@ -111,7 +122,7 @@ export async function openFollowing<T>(
       request.destroy();
       throw new CliError(
         "IC_NETWORK_STATUS",
-        `${url.href} answered HTTP ${status} ${response.statusMessage ?? ""}`.trim(),
+        `${url.href} answered HTTP ${status} ${quoted(response.statusMessage ?? "")}`,
       );
     }
     // A redirect's body is never read: it could be endless.

@@ -1,6 +1,6 @@
 import { RELEASE_TAG } from "@ironclaw/verify/release";
 import { CliError } from "../errors.js";
-import { type Fetched, fetchBody, type HttpOptions, openFollowing } from "./http.js";
+import { type Fetched, fetchBody, type HttpOptions, openFollowing, quoted } from "./http.js";
 
 /** A tag, or a static mirror's one-line answer: anything longer is not a release server's. */
 export const MAX_LATEST_BYTES = 64 * 1024;
@@ -41,7 +41,7 @@ function checkTag(tag: string, where: string): string {
   if (!RELEASE_TAG.test(tag)) {
     throw new CliError(
       "IC_UPGRADE_VERIFICATION",
-      `the release server named the latest release ${JSON.stringify(tag.slice(0, 80))} (at ${where}); expected vX.Y.Z`,
+      `the release server named the latest release ${quoted(tag.slice(0, 80))} (at ${where}); expected vX.Y.Z`,
     );
   }
   return tag;
