@@ -68,6 +68,12 @@ matches() {
 
 has() { command -v "$1" >/dev/null 2>&1; }
 
+# printable TEXT: TEXT with every byte but printable ASCII replaced by '?', for messages that quote
+# what a server sent: an escape sequence in a tag or a Location must not steer the user's terminal.
+printable() {
+  IRONCLAW_TEXT=$1 LC_ALL=C awk 'BEGIN { s = ENVIRON["IRONCLAW_TEXT"]; gsub(/[^ -~]/, "?", s); print s }'
+}
+
 cleanup() {
   # A download in the background (BusyBox wget, see idle_watch) ignores Ctrl-C: it is ended here.
   if [ -n "${watched_job:-}" ]; then
@@ -285,7 +291,7 @@ http_get() {
           return 1
         fi
         if [ "$hg_hops" -ge 5 ]; then
-          http_problem="more than 5 redirects (the 6th to '$http_location'); the installer follows at most 5"
+          http_problem="more than 5 redirects (the 6th to '$(printable "$http_location")'); the installer follows at most 5"
           return 1
         fi
         hg_hops=$((hg_hops + 1))
@@ -317,12 +323,12 @@ next_url() {
       next_url=${1%%://*}://$nu_authority$2
       ;;
     *)
-      http_problem="the server redirected to '$2', which is no absolute URL or path; the installer follows only those"
+      http_problem="the server redirected to '$(printable "$2")', which is no absolute URL or path; the installer follows only those"
       return 1
       ;;
   esac
   if ! matches "$next_url" '^[]A-Za-z0-9._~:/%@+=,![?&;#-]+$'; then
-    http_problem="the server redirected to '$2', which is no plain URL; refused"
+    http_problem="the server redirected to '$(printable "$2")', which is no plain URL; refused"
     return 1
   fi
   if [ "$url_scheme" = https ]; then
@@ -393,7 +399,7 @@ http_try() {
   if [ -n "$http_status" ] && [ "$http_status" != 200 ]; then
     http_problem="HTTP $http_status"
   else
-    http_problem=$(awk 'NF { line = $0 } END { print line }' "$tmp_dir/stderr")
+    http_problem=$(printable "$(awk 'NF { line = $0 } END { print line }' "$tmp_dir/stderr")")
     http_problem=${http_problem:-$downloader failed without saying why}
   fi
   return 1
@@ -547,7 +553,7 @@ resolve_tag() {
   if [ "$rt_ok" = 1 ] && [ -n "$http_location" ]; then
     case $http_location in
       */tag/*) rt_found=${http_location##*/tag/} ;;
-      *) fail 3 "$base_url/latest redirected to '$http_location', expected <base>/tag/vX.Y.Z. Set IRONCLAW_VERSION=X.Y.Z to choose a release" ;;
+      *) fail 3 "$base_url/latest redirected to '$(printable "$http_location")', expected <base>/tag/vX.Y.Z. Set IRONCLAW_VERSION=X.Y.Z to choose a release" ;;
     esac
   elif [ "$rt_ok" = 1 ] && [ "$http_status" = 200 ]; then
     rt_found=$(awk 'NR == 1 { sub(/\r$/, ""); print; exit }' "$tmp_dir/latest")
@@ -555,7 +561,7 @@ resolve_tag() {
     fail 3 "could not look up the latest release at $base_url/latest: ${http_problem:-HTTP $http_status}. Check the network and IRONCLAW_BASE_URL, or set IRONCLAW_VERSION=X.Y.Z"
   fi
   if ! matches "$rt_found" '^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$'; then
-    fail 3 "$base_url/latest named '$rt_found' as the latest release, expected a tag vX.Y.Z. Set IRONCLAW_VERSION=X.Y.Z to choose a release"
+    fail 3 "$base_url/latest named '$(printable "$rt_found")' as the latest release, expected a tag vX.Y.Z. Set IRONCLAW_VERSION=X.Y.Z to choose a release"
   fi
   tag=$rt_found
   version=${tag#v}
@@ -727,7 +733,7 @@ extract() {
     }
     END { if (!done) print "count\t" count + 0 }' "$tmp_dir/entries") || fail 3 "awk could not read the listing of $archive"
   ex_kind=${ex_found%%"	"*}
-  ex_what=${ex_found#*"	"}
+  ex_what=$(printable "${ex_found#*"	"}")
   case $ex_kind in
     outside) fail 1 "$archive holds the entry '$ex_what', which points outside the directory it is extracted into; refused, and nothing was installed" ;;
     link) fail 1 "$archive holds a link or special file ('$ex_what'), expected only regular files and directories: a link can make the installer write, chmod or run a file outside its directory. Refused, and nothing was installed" ;;

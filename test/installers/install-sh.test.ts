@@ -442,6 +442,21 @@ runIf("install.sh with other tools and settings", () => {
     expectInstalled(await install(shell));
   });
 
+  it("prints what a hostile /latest says with its control characters replaced", async () => {
+    // A title change and a screen clear, in a text tag and in a Location: never raw on the terminal.
+    const control = /[\u0000-\u0009\u000b-\u001f\u007f]/;
+    serve(release);
+    server.faults = { latestAsText: true };
+    server.latest = "v9.9.9\u001b]0;pwned\u0007\u001b[2J";
+    const text = await install(shell);
+    expectRefused(text, 3, `${server.url}/latest named 'v9.9.9?]0;pwned??[2J' as the latest release`);
+    expect(text.stderr).not.toMatch(control);
+    server.faults = { latestHead: "302 Found\r\nlocation: /elsewhere/\u001b[2J" };
+    const location = await install(shell);
+    expectRefused(location, 3, `${server.url}/latest redirected to '/elsewhere/?[2J', expected`);
+    expect(location.stderr).not.toMatch(control);
+  });
+
   it("refuses a /latest that redirects anywhere but <base>/tag/<tag>", async () => {
     serve(release);
     server.faults = { redirectLoop: true };

@@ -47,10 +47,10 @@ export interface Faults {
   /** `/latest` answers with 64 KiB of headers. */
   latestHugeHeaders?: boolean;
   /**
-   * `/latest` answers with this status line (after `HTTP/1.1 `), written by hand: Node's server
-   * refuses the control characters a hostile server may put in a reason phrase.
+   * `/latest` answers with this status line (after `HTTP/1.1 `) and any header lines after it,
+   * written by hand: Node's server refuses the control characters a hostile server may send.
    */
-  latestStatusLine?: string;
+  latestHead?: string;
   /** Serve assets from the release origin itself, as a static mirror does, instead of redirecting. */
   noObjectStorage?: boolean;
 }
@@ -178,8 +178,8 @@ export class ReleaseServer {
       const lines = Array.from({ length: 64 }, (_, i) => `x-filler-${i}: ${filler}`).join("\r\n");
       response.socket?.write(`HTTP/1.1 200 OK\r\n${lines}\r\ncontent-length: 7\r\n\r\nv9.9.9\n`);
       response.socket?.end();
-    } else if (this.faults.latestStatusLine !== undefined) {
-      response.socket?.write(`HTTP/1.1 ${this.faults.latestStatusLine}\r\ncontent-length: 0\r\n\r\n`);
+    } else if (this.faults.latestHead !== undefined) {
+      response.socket?.write(`HTTP/1.1 ${this.faults.latestHead}\r\ncontent-length: 0\r\n\r\n`);
       response.socket?.end();
     } else if (this.faults.latestAsText) text(response, 200, `${this.latest}\n`);
     else redirect(response, `/tag/${this.latest}`);

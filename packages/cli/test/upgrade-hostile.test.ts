@@ -184,7 +184,7 @@ describe("what a hostile server can make it print", () => {
   it("prints a reason phrase with terminal controls escaped, never raw", async () => {
     const install = fixture.install();
     // A title change and a screen clear, hidden in the reason phrase of a 404.
-    server().faults = { latestStatusLine: "404 Not\u001b]0;pwned\u0007\u001b[2J Found" };
+    server().faults = { latestHead: "404 Not\u001b]0;pwned\u0007\u001b[2J Found" };
     const result = await runInstalled(install.path, fixture.upgradeArgs());
     expect(result.code, result.stderr).toBe(3);
     expect(result.stderr).toContain(`${server().url}/latest answered HTTP 404`);
