@@ -674,8 +674,11 @@ function Install-Executable {
         Stop-Install 3 "cannot create ${Dir}: $($_.Exception.Message). Choose another with IRONCLAW_INSTALL_DIR"
     }
     $target = Join-Path $Dir 'ironclaw.exe'
-    $staged = Join-Path $Dir ".ironclaw.install.$PID.exe"
+    # A random name, created here (CreateNew fails on anything already there, a link included), and the
+    # copy written into it: a pid-named file could be guessed, and a link planted there written through.
+    $staged = Join-Path $Dir ".ironclaw.install.$([System.IO.Path]::GetRandomFileName()).exe"
     try {
+        [System.IO.File]::Open($staged, [System.IO.FileMode]::CreateNew, [System.IO.FileAccess]::Write).Dispose()
         Copy-Item -LiteralPath $Executable -Destination $staged -Force
         if (Test-Path -LiteralPath $target) {
             # Windows lets a running executable be renamed but not overwritten: the old one becomes .old.

@@ -832,7 +832,12 @@ check_version() {
 install_executable() {
   mkdir -p "$install_dir" 2>"$tmp_dir/stderr" ||
     fail 3 "cannot create $install_dir: $(awk 'NF { line = $0 } END { print line }' "$tmp_dir/stderr"). Choose another with IRONCLAW_INSTALL_DIR"
-  staged=$install_dir/.ironclaw.install.$$
+  # mktemp creates the file, so cp writes into ours: a name that held the pid could be guessed, and a
+  # link planted there by anyone who can write in the directory would have been written through.
+  staged=$(mktemp "$install_dir/.ironclaw.install.XXXXXXXXXX" 2>"$tmp_dir/stderr") || {
+    staged=""
+    fail 3 "cannot create a file in $install_dir: $(awk 'NF { line = $0 } END { print line }' "$tmp_dir/stderr"). Nothing was installed"
+  }
   cp "$extracted/ironclaw" "$staged" 2>"$tmp_dir/stderr" ||
     fail 3 "cannot write $staged: $(awk 'NF { line = $0 } END { print line }' "$tmp_dir/stderr"). Nothing was installed"
   chmod 0755 "$staged" || fail 3 "cannot make $staged executable; nothing was installed"

@@ -277,6 +277,13 @@ describe("install.ps1, read (PowerShell cannot run here)", () => {
     );
   });
 
+  it("stages the new ironclaw.exe in a file it creates under a random name, as install.sh does", () => {
+    const stage = ps1.slice(ps1.indexOf("function Install-Executable"));
+    expect(stage).not.toContain("$PID");
+    expect(stage).toContain("[System.IO.Path]::GetRandomFileName()");
+    expect(stage.indexOf("[System.IO.FileMode]::CreateNew")).toBeLessThan(stage.indexOf("Copy-Item"));
+  });
+
   it("checks for a newer install before downloading, as install.sh does", () => {
     const install = ps1.slice(ps1.indexOf("function Invoke-Install {"));
     const order = ["Resolve-Tag", "Test-Downgrade $settings $tag $version", "Get-Asset 'SHA256SUMS'"].map(

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { removeAll } from "../../packages/cli/test/release-fixture.js";
@@ -181,6 +181,43 @@ describe
     });
   },
 );
+
+describe.runIf(supported)("install.sh writes the new ironclaw only into a file it created", () => {
+  it("ignores a symbolic link planted where it stages the copy: the link's target is untouched", async () => {
+    // Another user who can write in the install directory guesses the staging name (it held the
+    // installer's pid) and plants a link there to a file of the installing user's.
+    serveArchive([{ name: "ironclaw", data: script(`echo ${VERSION}`) }]);
+    const sandbox = new Sandbox(work);
+    mkdirSync(sandbox.installDir, { recursive: true });
+    const victim = join(sandbox.home, ".bashrc");
+    writeFileSync(victim, "# the user's own\n", { mode: 0o644 });
+    // exec keeps the pid, so the link is exactly where a pid-named staging file would go.
+    const planting = {
+      name: "dash",
+      argv: [
+        "/usr/bin/dash",
+        "-c",
+        '/bin/ln -s "$VICTIM" "$IRONCLAW_INSTALL_DIR/.ironclaw.install.$$" && exec /usr/bin/dash "$0"',
+      ],
+    } as unknown as Shell;
+    const outcome = await runInstaller(planting, {
+      env: sandbox.env(paths["GNU tar"], {
+        IRONCLAW_BASE_URL: server.url,
+        IRONCLAW_NO_MODIFY_PATH: "1",
+        IRONCLAW_VERSION: VERSION,
+        VICTIM: victim,
+      }),
+      cwd: sandbox.cwd,
+    });
+    expect(outcome.code, outcome.stdout + outcome.stderr).toBe(0);
+    expect(readFileSync(victim, "utf8")).toBe("# the user's own\n");
+    expect(statSync(victim).mode & 0o777).toBe(0o644);
+    const installed = join(sandbox.installDir, "ironclaw");
+    expect(lstatSync(installed).isFile()).toBe(true);
+    expect(spawnSync(installed, ["--version"], { encoding: "utf8" }).stdout.trim()).toBe(VERSION);
+    sandbox.remove();
+  });
+});
 
 describe.runIf(supported).each(SHELLS)("install.sh anti-rollback under $name", (shell) => {
   /** A sandbox whose install directory holds an ironclaw that says this version. */
