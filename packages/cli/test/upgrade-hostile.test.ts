@@ -379,6 +379,29 @@ describe("what an upgrade leaves behind", () => {
     await fixture.expectStillOld(install);
   }, 60_000);
 
+  it.each([
+    ["a regular file", (dir: string) => writeFileSync(join(dir, "tmp"), "")],
+    ["a FIFO", (dir: string) => execFileSync("mkfifo", [join(dir, "tmp")])],
+    ["a symbolic link loop", (dir: string) => symlinkSync("tmp", join(dir, "tmp"))],
+  ])(
+    "fails with a coded error, naming TMPDIR, when TMPDIR is %s",
+    async (_kind, make) => {
+      const install = fixture.install();
+      const parent = privateTmp();
+      make(parent);
+      const result = await runInstalled(install.path, fixture.upgradeArgs(), {
+        env: { TMPDIR: join(parent, "tmp") },
+      });
+      expect(result.code, result.stderr).toBe(3);
+      expect(result.stderr).toContain(
+        `IC_INSTALL_WRITE: cannot create a temporary directory in ${join(parent, "tmp")}`,
+      );
+      expect(result.stderr).toContain("set TMPDIR");
+      await fixture.expectStillOld(install);
+    },
+    30_000,
+  );
+
   it("checks that the install directory is writable before downloading anything", async () => {
     // Another user runs an ironclaw that root installed: the directory is not theirs to write.
     const parent = mkdtempSync(join(tmpdir(), "ironclaw-root-owned-"));

@@ -150,7 +150,7 @@ async function checkOnly(
   const target = await chooseTarget(installation, options, http);
   if ("upToDate" in target)
     return { kind: "up-to-date", version: target.upToDate, downloads: target.downloads };
-  const work = await mkdtemp(join(tmpdir(), "ironclaw-upgrade-"));
+  const work = await temporaryDirectory();
   interrupt.temporary.add(work);
   try {
     const release = await fetchRelease(target, options, work, http, undefined);
@@ -186,7 +186,7 @@ async function upgradeLocked(
   const target = await chooseTarget(installation, options, http);
   if ("upToDate" in target)
     return { kind: "up-to-date", version: target.upToDate, downloads: target.downloads };
-  const directory = await mkdtemp(join(tmpdir(), "ironclaw-upgrade-"));
+  const directory = await temporaryDirectory();
   work.temporary.add(directory);
   try {
     const release = await fetchRelease(target, options, directory, http, context);
@@ -257,6 +257,20 @@ async function fetchRelease(
       target.tag,
     );
   return { metadata, fetchTo, check };
+}
+
+/** A private directory for the downloads; a TMPDIR that cannot hold one is the user's to fix. */
+async function temporaryDirectory(): Promise<string> {
+  const parent = tmpdir();
+  try {
+    return await mkdtemp(join(parent, "ironclaw-upgrade-"));
+  } catch (error) {
+    throw new CliError(
+      "IC_INSTALL_WRITE",
+      `cannot create a temporary directory in ${parent} (${(error as Error).message}), so no release file was downloaded and nothing was installed: set TMPDIR to a writable directory`,
+      { cause: error },
+    );
+  }
 }
 
 function normalizeTag(version: string): string {
