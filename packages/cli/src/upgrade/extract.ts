@@ -18,8 +18,13 @@ export async function extractEntry(archive: Uint8Array, archiveName: string, ent
 }
 
 function fromZip(archive: Uint8Array, entry: string): Buffer[] {
-  const files = unzipSync(archive, { filter: (file) => file.name === entry });
-  return Object.values(files).map((bytes) => Buffer.from(bytes));
+  // unzipSync keys what it returns by name, so a second entry of that name would silently replace
+  // the first: the entries are counted as they are read instead.
+  let named = 0;
+  const files = unzipSync(archive, { filter: (file) => file.name === entry && ++named > 0 });
+  const bytes = files[entry];
+  if (named !== 1 || bytes === undefined) return new Array<Buffer>(named).fill(Buffer.alloc(0));
+  return [Buffer.from(bytes)];
 }
 
 async function fromTarGz(archive: Uint8Array, entry: string): Promise<Buffer[]> {
