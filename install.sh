@@ -696,7 +696,7 @@ cosign_provenance() {
 
 # Judges the archive from `tar -tv` before extracting anything: every entry a regular file or a
 # directory (no hard or symbolic link, no device or FIFO), no absolute path or "..", and exactly one
-# regular file `ironclaw`. GNU tar prints names as they are; BusyBox tar strips "/" and "../" from them
+# regular file `ironclaw`. GNU tar and bsdtar print names as they are; BusyBox tar strips "/" and "../" from them
 # and says so on standard error, so anything tar says there refuses the archive. Then only `ironclaw` is
 # extracted, and its bytes copied into a file this script created: nothing in the archive can make the
 # file that is checked, chmod'ed and run be another file on this machine.
@@ -704,14 +704,22 @@ extract() {
   unpacked=$tmp_dir/unpacked
   extracted=$tmp_dir/extracted
   mkdir "$unpacked" "$extracted" || fail 3 "cannot create $unpacked and $extracted"
-  tar -tvzf "$tmp_dir/$archive" >"$tmp_dir/entries" 2>"$tmp_dir/stderr" ||
+  # LC_ALL=C: bsdtar names the month in the user's language otherwise.
+  LC_ALL=C tar -tvzf "$tmp_dir/$archive" >"$tmp_dir/entries" 2>"$tmp_dir/stderr" ||
     fail 1 "tar cannot list $archive: $(awk 'NF { line = $0 } END { print line }' "$tmp_dir/stderr"). Nothing was installed"
   ex_found=$(LC_ALL=C awk '
     {
       type = substr($0, 1, 1)
       name = $0
-      # The name follows the date and time: 2024-01-31 12:00 (GNU) or 2024-01-31 12:00:00 (BusyBox).
-      if (match(name, /[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9](:[0-9][0-9])? /)) {
+      # The name follows the date and time: 2024-01-31 12:00 (GNU), 2024-01-31 12:00:00 (BusyBox),
+      # or Jan 31 12:00 and Jan 31  2023 (bsdtar, the tar of macOS); whichever comes first.
+      iso = match(name, /[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9](:[0-9][0-9])? /)
+      iso_end = RSTART + RLENGTH
+      iso_start = RSTART
+      bsd = match(name, / [A-Z][a-z][a-z] +[0-9]+ +([0-9][0-9]:[0-9][0-9]|[0-9]+) /)
+      if (iso && (!bsd || iso_start <= RSTART)) {
+        name = substr(name, iso_end)
+      } else if (bsd) {
         name = substr(name, RSTART + RLENGTH)
       } else {
         print "unreadable\t" $0

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { removeAll } from "../../packages/cli/test/release-fixture.js";
 import { ReleaseServer } from "../../packages/cli/test/release-server.js";
-import { haveSystemTools } from "../support/system-tools.js";
+import { findSystemTool, haveSystemTools } from "../support/system-tools.js";
 import {
   BASE_TOOLS,
   runInstaller,
@@ -32,9 +32,12 @@ const supported =
 
 let work: string;
 let server: ReleaseServer;
-const TARS = ["GNU tar", "BusyBox tar"] as const;
+const TARS = ["GNU tar", "BusyBox tar", "bsdtar"] as const;
 type Tar = (typeof TARS)[number];
-const paths: Record<Tar, string> = { "GNU tar": "", "BusyBox tar": "" };
+const paths: Record<Tar, string> = { "GNU tar": "", "BusyBox tar": "", bsdtar: "" };
+// bsdtar (macOS's tar) lists dates as "Jan 31 12:00" or "Jan 31  2023", not as GNU and BusyBox do.
+const haveBsdtar = supported && haveSystemTools("install.sh with bsdtar on hostile archives", ["bsdtar"]);
+const tarsHere = TARS.filter((tar) => tar !== "bsdtar" || haveBsdtar);
 
 beforeAll(async () => {
   if (!supported) return;
@@ -50,6 +53,13 @@ beforeAll(async () => {
       [...BASE_TOOLS, "sha256sum"].filter((t) => t !== "curl").map((t) => [t, "/usr/bin/busybox"]),
     ),
   );
+  if (haveBsdtar)
+    paths.bsdtar = toolDir(
+      work,
+      [...BASE_TOOLS, "curl", "sha256sum"],
+      {},
+      { tar: findSystemTool("bsdtar") ?? "" },
+    );
 });
 
 afterAll(async () => {
@@ -95,7 +105,7 @@ const script = (body: string) => `#!/bin/sh\n${body}\n`;
 
 describe
   .runIf(supported)
-  .each(SHELLS.flatMap((shell) => TARS.map((tar) => [`${shell.name} with ${tar}`, shell, tar] as const)))(
+  .each(SHELLS.flatMap((shell) => tarsHere.map((tar) => [`${shell.name} with ${tar}`, shell, tar] as const)))(
   "install.sh takes only a regular ironclaw out of the archive, under %s",
   (_name, shell, tar) => {
     /** Runs the install and checks that it was refused with this message, leaving nothing behind. */

@@ -14,6 +14,7 @@ export const SYSTEM_TOOLS: ReadonlyMap<string, SystemTool> = new Map([
     { debianPackage: "busybox", enables: "install.sh under BusyBox sh, tar and wget (Alpine's tools)" },
   ],
   ["dash", { debianPackage: "dash", enables: "install.sh under dash (Debian's /bin/sh)" }],
+  ["bsdtar", { debianPackage: "libarchive-tools", enables: "install.sh with bsdtar (macOS's tar)" }],
   ["shellcheck", { debianPackage: "shellcheck", enables: "install.sh's lint" }],
   ["bwrap", { debianPackage: "bubblewrap", enables: "real sandboxes: containment, launch, limits, seccomp" }],
   ["prlimit", { debianPackage: "util-linux", enables: "sandbox resource limits" }],
