@@ -760,7 +760,10 @@ function Install-IronClaw {
     } catch {
         $code = $_.Exception.Data['IronClawExitCode']
         if ($null -eq $code) { $code = 3 }
-        [Console]::Error.WriteLine("ironclaw install: error: $($_.Exception.Message)")
+        # A tag, a Location or an entry name in the message came from the server or the archive: its
+        # control and bidi characters become '?', so it cannot steer the terminal (install.sh's printable).
+        $message = $_.Exception.Message -replace '[\p{Cc}\u200E\u200F\u202A-\u202E\u2066-\u2069]', '?'
+        [Console]::Error.WriteLine("ironclaw install: error: $message")
         if ($InvokedAsFile) { exit $code }
         throw
     }

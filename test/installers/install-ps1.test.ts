@@ -284,6 +284,13 @@ describe("install.ps1, read (PowerShell cannot run here)", () => {
     expect(stage.indexOf("[System.IO.FileMode]::CreateNew")).toBeLessThan(stage.indexOf("Copy-Item"));
   });
 
+  it("prints its errors with control characters replaced, as install.sh's printable does", () => {
+    const report = ps1.slice(ps1.indexOf("function Install-IronClaw"));
+    expect(report).toContain("-replace '[\\p{Cc}\\u200E\\u200F\\u202A-\\u202E\\u2066-\\u2069]', '?'");
+    expect(report).toContain('[Console]::Error.WriteLine("ironclaw install: error: $message")');
+    expect(report).not.toContain("error: $($_.Exception.Message)");
+  });
+
   it("checks for a newer install before downloading, as install.sh does", () => {
     const install = ps1.slice(ps1.indexOf("function Invoke-Install {"));
     const order = ["Resolve-Tag", "Test-Downgrade $settings $tag $version", "Get-Asset 'SHA256SUMS'"].map(
