@@ -1,11 +1,13 @@
 import { execFileSync } from "node:child_process";
 import {
   chmodSync,
+  existsSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  renameSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
@@ -316,6 +318,36 @@ describe("one upgrade per installed file", () => {
     expect((await runInstalled(install.path, ["--version"])).stdout).toBe(`${NEW}\n`);
     // .previous holds exactly what the completed upgrade replaced.
     expect(readFileSync(`${install.path}.previous`).equals(install.original)).toBe(true);
+  }, 60_000);
+});
+
+describe("a file replaced under a running upgrade", () => {
+  it("is not replaced in turn: an installer that ignores the lock put a newer ironclaw there", async () => {
+    // The running upgrade (v0.4.0 to v0.5.0, under its lock) has verified v0.5.0; meanwhile install.sh,
+    // which takes no lock, renames v0.6.0 into place. Swapping now would install an older release.
+    const install = fixture.install(OLDER);
+    const newer = fixture.install(NEW);
+    let run: ReturnType<typeof runInstalled> | undefined;
+    const paused = new Promise<{ kill: (signal: NodeJS.Signals) => void }>((resolve) => {
+      run = runInstalled(install.path, fixture.upgradeArgs("--version", `v${OLD}`), {
+        env: { IRONCLAW_FAILPOINT: "after-verify" },
+        onStderr: (stderr, child) => {
+          if (stderr.includes("failpoint after-verify")) resolve({ kill: (s) => child.kill(s) });
+        },
+      });
+    });
+    const child = await paused;
+    writeFileSync(`${install.path}.installing`, newer.original);
+    renameSync(`${install.path}.installing`, install.path);
+    // The failpoint announces itself just before it listens for SIGUSR2: give it that moment.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    child.kill("SIGUSR2");
+    const result = await run;
+    expect(result?.code, result?.stderr).toBe(1);
+    expect(result?.stderr).toContain(`IC_UPGRADE_REFUSED: ${install.path} changed while this upgrade ran`);
+    expect((await runInstalled(install.path, ["--version"])).stdout).toBe(`${NEW}\n`);
+    expect(existsSync(`${install.path}.previous`)).toBe(false);
+    expect(leftovers(install.dir)).toEqual([]);
   }, 60_000);
 });
 

@@ -80,6 +80,16 @@ export async function replaceInstalled(
 }
 
 /**
+ * Which file is at `path`: device, inode, size and change time. The lock keeps other upgrades out,
+ * not an installer or a package manager, so the file an upgrade judged is compared with the one it
+ * is about to replace.
+ */
+export async function identityOf(path: string): Promise<string> {
+  const s = await stat(path, { bigint: true });
+  return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+}
+
+/**
  * Fails before anything is downloaded when the installed file cannot be replaced: a file is created
  * and removed where the new one would be written (a permission check alone is wrong for root, and
  * for read-only mounts).

@@ -24,7 +24,7 @@ import { buildInfo } from "../version.js";
 import { extractEntry } from "./extract.js";
 import { failpoint } from "./failpoint.js";
 import { download, type Fetched, type HttpOptions } from "./http.js";
-import { assertReplaceable, previousPath, replaceInstalled, rollBack } from "./install.js";
+import { assertReplaceable, identityOf, previousPath, replaceInstalled, rollBack } from "./install.js";
 import { detectInstallation, type Installation } from "./installation.js";
 import { installedVersion } from "./installed-version.js";
 import { type Interruptible, interruptible } from "./interrupt.js";
@@ -183,6 +183,8 @@ async function upgradeLocked(
   lock: InstallLock,
 ): Promise<UpgradeOutcome> {
   const http: HttpOptions = { timeoutMs: options.timeoutMs, signal: work.signal };
+  // Taken before its version is asked, so a file swapped in at any later moment is noticed.
+  const judged = await identityOf(installation.path);
   const target = await chooseTarget(installation, options, http);
   if ("upToDate" in target)
     return { kind: "up-to-date", version: target.upToDate, downloads: target.downloads };
@@ -204,6 +206,12 @@ async function upgradeLocked(
     await failpoint("after-verify");
     work.signal.throwIfAborted();
     await lock.assertHeld();
+    if ((await identityOf(installation.path)) !== judged) {
+      throw new CliError(
+        "IC_UPGRADE_REFUSED",
+        `${installation.path} changed while this upgrade ran (another installer replaced it), so v${target.from}, which the upgrade was judged against, is no longer what it would replace; nothing was replaced. Run the upgrade again`,
+      );
+    }
     await replaceInstalled(installation, entry, work.temporary);
     return {
       kind: "upgraded",
