@@ -173,6 +173,38 @@ describe
       );
     });
 
+    it("refuses two regular ironclaw entries (tar would keep the last), and ignores a lookalike name", async () => {
+      await expectArchiveRefused(
+        [
+          { name: "ironclaw", data: script(`echo ${VERSION}`) },
+          { name: "ironclaw", data: script("echo 6.6.6") },
+        ],
+        `${ARCHIVE} holds 2 entries named 'ironclaw', expected exactly one`,
+      );
+      // A Cyrillic "с" is another name: never counted, never extracted.
+      serveArchive([
+        { name: "ironclaw", data: script(`echo ${VERSION}`) },
+        { name: "iron\u0441law", data: script("echo 6.6.6") },
+      ]);
+      const sandbox = new Sandbox(work);
+      const outcome = await install(shell, paths[tar], sandbox);
+      expect(outcome.code, outcome.stdout + outcome.stderr).toBe(0);
+      expect(sandbox.installed().sort()).toEqual(["bin", "bin/ironclaw"]);
+      sandbox.remove();
+    });
+
+    it("refuses a hard link whose name carries a newline and a forged listing line", async () => {
+      // BusyBox tar lists names raw: the link's second line looks like a regular ironclaw, but the
+      // " -> " that marks the link still ends it.
+      const outside = join(work, `forged-${shell.name.replace(" ", "-")}-${tar.replace(" ", "-")}`);
+      writeFileSync(outside, script(`echo ${VERSION}`), { mode: 0o644 });
+      await expectArchiveRefused(
+        [{ name: "x\n-rwxr-xr-x 0/0 5 2023-11-14 22:13:20 ironclaw", hardlinkTo: outside }],
+        /holds a link or special file|holds 0 entries named 'ironclaw'/,
+      );
+      expect(statSync(outside).mode & 0o777).toBe(0o644);
+    });
+
     it.each([
       ["an absolute", "/tmp/ironclaw-installer-escaped-abs"],
       ["a ../", "../../../ironclaw-installer-escaped"],
