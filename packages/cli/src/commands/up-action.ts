@@ -3,7 +3,8 @@ import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type ControlPlane, startControlPlane } from "@ironclaw/gateway";
+import { type ConsoleServer, startConsole } from "@ironclaw/console";
+import { type ControlPlane, parseListen, startControlPlane } from "@ironclaw/gateway";
 import { sandboxSupport } from "@ironclaw/sandbox";
 import { stateDirectory } from "../control/client.js";
 import { CliError } from "../errors.js";
@@ -15,6 +16,7 @@ export interface UpFlags {
   readonly dev?: boolean;
   readonly state?: string;
   readonly listen?: string;
+  readonly console?: string;
   readonly ttl?: string;
   readonly mountsRoot?: string;
   readonly witness?: string;
@@ -88,6 +90,19 @@ function positive(text: string, flag: string): number {
   return Number(text);
 }
 
+/** The console on its own listener, refused on the same addresses as the API; refusals go to the audit log. */
+function serveConsole(controlPlane: ControlPlane, spec: string, dev: boolean): Promise<ConsoleServer> {
+  const listen = parseListen(spec);
+  return startConsole({
+    host: listen.host,
+    port: listen.port,
+    dev,
+    gateway: controlPlane.gateway,
+    authenticate: controlPlane.principals.authenticate,
+    onSecurityEvent: (event) => controlPlane.gateway.recordSecurityEvent(event),
+  });
+}
+
 /** Runs until SIGINT or SIGTERM, then closes the API, writes a final checkpoint and releases the lock. */
 export async function upAction(flags: UpFlags, context: CommandContext): Promise<void> {
   const { io } = context;
@@ -107,7 +122,12 @@ export async function upAction(flags: UpFlags, context: CommandContext): Promise
   // Whatever ends the run, a signal or an error of our own, the control plane closes: it writes
   // gateway.stopped and a final checkpoint and releases the lock.
   let supervisor: AgentSupervisor | undefined;
+  let consoleServer: ConsoleServer | undefined;
   try {
+    consoleServer =
+      flags.console === undefined
+        ? undefined
+        : await serveConsole(controlPlane, flags.console, flags.dev === true);
     const agents =
       flags.agents === false
         ? { note: "agents: not started (--no-agents)" }
@@ -121,6 +141,7 @@ export async function upAction(flags: UpFlags, context: CommandContext): Promise
         state: stateDir,
         head: controlPlane.gateway.head,
         tokens,
+        console: consoleServer?.url ?? null,
         agents: agents.note,
       });
     } else {
@@ -128,6 +149,7 @@ export async function upAction(flags: UpFlags, context: CommandContext): Promise
       io.stdout.write(
         `ironclaw control plane listening on ${controlPlane.url}${flags.dev === true ? " (loopback only: --dev)" : ""}\n` +
           `state   ${stateDir} (audit log head #${controlPlane.gateway.head.seq})\n` +
+          (consoleServer === undefined ? "" : `console ${consoleServer.url} (sign in with a token below)\n`) +
           `tokens  ${join(tokens, "operator.token")} (operator), ${join(tokens, "viewer.token")} (viewer)\n` +
           (recovered.truncatedBytes > 0
             ? `recovered: a torn last record (${recovered.truncatedBytes} bytes) was cut from the log\n`
@@ -142,6 +164,7 @@ export async function upAction(flags: UpFlags, context: CommandContext): Promise
     await Promise.race([once(process, "SIGINT"), once(process, "SIGTERM")]);
   } finally {
     await supervisor?.close().catch(() => undefined);
+    await consoleServer?.close();
     await controlPlane.close();
   }
 }

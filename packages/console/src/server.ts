@@ -1,0 +1,308 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { isIP } from "node:net";
+import { type NetworkInterfaceInfo, networkInterfaces } from "node:os";
+import {
+  checkBindAddress,
+  confirmBoundAddress,
+  formatHostPort,
+  type Gateway,
+  gatewayRoutes,
+  isGatewayError,
+  type JsonValue,
+  type Principal,
+  statusForErrorCode,
+} from "@ironclaw/gateway";
+import { ASSETS } from "./assets/index.js";
+import { RequestError, readJsonObject, send, sendError, sendJson, startEventStream } from "./http-util.js";
+import { csrfMatches, SESSION_COOKIE, type Session, SessionStore } from "./sessions.js";
+import { consoleView, Verdicts } from "./view.js";
+
+export interface ConsoleOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly dev: boolean;
+  readonly interfaces?: NodeJS.Dict<NetworkInterfaceInfo[]>;
+  readonly gateway: Gateway;
+  /** The control plane's bearer-token check: the console accepts exactly the tokens the API accepts. */
+  readonly authenticate: (authorizationHeader: string | undefined) => Principal | undefined;
+  /** Default 8 hours. */
+  readonly sessionTtlMs?: number;
+  /** Refused sign-ins and cross-site requests, for the audit log. */
+  readonly onSecurityEvent?: (event: { readonly type: string; readonly [field: string]: JsonValue }) => void;
+  readonly now?: () => number;
+}
+
+export interface ConsoleServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+const DECISION = /^\/api\/v1\/changes\/(c[1-9][0-9]{0,9})\/(approve|reject)$/;
+const SIGN_IN_FAILURES_PER_MINUTE = 10;
+const MAX_EVENT_STREAMS = 32;
+const EVENT_POLL_MS = 250;
+const HEARTBEAT_MS = 15_000;
+
+/**
+ * Starts the console on its own listener, refused on the same addresses as the API (mesh, or
+ * loopback with dev). Decisions go through the gateway's own routes, so the role check and the digest
+ * check are the API's, not a second copy.
+ */
+export async function startConsole(options: ConsoleOptions): Promise<ConsoleServer> {
+  const interfaces = options.interfaces ?? networkInterfaces();
+  checkBindAddress(options.host, { dev: options.dev, interfaces });
+  const now = options.now ?? Date.now;
+  const sessions = new SessionStore(options.sessionTtlMs ?? 8 * 3_600_000, now);
+  const routes = gatewayRoutes(options.gateway);
+  const verdicts = new Verdicts();
+  const failures: number[] = [];
+  const streams = new Set<ServerResponse>();
+  const report = options.onSecurityEvent ?? (() => undefined);
+  let origin = "";
+  let hostHeader = "";
+
+  const refuse = (response: ServerResponse, request: IncomingMessage, code: string, message: string) => {
+    report({ type: "console.refused", code, path: (request.url ?? "").slice(0, 200) });
+    sendError(response, 403, code, message);
+  };
+
+  /** Same-origin only: the Origin header must be this console's (cross-site requests and old browsers without it are refused). */
+  const sameOrigin = (request: IncomingMessage) => request.headers.origin === origin;
+
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    // DNS rebinding: a page on another name that resolves here still sends its own name as Host.
+    if (request.headers.host !== hostHeader) {
+      sendError(
+        response,
+        421,
+        "IC_CONSOLE_HOST",
+        `expected Host ${hostHeader}, found ${request.headers.host ?? "none"}`,
+      );
+      return;
+    }
+    const path = new URL(request.url ?? "/", origin).pathname;
+    const method = request.method ?? "GET";
+    const asset = ASSETS.get(path);
+    if (asset !== undefined && method === "GET") {
+      send(response, 200, asset.type, asset.body);
+      return;
+    }
+    const session = sessions.fromCookieHeader(request.headers.cookie);
+    if (path === "/session" && method === "POST") {
+      await signIn(request, response);
+      return;
+    }
+    if (session === undefined) {
+      sendError(
+        response,
+        401,
+        "IC_CONSOLE_SIGNED_OUT",
+        "not signed in, or the session expired; sign in again",
+      );
+      return;
+    }
+    if (method === "GET") {
+      if (path === "/session") {
+        sendJson(response, 200, {
+          principal: session.principal,
+          csrf: session.csrf,
+          expiresAt: session.expiresAt,
+        });
+      } else if (path === "/api/view") {
+        sendJson(response, 200, await consoleView(options.gateway, session.principal, verdicts));
+      } else if (path === "/events") {
+        events(response, session);
+      } else {
+        sendError(response, 404, "IC_CONSOLE_NOT_FOUND", `no page ${path}`);
+      }
+      return;
+    }
+    if (method !== "POST") {
+      sendError(response, 405, "IC_CONSOLE_METHOD", `expected GET or POST, found ${method}`);
+      return;
+    }
+    if (!sameOrigin(request)) {
+      refuse(
+        response,
+        request,
+        "IC_CONSOLE_CROSS_ORIGIN",
+        `expected Origin ${origin}, found ${request.headers.origin ?? "none"}`,
+      );
+      return;
+    }
+    const csrf = request.headers["x-csrf-token"];
+    if (!csrfMatches(session, typeof csrf === "string" ? csrf : undefined)) {
+      refuse(
+        response,
+        request,
+        "IC_CONSOLE_CSRF",
+        "expected this session's CSRF token in X-CSRF-Token; reload the page",
+      );
+      return;
+    }
+    if (path === "/session/sign-out") {
+      sessions.delete(session);
+      sendJson(response, 200, { signedOut: true }, { "Set-Cookie": clearCookie() });
+      return;
+    }
+    const decision = DECISION.exec(path);
+    if (decision === null) {
+      sendError(response, 404, "IC_CONSOLE_NOT_FOUND", `no action ${path}`);
+      return;
+    }
+    const body = await readJsonObject(request);
+    const answer = await routes({
+      method: "POST",
+      path: path.slice("/api".length),
+      query: new URLSearchParams(),
+      principal: session.principal,
+      body: body as JsonValue,
+    });
+    sendJson(response, answer.status, answer.body);
+  };
+
+  const signIn = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    if (!sameOrigin(request)) {
+      refuse(
+        response,
+        request,
+        "IC_CONSOLE_CROSS_ORIGIN",
+        `expected Origin ${origin}, found ${request.headers.origin ?? "none"}`,
+      );
+      return;
+    }
+    const minuteAgo = now() - 60_000;
+    while (failures.length > 0 && (failures[0] as number) < minuteAgo) failures.shift();
+    if (failures.length >= SIGN_IN_FAILURES_PER_MINUTE) {
+      sendError(
+        response,
+        429,
+        "IC_CONSOLE_RATE_LIMITED",
+        "too many failed sign-ins in the last minute; wait and try again",
+      );
+      return;
+    }
+    const body = await readJsonObject(request);
+    const token = typeof body.token === "string" && body.token.length <= 256 ? body.token : "";
+    const principal = token === "" ? undefined : options.authenticate(`Bearer ${token}`);
+    if (principal === undefined || principal.role === "agent") {
+      failures.push(now());
+      report({
+        type: "console.sign_in_failed",
+        reason: principal === undefined ? "unknown token" : "agent token",
+      });
+      sendError(
+        response,
+        401,
+        "IC_CONSOLE_SIGN_IN",
+        "expected the operator or viewer token from <state>/tokens; that token is not one",
+      );
+      return;
+    }
+    const session = sessions.create(principal);
+    sendJson(
+      response,
+      200,
+      { principal: session.principal, csrf: session.csrf, expiresAt: session.expiresAt },
+      { "Set-Cookie": sessionCookie(session.id, sessions.ttlMs) },
+    );
+  };
+
+  const events = (response: ServerResponse, session: Session): void => {
+    if (streams.size >= MAX_EVENT_STREAMS) {
+      sendError(
+        response,
+        503,
+        "IC_CONSOLE_BUSY",
+        `at most ${MAX_EVENT_STREAMS} live views at once; close a tab`,
+      );
+      return;
+    }
+    startEventStream(response);
+    streams.add(response);
+    let seq = -1;
+    let beat = now();
+    const timer = setInterval(() => {
+      if (sessions.fromCookieHeader(`${SESSION_COOKIE}=${session.id}`) === undefined) {
+        response.end("event: signed-out\ndata: {}\n\n");
+        return;
+      }
+      const head = options.gateway.head.seq;
+      if (head !== seq) {
+        seq = head;
+        beat = now();
+        response.write(`event: head\ndata: ${JSON.stringify({ seq })}\n\n`);
+      } else if (now() - beat > HEARTBEAT_MS) {
+        beat = now();
+        response.write(": still here\n\n");
+      }
+    }, EVENT_POLL_MS);
+    response.on("close", () => {
+      clearInterval(timer);
+      streams.delete(response);
+    });
+  };
+
+  const server = createServer(
+    { requireHostHeader: true, headersTimeout: 10_000, requestTimeout: 30_000 },
+    (request, response) => {
+      handle(request, response).catch((error: unknown) => {
+        if (response.headersSent) {
+          response.destroy();
+        } else if (error instanceof RequestError) {
+          sendError(response, error.status, error.code, error.message);
+        } else if (isGatewayError(error)) {
+          sendError(response, statusForErrorCode(error.code), error.code, error.message);
+        } else {
+          process.stderr.write(
+            `ironclaw console: internal error: ${error instanceof Error ? error.stack : String(error)}\n`,
+          );
+          sendError(response, 500, "IC_CONSOLE_INTERNAL", "internal error; see the console's stderr");
+        }
+      });
+    },
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(
+      { host: options.host, port: options.port, exclusive: true, ipv6Only: isIP(options.host) === 6 },
+      () => {
+        server.off("error", reject);
+        resolve();
+      },
+    );
+  });
+  let address: ReturnType<typeof confirmBoundAddress>;
+  try {
+    address = confirmBoundAddress({ host: options.host, port: options.port }, server.address());
+  } catch (error) {
+    await closeServer(server, streams);
+    throw error;
+  }
+  hostHeader = formatHostPort(address);
+  origin = `http://${hostHeader}`;
+  let closing: Promise<void> | undefined;
+  return {
+    url: origin,
+    close: () => {
+      closing ??= closeServer(server, streams);
+      return closing;
+    },
+  };
+}
+
+function sessionCookie(id: string, ttlMs: number): string {
+  return `${SESSION_COOKIE}=${id}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${Math.floor(ttlMs / 1000)}`;
+}
+
+function clearCookie(): string {
+  return `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`;
+}
+
+function closeServer(server: Server, streams: Set<ServerResponse>): Promise<void> {
+  for (const stream of streams) stream.end();
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

@@ -1,0 +1,59 @@
+import type { Gateway, JsonValue, Principal } from "@ironclaw/gateway";
+
+const RECENT_DECIDED = 20;
+const AUDIT_TAIL = 30;
+
+/**
+ * The verifier chain's verdicts are written in each change.submitted record, not kept on the change;
+ * this reads new records once and remembers the verdicts by change id.
+ */
+export class Verdicts {
+  readonly #byId = new Map<string, readonly string[]>();
+  #seq = 0;
+
+  async update(gateway: Gateway): Promise<void> {
+    while (this.#seq < gateway.head.seq) {
+      const records = await gateway.audit(this.#seq, 1000);
+      if (records.length === 0) break;
+      for (const record of records) {
+        const fields = record as unknown as Record<string, JsonValue>;
+        if (fields.type === "change.submitted" && typeof fields.id === "string") {
+          const passed = Array.isArray(fields.verifiers) ? fields.verifiers : [];
+          this.#byId.set(
+            fields.id,
+            passed.filter((name): name is string => typeof name === "string"),
+          );
+        }
+        this.#seq = record.seq;
+      }
+    }
+  }
+
+  passed(id: string): readonly string[] {
+    return this.#byId.get(id) ?? [];
+  }
+}
+
+/** Everything the page shows, read through the gateway as the signed-in principal. */
+export async function consoleView(gateway: Gateway, principal: Principal, verdicts: Verdicts) {
+  await verdicts.update(gateway);
+  const all = gateway.list(principal);
+  const pending = all
+    .filter((change) => change.state === "pending")
+    .map((change) => ({ ...change, verifiers: verdicts.passed(change.id) }));
+  const decided = all
+    .filter((change) => change.state !== "pending")
+    .slice(-RECENT_DECIDED)
+    .reverse()
+    .map((change) => ({ ...change, verifiers: verdicts.passed(change.id) }));
+  const head = gateway.head;
+  const audit = await gateway.audit(Math.max(0, head.seq - AUDIT_TAIL), AUDIT_TAIL);
+  return {
+    principal: { id: principal.id, role: principal.role },
+    head,
+    registry: gateway.registry,
+    pending,
+    decided,
+    audit: audit.reverse(),
+  };
+}
