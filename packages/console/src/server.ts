@@ -87,7 +87,16 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       send(response, 200, asset.type, asset.body);
       return;
     }
+    if (path === "/favicon.ico") {
+      response.writeHead(204, { "Cache-Control": "max-age=86400" }).end();
+      return;
+    }
     const session = sessions.fromCookieHeader(request.headers.cookie);
+    if (path === "/session" && method === "GET" && session === undefined) {
+      // Signed out is an answer here, not an error: the page asks this first, on every load.
+      sendJson(response, 200, { principal: null });
+      return;
+    }
     if (path === "/session" && method === "POST") {
       await signIn(request, response);
       return;

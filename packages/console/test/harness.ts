@@ -19,9 +19,17 @@ export interface Harness {
 }
 
 /** A real control plane on loopback (dev) and a console in front of it, in a fresh state directory. */
-export async function startHarness(extra: Partial<ConsoleOptions> = {}): Promise<Harness> {
+export async function startHarness(
+  extra: Partial<ConsoleOptions> = {},
+  clock?: () => Date,
+): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), "ironclaw-console-"));
-  const plane = await startControlPlane({ stateDir: dir, dev: true, listen: "127.0.0.1:0" });
+  const plane = await startControlPlane({
+    stateDir: dir,
+    dev: true,
+    listen: "127.0.0.1:0",
+    ...(clock === undefined ? {} : { now: clock }),
+  });
   const events: Harness["events"] = [];
   const server = await startConsole({
     host: "127.0.0.1",

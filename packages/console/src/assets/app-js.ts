@@ -108,7 +108,7 @@ export const APP_JS = String.raw`"use strict";
         if (kind !== null) out.push(path + ": " + kind + " character " + codeOf(ch));
       }
       var esc = ESCAPED.exec(value);
-      if (esc !== null) out.push(path + ": escape sequence " + JSON.stringify(esc[0]) + " (shown as typed, not decoded)");
+      if (esc !== null) out.push(path + ": escape sequence " + esc[0] + " (shown as typed, not decoded)");
     } else if (Array.isArray(value)) {
       value.forEach(function (item, i) { findings(item, path + "[" + i + "]", out); });
     } else if (value !== null && typeof value === "object") {
@@ -231,6 +231,10 @@ export const APP_JS = String.raw`"use strict";
     var pending = el("section", { id: "pending" }, [el("h2", { text: "Held changes (" + view.pending.length + ")" })]);
     if (view.pending.length === 0) pending.appendChild(el("p", { text: "Nothing waits for a decision." }));
     view.pending.forEach(function (c) { pending.appendChild(changeCard(c, view.registry)); });
+    Object.keys(results).forEach(function (id) {
+      if (has(shown, id)) return;
+      pending.appendChild(el("p", { class: "result " + (results[id].ok ? "ok" : "error"), "data-result": id, role: "status", text: results[id].text }));
+    });
     if (me.role !== "operator") pending.appendChild(el("p", { class: "meta", text: "Signed in as a viewer: you see everything and can decide nothing." }));
     app.appendChild(pending);
     var names = Object.keys(view.registry.agents);
@@ -303,6 +307,6 @@ export const APP_JS = String.raw`"use strict";
     app.appendChild(form);
     input.focus();
   }
-  request("GET", "/session").then(function (r) { return r.status === 200 ? signedIn(r.body) : signInView(); });
+  request("GET", "/session").then(function (r) { return r.body.principal ? signedIn(r.body) : signInView(); });
 })();
 `;
