@@ -86,4 +86,28 @@ describe("ironclaw up --console", () => {
     expect(result.status).toBe(2);
     expect(result.stderr).toContain("IC_API_BIND_REFUSED");
   });
+
+  it("refuses a public console origin that is not https", async () => {
+    const state = await stateDir();
+    const result = spawnSync(
+      process.execPath,
+      [
+        BIN,
+        "up",
+        "--dev",
+        "--listen",
+        "127.0.0.1:0",
+        "--console",
+        "127.0.0.1:0",
+        "--console-origin",
+        "http://console.tail1234.ts.net",
+        "--no-agents",
+        "--state",
+        state,
+      ],
+      { encoding: "utf8", timeout: 20_000 },
+    );
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("https://name");
+  });
 });

@@ -6,6 +6,7 @@ import {
   confirmBoundAddress,
   formatHostPort,
   type Gateway,
+  GatewayError,
   gatewayRoutes,
   isGatewayError,
   type JsonValue,
@@ -25,6 +26,11 @@ export interface ConsoleOptions {
   readonly gateway: Gateway;
   /** The control plane's bearer-token check: the console accepts exactly the tokens the API accepts. */
   readonly authenticate: (authorizationHeader: string | undefined) => Principal | undefined;
+  /**
+   * The https origin a TLS-terminating proxy on this host (e.g. `tailscale serve`) shows the console
+   * under. Then only that Origin is accepted, and the session cookie is also Secure.
+   */
+  readonly publicOrigin?: string;
   /** Default 8 hours. */
   readonly sessionTtlMs?: number;
   /** Refused sign-ins and cross-site requests, for the audit log. */
@@ -33,7 +39,10 @@ export interface ConsoleOptions {
 }
 
 export interface ConsoleServer {
+  /** Where it listens. */
   readonly url: string;
+  /** The origin browsers use: the url, or the public https origin behind a TLS proxy. */
+  readonly origin: string;
   close(): Promise<void>;
 }
 
@@ -51,6 +60,8 @@ const HEARTBEAT_MS = 15_000;
 export async function startConsole(options: ConsoleOptions): Promise<ConsoleServer> {
   const interfaces = options.interfaces ?? networkInterfaces();
   checkBindAddress(options.host, { dev: options.dev, interfaces });
+  const publicOrigin =
+    options.publicOrigin === undefined ? undefined : checkPublicOrigin(options.publicOrigin);
   const now = options.now ?? Date.now;
   const sessions = new SessionStore(options.sessionTtlMs ?? 8 * 3_600_000, now);
   const routes = gatewayRoutes(options.gateway);
@@ -60,6 +71,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
   const report = options.onSecurityEvent ?? (() => undefined);
   let origin = "";
   let hostHeader = "";
+  const secure = publicOrigin !== undefined;
 
   const refuse = (response: ServerResponse, request: IncomingMessage, code: string, message: string) => {
     report({ type: "console.refused", code, path: (request.url ?? "").slice(0, 200) });
@@ -71,7 +83,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     // DNS rebinding: a page on another name that resolves here still sends its own name as Host.
-    if (request.headers.host !== hostHeader) {
+    if (request.headers.host !== hostHeader && request.headers.host !== publicOrigin?.host) {
       sendError(
         response,
         421,
@@ -151,7 +163,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
     }
     if (path === "/session/sign-out") {
       sessions.delete(session);
-      sendJson(response, 200, { signedOut: true }, { "Set-Cookie": clearCookie() });
+      sendJson(response, 200, { signedOut: true }, { "Set-Cookie": clearCookie(secure) });
       return;
     }
     const decision = DECISION.exec(path);
@@ -213,7 +225,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       response,
       200,
       { principal: session.principal, csrf: session.csrf, expiresAt: session.expiresAt },
-      { "Set-Cookie": sessionCookie(session.id, sessions.ttlMs) },
+      { "Set-Cookie": sessionCookie(session.id, sessions.ttlMs, secure) },
     );
   };
 
@@ -289,10 +301,11 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
     throw error;
   }
   hostHeader = formatHostPort(address);
-  origin = `http://${hostHeader}`;
+  origin = publicOrigin?.origin ?? `http://${hostHeader}`;
   let closing: Promise<void> | undefined;
   return {
-    url: origin,
+    url: `http://${hostHeader}`,
+    origin,
     close: () => {
       closing ??= closeServer(server, streams);
       return closing;
@@ -300,12 +313,29 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
   };
 }
 
-function sessionCookie(id: string, ttlMs: number): string {
-  return `${SESSION_COOKIE}=${id}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${Math.floor(ttlMs / 1000)}`;
+function sessionCookie(id: string, ttlMs: number, secure: boolean): string {
+  return `${SESSION_COOKIE}=${id}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${Math.floor(ttlMs / 1000)}${secure ? "; Secure" : ""}`;
 }
 
-function clearCookie(): string {
-  return `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`;
+function clearCookie(secure: boolean): string {
+  return `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0${secure ? "; Secure" : ""}`;
+}
+
+/** `https://name[:port]` and nothing else: an http origin would send the session cookie in the clear. */
+function checkPublicOrigin(text: string): URL {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || url.protocol !== "https:" || url.origin !== text.replace(/\/$/, "")) {
+    throw new GatewayError(
+      "IC_API_BIND_REFUSED",
+      `expected the console's public origin as https://name or https://name:port (no path), found ${JSON.stringify(text)}`,
+    );
+  }
+  return url;
 }
 
 function closeServer(server: Server, streams: Set<ServerResponse>): Promise<void> {

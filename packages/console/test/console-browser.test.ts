@@ -164,6 +164,50 @@ describe.skipIf(!haveChromium)("the approvals console in chromium", () => {
     ]);
   });
 
+  it("asks for a reason before rejecting, and records it", async () => {
+    const h = await harness();
+    const change = await h.submit("create_agent", { agent: "builder" });
+    const { page, problems } = await openConsole(h);
+    await signIn(page, h.operatorToken);
+    const card = page.locator(`article[data-change="${change.id}"]`);
+    await card.locator("button.reject").click();
+    await expect(card.locator(".result.error").textContent()).resolves.toContain("Say why");
+    expect(h.plane.gateway.show(OPERATOR, change.id).state).toBe("pending");
+    await card.locator("input.reason").fill("not this week");
+    await card.locator("button.reject").click();
+    await page.locator(`[data-result="${change.id}"]`).waitFor();
+    const rejected = h.plane.gateway.show(OPERATOR, change.id);
+    expect(rejected).toMatchObject({ state: "rejected", reason: "not this week", decidedBy: "operator" });
+    expect(problems).toEqual([]);
+  });
+
+  it("flags invisible and bidi characters in what it shows, even those the gateway would refuse", async () => {
+    const h = await harness();
+    await withAgent(h, { name: "helper", instructions: "Be brief." });
+    const change = await h.submit("persona", {
+      agent: "builder",
+      persona: { name: "helper", instructions: "Be kind." },
+    });
+    const { page, problems } = await openConsole(h);
+    await page.route("**/api/view", async (route) => {
+      const response = await route.fetch();
+      const view = (await response.json()) as {
+        pending: { payload: { persona: { instructions: string } } }[];
+      };
+      for (const pending of view.pending)
+        pending.payload.persona.instructions = "Be kind.\u200b\u202eTAHC\u{e0041}";
+      await route.fulfill({ response, json: view });
+    });
+    await signIn(page, h.operatorToken);
+    const card = page.locator(`article[data-change="${change.id}"]`);
+    const flags = await card.locator("pre.diff .flag").allTextContents();
+    expect(flags).toEqual(["[U+200B]", "[U+202E]", "[U+E0041]"]);
+    await expect(card.locator(".warnings").textContent()).resolves.toMatch(
+      /invisible character U\+200B.*U\+202E.*U\+E0041/s,
+    );
+    expect(problems).toEqual([]);
+  });
+
   it("shows a viewer everything, with no buttons, and the server refuses the viewer's approval anyway", async () => {
     const h = await harness();
     const change = await h.submit("create_agent", { agent: "builder" });

@@ -162,6 +162,27 @@ describe("console HTTP edge", () => {
     expect(h.plane.gateway.show(OPERATOR, change.id).state).toBe("pending");
   });
 
+  it("behind a TLS proxy, accepts only the public https origin and marks the cookie Secure", async () => {
+    const publicOrigin = "https://console.tail1234.ts.net";
+    const h = await harness({ publicOrigin });
+    expect((await signIn(h, h.operatorToken)).status).toBe(403);
+    const ok = await signIn(h, h.operatorToken, publicOrigin);
+    expect(ok.status).toBe(200);
+    expect(ok.setCookie).toMatch(/; HttpOnly; SameSite=Strict; Max-Age=\d+; Secure$/);
+    const base = {
+      host: "127.0.0.1",
+      port: 0,
+      dev: true,
+      gateway: h.plane.gateway,
+      authenticate: h.plane.principals.authenticate,
+    };
+    for (const bad of ["http://console.tail1234.ts.net", "https://console.tail1234.ts.net/path", "console"]) {
+      await expect(startConsole({ ...base, publicOrigin: bad })).rejects.toMatchObject({
+        code: "IC_API_BIND_REFUSED",
+      });
+    }
+  });
+
   it("ends a session at sign-out and at expiry", async () => {
     let clock = 1_000_000;
     const h = await harness({ sessionTtlMs: 60_000, now: () => clock });

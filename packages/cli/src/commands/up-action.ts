@@ -17,6 +17,7 @@ export interface UpFlags {
   readonly state?: string;
   readonly listen?: string;
   readonly console?: string;
+  readonly consoleOrigin?: string;
   readonly ttl?: string;
   readonly mountsRoot?: string;
   readonly witness?: string;
@@ -91,12 +92,18 @@ function positive(text: string, flag: string): number {
 }
 
 /** The console on its own listener, refused on the same addresses as the API; refusals go to the audit log. */
-function serveConsole(controlPlane: ControlPlane, spec: string, dev: boolean): Promise<ConsoleServer> {
+function serveConsole(
+  controlPlane: ControlPlane,
+  spec: string,
+  dev: boolean,
+  publicOrigin: string | undefined,
+): Promise<ConsoleServer> {
   const listen = parseListen(spec);
   return startConsole({
     host: listen.host,
     port: listen.port,
     dev,
+    ...(publicOrigin === undefined ? {} : { publicOrigin }),
     gateway: controlPlane.gateway,
     authenticate: controlPlane.principals.authenticate,
     onSecurityEvent: (event) => controlPlane.gateway.recordSecurityEvent(event),
@@ -127,7 +134,7 @@ export async function upAction(flags: UpFlags, context: CommandContext): Promise
     consoleServer =
       flags.console === undefined
         ? undefined
-        : await serveConsole(controlPlane, flags.console, flags.dev === true);
+        : await serveConsole(controlPlane, flags.console, flags.dev === true, flags.consoleOrigin);
     const agents =
       flags.agents === false
         ? { note: "agents: not started (--no-agents)" }
@@ -141,7 +148,7 @@ export async function upAction(flags: UpFlags, context: CommandContext): Promise
         state: stateDir,
         head: controlPlane.gateway.head,
         tokens,
-        console: consoleServer?.url ?? null,
+        console: consoleServer?.origin ?? null,
         agents: agents.note,
       });
     } else {
@@ -149,7 +156,9 @@ export async function upAction(flags: UpFlags, context: CommandContext): Promise
       io.stdout.write(
         `ironclaw control plane listening on ${controlPlane.url}${flags.dev === true ? " (loopback only: --dev)" : ""}\n` +
           `state   ${stateDir} (audit log head #${controlPlane.gateway.head.seq})\n` +
-          (consoleServer === undefined ? "" : `console ${consoleServer.url} (sign in with a token below)\n`) +
+          (consoleServer === undefined
+            ? ""
+            : `console ${consoleServer.origin} (sign in with a token below)\n`) +
           `tokens  ${join(tokens, "operator.token")} (operator), ${join(tokens, "viewer.token")} (viewer)\n` +
           (recovered.truncatedBytes > 0
             ? `recovered: a torn last record (${recovered.truncatedBytes} bytes) was cut from the log\n`

@@ -17,6 +17,10 @@ export function registerUpCommand(program: Command, context: CommandContext): vo
       "also serve the approvals console in a browser there, on the same addresses as --listen (e.g. 127.0.0.1:7879 with --dev)",
     )
     .option(
+      "--console-origin <https-origin>",
+      "the https origin a TLS proxy on this host serves the console under (e.g. tailscale serve); the session cookie is then Secure",
+    )
+    .option(
       "--ttl <duration>",
       "how long a change waits for a decision before it expires (e.g. 30m, 24h, 7d)",
       "24h",
