@@ -73,7 +73,14 @@ describe("ironclaw up --console", () => {
     const [code] = (await once(child, "exit")) as [number | null];
     expect(code).toBe(0);
     const log = await readFile(join(state, "events.jsonl"), "utf8");
-    expect(log).toContain('"type":"console.sign_in_failed"');
+    const failed = log
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { type: string; reason?: string; count?: number })
+      .filter((record) => record.type === "auth.failed");
+    expect(failed).toEqual([
+      expect.objectContaining({ reason: "console: IC_CONSOLE_SIGN_IN unknown token", count: 1 }),
+    ]);
   });
 
   it.each([["0.0.0.0:7879"], ["192.168.1.10:7879"]])("refuses to serve the console on %s", async (listen) => {

@@ -11,6 +11,7 @@ import {
   isGatewayError,
   type JsonValue,
   type Principal,
+  type SecurityEvent,
   statusForErrorCode,
 } from "@ironclaw/gateway";
 import { ASSETS } from "./assets/index.js";
@@ -33,8 +34,8 @@ export interface ConsoleOptions {
   readonly publicOrigin?: string;
   /** Default 8 hours. */
   readonly sessionTtlMs?: number;
-  /** Refused sign-ins and cross-site requests, for the audit log. */
-  readonly onSecurityEvent?: (event: { readonly type: string; readonly [field: string]: JsonValue }) => void;
+  /** Refused sign-ins and requests, for the audit log (the control plane aggregates and budgets them). */
+  readonly onSecurityEvent?: (event: SecurityEvent) => void;
   readonly now?: () => number;
 }
 
@@ -73,8 +74,16 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
   let hostHeader = "";
   const secure = publicOrigin !== undefined;
 
+  const note = (request: IncomingMessage, code: string) =>
+    report({
+      type: "auth.failed",
+      remote: request.socket.remoteAddress ?? "unknown",
+      method: request.method ?? "",
+      path: (request.url ?? "").slice(0, 256),
+      reason: `console: ${code}`,
+    });
   const refuse = (response: ServerResponse, request: IncomingMessage, code: string, message: string) => {
-    report({ type: "console.refused", code, path: (request.url ?? "").slice(0, 200) });
+    note(request, code);
     sendError(response, 403, code, message);
   };
 
@@ -114,6 +123,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       return;
     }
     if (session === undefined) {
+      if (method !== "GET") note(request, "IC_CONSOLE_SIGNED_OUT");
       sendError(
         response,
         401,
@@ -208,10 +218,10 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
     const principal = token === "" ? undefined : options.authenticate(`Bearer ${token}`);
     if (principal === undefined || principal.role === "agent") {
       failures.push(now());
-      report({
-        type: "console.sign_in_failed",
-        reason: principal === undefined ? "unknown token" : "agent token",
-      });
+      note(
+        request,
+        principal === undefined ? "IC_CONSOLE_SIGN_IN unknown token" : "IC_CONSOLE_SIGN_IN agent token",
+      );
       sendError(
         response,
         401,

@@ -92,7 +92,11 @@ describe("console HTTP edge", () => {
       /^ic_console=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=\d+$/,
     );
     expect(JSON.stringify(ok.body)).not.toContain(h.operatorToken);
-    expect(h.events.map((e) => e.type)).toContain("console.sign_in_failed");
+    expect(h.events.map((e) => e.reason)).toEqual([
+      "console: IC_CONSOLE_SIGN_IN unknown token",
+      "console: IC_CONSOLE_CROSS_ORIGIN",
+      "console: IC_CONSOLE_SIGN_IN agent token",
+    ]);
   });
 
   it("decides only with the session's CSRF token and the console's Origin, and only the digest of the change", async () => {

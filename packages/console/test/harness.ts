@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type ControlPlane, type Principal, startControlPlane } from "@ironclaw/gateway";
+import { type ControlPlane, type Principal, type SecurityEvent, startControlPlane } from "@ironclaw/gateway";
 import { type ConsoleOptions, type ConsoleServer, startConsole } from "../src/index.js";
 
 export const OPERATOR: Principal = { id: "operator", role: "operator" };
@@ -12,7 +12,7 @@ export interface Harness {
   readonly console: ConsoleServer;
   readonly operatorToken: string;
   readonly viewerToken: string;
-  readonly events: { type: string; [field: string]: unknown }[];
+  readonly events: SecurityEvent[];
   /** Submits a change as the operator and returns it (held). */
   submit(kind: string, payload: Record<string, unknown>): Promise<{ id: string; digest: string }>;
   close(): Promise<void>;
@@ -37,7 +37,7 @@ export async function startHarness(
     dev: true,
     gateway: plane.gateway,
     authenticate: plane.principals.authenticate,
-    onSecurityEvent: (event) => events.push({ ...event }),
+    onSecurityEvent: (event) => events.push(event),
     ...extra,
   });
   const token = async (name: string) => (await readFile(join(dir, "tokens", `${name}.token`), "utf8")).trim();

@@ -9,7 +9,7 @@ export {
   parseListen,
 } from "./api/bind.js";
 export { statusForErrorCode } from "./api/error-status.js";
-export { startApiServer } from "./api/http-server.js";
+export { type SecurityEvent, startApiServer } from "./api/http-server.js";
 export { addAgentPrincipal, ensurePrincipals, PrincipalStore } from "./api/principals.js";
 export { gatewayRoutes } from "./api/routes.js";
 export type { ApiHandler, ApiRequest, ApiResponse } from "./api/types.js";

@@ -106,7 +106,7 @@ function serveConsole(
     ...(publicOrigin === undefined ? {} : { publicOrigin }),
     gateway: controlPlane.gateway,
     authenticate: controlPlane.principals.authenticate,
-    onSecurityEvent: (event) => controlPlane.gateway.recordSecurityEvent(event),
+    onSecurityEvent: (event) => controlPlane.noteSecurityEvent(event),
   });
 }
 
