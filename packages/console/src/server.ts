@@ -47,7 +47,11 @@ export interface ConsoleServer {
   close(): Promise<void>;
 }
 
-const DECISION = /^\/api\/v1\/changes\/(c[1-9][0-9]{0,9})\/(approve|reject)$/;
+/** The only state-changing API calls the console makes: decisions, and messages to an agent. */
+const ACTIONS = [
+  /^\/api\/v1\/changes\/c[1-9][0-9]{0,9}\/(?:approve|reject)$/,
+  /^\/api\/v1\/agents\/[a-z][a-z0-9-]{0,31}\/messages$/,
+];
 const SIGN_IN_FAILURES_PER_MINUTE = 10;
 const MAX_EVENT_STREAMS = 32;
 const EVENT_POLL_MS = 250;
@@ -176,8 +180,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       sendJson(response, 200, { signedOut: true }, { "Set-Cookie": clearCookie(secure) });
       return;
     }
-    const decision = DECISION.exec(path);
-    if (decision === null) {
+    if (!ACTIONS.some((action) => action.test(path))) {
       sendError(response, 404, "IC_CONSOLE_NOT_FOUND", `no action ${path}`);
       return;
     }

@@ -1,7 +1,8 @@
-import type { Gateway, JsonValue, Principal } from "@ironclaw/gateway";
+import type { AgentMessage, Gateway, JsonValue, Principal } from "@ironclaw/gateway";
 
 const RECENT_DECIDED = 20;
-const AUDIT_TAIL = 30;
+const AUDIT_TAIL = 100;
+const MESSAGES_SHOWN = 20;
 
 /**
  * The verifier chain's verdicts are written in each change.submitted record, not kept on the change;
@@ -46,6 +47,15 @@ export async function consoleView(gateway: Gateway, principal: Principal, verdic
     .slice(-RECENT_DECIDED)
     .reverse()
     .map((change) => ({ ...change, verifiers: verdicts.passed(change.id) }));
+  const messages: Record<string, AgentMessage[]> = Object.create(null);
+  for (const name of Object.keys(gateway.registry.agents)) {
+    const both = [
+      ...gateway.messages(principal, name, "in", 0).slice(-MESSAGES_SHOWN),
+      ...gateway.messages(principal, name, "out", 0).slice(-MESSAGES_SHOWN),
+    ];
+    messages[name] = both.sort((a, b) => a.seq - b.seq).slice(-MESSAGES_SHOWN);
+  }
+  const checkpoint = (await gateway.checkpoints()).at(-1) ?? null;
   const head = gateway.head;
   const audit = await gateway.audit(Math.max(0, head.seq - AUDIT_TAIL), AUDIT_TAIL);
   return {
@@ -55,5 +65,7 @@ export async function consoleView(gateway: Gateway, principal: Principal, verdic
     pending,
     decided,
     audit: audit.reverse(),
+    messages,
+    checkpoint,
   };
 }

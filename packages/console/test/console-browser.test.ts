@@ -208,6 +208,27 @@ describe.skipIf(!haveChromium)("the approvals console in chromium", () => {
     expect(problems).toEqual([]);
   });
 
+  it("sends a message to an agent from its card, and filters the audit log", async () => {
+    const h = await harness();
+    await withAgent(h, { name: "helper", instructions: "Be brief." });
+    const { page, problems } = await openConsole(h);
+    await signIn(page, h.operatorToken);
+    const agent = page.locator('article[data-agent="builder"]');
+    await expect(agent.textContent()).resolves.toContain('"name":"helper"');
+    await agent.locator("input.chat").fill("status <b>please</b>");
+    await agent.locator("button.send").click();
+    await agent.locator("ol.messages li").first().waitFor();
+    await expect(agent.locator("ol.messages li").first().textContent()).resolves.toContain(
+      "operator → : status <b>please</b>",
+    );
+    const sent = h.plane.gateway.messages(OPERATOR, "builder", "in", 0);
+    expect(sent.map((m) => m.text)).toEqual(["status <b>please</b>"]);
+    await page.fill("input.audit-filter", "change.approved");
+    const types = await page.locator("#audit tbody tr td:nth-child(3)").allTextContents();
+    expect(types).toEqual(["change.approved"]);
+    expect(problems).toEqual([]);
+  });
+
   it("shows a viewer everything, with no buttons, and the server refuses the viewer's approval anyway", async () => {
     const h = await harness();
     const change = await h.submit("create_agent", { agent: "builder" });
@@ -215,7 +236,9 @@ describe.skipIf(!haveChromium)("the approvals console in chromium", () => {
     await signIn(page, h.viewerToken);
     const card = page.locator(`article[data-change="${change.id}"]`);
     await expect(card.locator(".shown-digest").textContent()).resolves.toBe(change.digest);
-    expect(await page.locator("button.approve, button.reject, input.reason").count()).toBe(0);
+    expect(
+      await page.locator("button.approve, button.reject, input.reason, input.chat, button.send").count(),
+    ).toBe(0);
     await expect(page.locator("#pending").textContent()).resolves.toContain("can decide nothing");
     const answer = await page.evaluate(
       async ({ id, digest }) => {

@@ -8,6 +8,7 @@ export const APP_JS = String.raw`"use strict";
   var stream = null;
   var shown = {};
   var results = {};
+  var auditFilter = "";
   var has = function (o, k) { return Object.prototype.hasOwnProperty.call(o, k); };
 
   // ---- DOM: text only, never HTML ----
@@ -238,25 +239,68 @@ export const APP_JS = String.raw`"use strict";
     if (me.role !== "operator") pending.appendChild(el("p", { class: "meta", text: "Signed in as a viewer: you see everything and can decide nothing." }));
     app.appendChild(pending);
     var names = Object.keys(view.registry.agents);
-    app.appendChild(el("section", { id: "agents" }, [el("h2", { text: "Agents (" + names.length + ")" }),
-      table(["name", "persona", "tools", "egress", "peers", "grants"], names.map(function (n) {
-        var a = view.registry.agents[n];
-        return [n, a.persona ? a.persona.name : "-", a.tools.join(", "), a.egress.map(function (e) { return e.host + ":" + e.port; }).join(", "), a.peers.join(", "), a.grants.join(", ")];
-      }))]));
+    var agents = el("section", { id: "agents" }, [el("h2", { text: "Agents (" + names.length + ")" })]);
+    names.forEach(function (n) { agents.appendChild(agentCard(n, view.registry.agents[n], has(view.messages, n) ? view.messages[n] : [])); });
+    app.appendChild(agents);
     app.appendChild(el("section", { id: "decided" }, [el("h2", { text: "Recent decisions" }),
       table(["change", "kind", "agent", "state", "by", "reason"], view.decided.map(function (c) {
         return [c.id, c.kind, c.agent, c.state, c.decidedBy || "-", c.reason || c.applyError || ""];
       }))]));
+    var filter = el("input", { class: "audit-filter", type: "search", placeholder: "filter by type, change or principal", "aria-label": "filter the audit log" });
+    filter.value = auditFilter;
+    var auditRows = view.audit.map(function (r) { return [r.seq, r.time, r.type, r.id || "", r.by || r.requester || r.from || ""]; });
+    var holder = el("div");
+    function showAudit() {
+      auditFilter = filter.value;
+      clear(holder);
+      holder.appendChild(table(["seq", "time", "type", "change", "by"], auditRows.filter(function (row) {
+        return auditFilter === "" || row.slice(2).join(" ").indexOf(auditFilter) >= 0;
+      })));
+    }
+    filter.addEventListener("input", showAudit);
+    showAudit();
+    var cp = view.checkpoint;
     app.appendChild(el("section", { id: "audit" }, [el("h2", { text: "Audit log (head #" + view.head.seq + ")" }),
-      table(["seq", "time", "type", "change", "by"], view.audit.map(function (r) {
-        return [r.seq, r.time, r.type, r.id || "", r.by || r.requester || ""];
-      }))]));
+      el("p", { class: "meta checkpoint", text: cp ? "last signed checkpoint: #" + cp.seq + " at " + cp.time + " (key " + cp.keyId + ")" : "no signed checkpoint yet" }),
+      filter, holder]));
+  }
+  function agentCard(name, agent, messages) {
+    var fields = ["persona", "tools", "packages", "peers", "grants", "mounts", "egress", "mcpServers", "skills"];
+    var card = el("article", { class: "card", "data-agent": name }, [el("h3", {}, [marked(name)]),
+      table(["field", "value"], fields.map(function (f) { return [f, JSON.stringify(has(agent, f) ? agent[f] : null)]; }))]);
+    var list = el("ol", { class: "messages" });
+    messages.forEach(function (m) {
+      var li = el("li", { "data-seq": String(m.seq) }, [m.time + " " + m.from + (m.direction === "in" ? " → " : " ← ") + ": "]);
+      li.appendChild(marked(m.text));
+      list.appendChild(li);
+    });
+    card.appendChild(el("div", { class: "meta", text: messages.length === 0 ? "no messages" : "messages (newest last):" }));
+    card.appendChild(list);
+    if (me.role === "operator") {
+      var input = el("input", { class: "chat", type: "text", maxlength: "4096", placeholder: "message to " + name, "aria-label": "message to " + name });
+      var send = el("button", { class: "send", type: "button", text: "Send" });
+      var status = el("span", { class: "meta", role: "status" });
+      send.addEventListener("click", function () {
+        if (input.value.trim() === "") return;
+        request("POST", "/api/v1/agents/" + encodeURIComponent(name) + "/messages", { text: input.value }).then(function (r) {
+          if (r.status === 201) { input.value = ""; status.textContent = "sent"; return load(); }
+          status.textContent = "Refused (" + (r.body.error ? r.body.error.code + "): " + r.body.error.message : r.status + ")");
+        });
+      });
+      card.appendChild(el("div", { class: "actions" }, [input, send, status]));
+    }
+    return card;
   }
   function load() {
     return request("GET", "/api/view").then(function (r) {
       if (r.status === 401) return signInView();
       if (r.status !== 200) { clear(app); app.appendChild(el("p", { class: "error", text: r.body.error.message })); return; }
       var typing = document.activeElement && document.activeElement.classList.contains("reason");
+      var chatting = document.activeElement && document.activeElement.classList.contains("chat") ? document.activeElement.closest("article").getAttribute("data-agent") : null;
+      var drafts = {};
+      Array.prototype.forEach.call(app.querySelectorAll("article[data-agent] input.chat"), function (input) {
+        drafts[input.closest("article").getAttribute("data-agent")] = input.value;
+      });
       var reasons = {};
       Array.prototype.forEach.call(app.querySelectorAll("article[data-change] input.reason"), function (input) {
         reasons[input.closest("article").getAttribute("data-change")] = input.value;
@@ -266,6 +310,11 @@ export const APP_JS = String.raw`"use strict";
         var id = input.closest("article").getAttribute("data-change");
         if (has(reasons, id)) input.value = reasons[id];
         if (typing && has(reasons, id) && reasons[id] !== "") input.focus();
+      });
+      Array.prototype.forEach.call(app.querySelectorAll("article[data-agent] input.chat"), function (input) {
+        var name = input.closest("article").getAttribute("data-agent");
+        if (has(drafts, name)) input.value = drafts[name];
+        if (name === chatting) input.focus();
       });
       app.setAttribute("data-head", String(r.body.head.seq));
     });
