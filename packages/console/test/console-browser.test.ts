@@ -301,6 +301,33 @@ describe.skipIf(!haveChromium)("the approvals console in chromium", () => {
     expect(h.plane.gateway.show(OPERATOR, change.id).state).toBe("pending");
   });
 
+  it("treats an agent named constructor as a name, not as Object.prototype's", async () => {
+    const h = await harness();
+    const created = await h.submit("create_agent", { agent: "constructor" });
+    const { page, problems } = await openConsole(h);
+    await signIn(page, h.operatorToken);
+    const card = page.locator(`article[data-change="${created.id}"]`);
+    // Nothing exists yet: the whole entry is new, and nothing inherited is shown as its current state.
+    expect(await card.locator("pre.diff .del").count()).toBe(0);
+    await expect(card.locator("pre.diff").textContent()).resolves.toContain('"agent": "constructor"');
+    expect(await page.locator("#agents article[data-agent]").count()).toBe(0);
+    await card.locator("button.approve").click();
+    await page.locator('#agents article[data-agent="constructor"]').waitFor({ timeout: 10_000 });
+    const persona = await h.submit("persona", {
+      agent: "constructor",
+      persona: { name: "p", instructions: "hi" },
+    });
+    const diff = page.locator(`article[data-change="${persona.id}"] pre.diff`);
+    await diff.waitFor({ timeout: 10_000 });
+    // Its persona is null now: only additions, and the card of the agent is its own entry.
+    expect(await diff.locator(".del").count()).toBe(0);
+    await expect(diff.textContent()).resolves.toContain('"instructions": "hi"');
+    await expect(page.locator('#agents article[data-agent="constructor"]').textContent()).resolves.toContain(
+      "personanull",
+    );
+    expect(problems).toEqual([]);
+  });
+
   it("renders a persona holding <script> and an onerror image as inert text", async () => {
     const h = await harness();
     await withAgent(h, { name: "helper", instructions: "Be brief." });

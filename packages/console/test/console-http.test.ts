@@ -140,6 +140,32 @@ describe("console HTTP edge", () => {
     expect(h.plane.gateway.show(OPERATOR, change.id).state).toBe("applied");
   });
 
+  it("takes only small JSON bodies, and no actions but decisions and messages", async () => {
+    const h = await harness();
+    const change = await h.submit("create_agent", { agent: "builder" });
+    const { cookie, body } = await signIn(h, h.operatorToken);
+    const headers = { cookie, origin: h.console.url, "x-csrf-token": body.csrf as string };
+    const path = `/api/v1/changes/${change.id}/approve`;
+    const form = await fetch(`${h.console.url}${path}`, {
+      method: "POST",
+      headers: { ...headers, "content-type": "application/x-www-form-urlencoded" },
+      body: `digest=${change.digest}`,
+    });
+    expect(form.status).toBe(415);
+    const huge = await post(h, path, { digest: change.digest, pad: "x".repeat(20_000) }, headers);
+    expect(huge.status).toBe(413);
+    const extra = await post(h, path, { digest: change.digest, constructor: "x" }, headers);
+    expect(extra.status).toBe(400);
+    for (const other of [
+      `/api/v1/changes/${change.id}/retry`,
+      "/api/v1/changes",
+      `/api/v1/changes/${change.id}/cancel`,
+    ]) {
+      expect((await post(h, other, {}, headers)).status).toBe(404);
+    }
+    expect(h.plane.gateway.show(OPERATOR, change.id).state).toBe("pending");
+  });
+
   it("lets a viewer read everything and decide nothing", async () => {
     const h = await harness();
     await withAgent(h, { name: "helper", instructions: "be brief" });
