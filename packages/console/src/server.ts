@@ -15,6 +15,7 @@ import {
   statusForErrorCode,
 } from "@ironclaw/gateway";
 import { ASSETS } from "./assets/index.js";
+import { VerifyOnce, verifyRunningLog } from "./audit-verify.js";
 import { RequestError, readJsonObject, send, sendError, sendJson, startEventStream } from "./http-util.js";
 import { csrfMatches, SESSION_COOKIE, type Session, SessionStore } from "./sessions.js";
 import { consoleView, Verdicts } from "./view.js";
@@ -25,6 +26,8 @@ export interface ConsoleOptions {
   readonly dev: boolean;
   readonly interfaces?: NodeJS.Dict<NetworkInterfaceInfo[]>;
   readonly gateway: Gateway;
+  /** The gateway's state directory, for verifying its log. */
+  readonly stateDir: string;
   /** The control plane's bearer-token check: the console accepts exactly the tokens the API accepts. */
   readonly authenticate: (authorizationHeader: string | undefined) => Principal | undefined;
   /**
@@ -71,6 +74,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
   const sessions = new SessionStore(options.sessionTtlMs ?? 8 * 3_600_000, now);
   const routes = gatewayRoutes(options.gateway);
   const verdicts = new Verdicts();
+  const verifying = new VerifyOnce();
   const failures: number[] = [];
   const streams = new Set<ServerResponse>();
   const report = options.onSecurityEvent ?? (() => undefined);
@@ -145,6 +149,9 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
         });
       } else if (path === "/api/view") {
         sendJson(response, 200, await consoleView(options.gateway, session.principal, verdicts));
+      } else if (path === "/api/audit/verify") {
+        const report = await verifying.run(() => verifyRunningLog(options.gateway, options.stateDir));
+        sendJson(response, 200, { verification: report });
       } else if (path === "/events") {
         events(response, session);
       } else {

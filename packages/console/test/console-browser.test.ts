@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -226,6 +226,27 @@ describe.skipIf(!haveChromium)("the approvals console in chromium", () => {
     await page.fill("input.audit-filter", "change.approved");
     const types = await page.locator("#audit tbody tr td:nth-child(3)").allTextContents();
     expect(types).toEqual(["change.approved"]);
+    expect(problems).toEqual([]);
+  });
+
+  it("verifies the log from the page, and says so when a record was altered on disk", async () => {
+    const h = await harness();
+    const change = await h.submit("create_agent", { agent: "builder" });
+    const { page, problems } = await openConsole(h);
+    await signIn(page, h.viewerToken);
+    await page.click("button.verify");
+    await page.locator(".verified.ok").waitFor({ timeout: 10_000 });
+    await expect(page.locator(".verified").textContent()).resolves.toMatch(
+      /^✓ \d+ records, hash chain intact/,
+    );
+    // Someone with the disk rewrites what the change asked for; the chain no longer holds.
+    const log = join(h.dir, "events.jsonl");
+    const text = await readFile(log, "utf8");
+    await writeFile(log, text.replace('"agent":"builder"', '"agent":"builde2"'));
+    expect(h.plane.gateway.show(OPERATOR, change.id).state).toBe("pending");
+    await page.click("button.verify");
+    await page.locator(".verified.error").waitFor({ timeout: 10_000 });
+    await expect(page.locator(".verified").textContent()).resolves.toMatch(/^✗ IC_AUDIT_CORRUPT: /);
     expect(problems).toEqual([]);
   });
 

@@ -35,7 +35,12 @@ function post(h: Harness, path: string, body: unknown, headers: Record<string, s
 describe("console HTTP edge", () => {
   it("refuses to listen anywhere the API may not", async () => {
     const h = await harness();
-    const base = { port: 0, gateway: h.plane.gateway, authenticate: h.plane.principals.authenticate };
+    const base = {
+      port: 0,
+      gateway: h.plane.gateway,
+      stateDir: h.dir,
+      authenticate: h.plane.principals.authenticate,
+    };
     await expect(startConsole({ ...base, host: "0.0.0.0", dev: true })).rejects.toMatchObject({
       code: "IC_API_BIND_REFUSED",
     });
@@ -204,6 +209,7 @@ describe("console HTTP edge", () => {
       port: 0,
       dev: true,
       gateway: h.plane.gateway,
+      stateDir: h.dir,
       authenticate: h.plane.principals.authenticate,
     };
     for (const bad of ["http://console.tail1234.ts.net", "https://console.tail1234.ts.net/path", "console"]) {

@@ -36,6 +36,7 @@ export async function startHarness(
     port: 0,
     dev: true,
     gateway: plane.gateway,
+    stateDir: dir,
     authenticate: plane.principals.authenticate,
     onSecurityEvent: (event) => events.push(event),
     ...extra,

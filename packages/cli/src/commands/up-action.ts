@@ -105,6 +105,7 @@ function serveConsole(
     dev,
     ...(publicOrigin === undefined ? {} : { publicOrigin }),
     gateway: controlPlane.gateway,
+    stateDir: controlPlane.principals.stateDir,
     authenticate: controlPlane.principals.authenticate,
     onSecurityEvent: (event) => controlPlane.noteSecurityEvent(event),
   });

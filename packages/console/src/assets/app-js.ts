@@ -9,6 +9,7 @@ export const APP_JS = String.raw`"use strict";
   var shown = {};
   var results = {};
   var auditFilter = "";
+  var lastVerification = "";
   var has = function (o, k) { return Object.prototype.hasOwnProperty.call(o, k); };
 
   // ---- DOM: text only, never HTML ----
@@ -260,8 +261,22 @@ export const APP_JS = String.raw`"use strict";
     filter.addEventListener("input", showAudit);
     showAudit();
     var cp = view.checkpoint;
+    var verify = el("button", { type: "button", class: "verify", text: "Verify the log" });
+    var verified = el("span", { class: "verified", role: "status", text: lastVerification });
+    verify.addEventListener("click", function () {
+      verified.textContent = "verifying…";
+      request("GET", "/api/audit/verify").then(function (r) {
+        var v = r.body.verification;
+        lastVerification = r.status !== 200 ? "could not verify (" + r.status + ")"
+          : v.ok ? "✓ " + v.records + " records, hash chain intact, head #" + v.head.seq + "; " + v.checkpointsChecked + " signed checkpoints agree"
+          : "✗ " + v.failure.code + ": " + v.failure.message;
+        verified.className = "verified " + (r.status === 200 && v.ok ? "ok" : "error");
+        verified.textContent = lastVerification;
+      });
+    });
     app.appendChild(el("section", { id: "audit" }, [el("h2", { text: "Audit log (head #" + view.head.seq + ")" }),
       el("p", { class: "meta checkpoint", text: cp ? "last signed checkpoint: #" + cp.seq + " at " + cp.time + " (key " + cp.keyId + ")" : "no signed checkpoint yet" }),
+      el("p", {}, [verify, verified]),
       filter, holder]));
   }
   function agentCard(name, agent, messages) {
