@@ -28,6 +28,8 @@ export interface ConsoleOptions {
   readonly gateway: Gateway;
   /** The gateway's state directory, for verifying its log. */
   readonly stateDir: string;
+  /** Whether an agent's sandbox runs (from `ironclaw up`'s supervisor); default: not known here. */
+  readonly agentStatus?: (agent: string) => string;
   /** The control plane's bearer-token check: the console accepts exactly the tokens the API accepts. */
   readonly authenticate: (authorizationHeader: string | undefined) => Principal | undefined;
   /**
@@ -148,7 +150,11 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
           expiresAt: session.expiresAt,
         });
       } else if (path === "/api/view") {
-        sendJson(response, 200, await consoleView(options.gateway, session.principal, verdicts));
+        sendJson(
+          response,
+          200,
+          await consoleView(options.gateway, session.principal, verdicts, options.agentStatus),
+        );
       } else if (path === "/api/audit/verify") {
         const report = await verifying.run(() => verifyRunningLog(options.gateway, options.stateDir));
         sendJson(response, 200, { verification: report });

@@ -1,4 +1,11 @@
-import type { AgentMessage, Gateway, JsonValue, Principal } from "@ironclaw/gateway";
+import {
+  type AgentMessage,
+  type Gateway,
+  isGatewayError,
+  type JsonValue,
+  type LogRecord,
+  type Principal,
+} from "@ironclaw/gateway";
 
 const RECENT_DECIDED = 20;
 const AUDIT_TAIL = 100;
@@ -36,7 +43,12 @@ export class Verdicts {
 }
 
 /** Everything the page shows, read through the gateway as the signed-in principal. */
-export async function consoleView(gateway: Gateway, principal: Principal, verdicts: Verdicts) {
+export async function consoleView(
+  gateway: Gateway,
+  principal: Principal,
+  verdicts: Verdicts,
+  agentStatus: (agent: string) => string = () => "not known to this console",
+) {
   await verdicts.update(gateway);
   const all = gateway.list(principal);
   const pending = all
@@ -48,7 +60,9 @@ export async function consoleView(gateway: Gateway, principal: Principal, verdic
     .reverse()
     .map((change) => ({ ...change, verifiers: verdicts.passed(change.id) }));
   const messages: Record<string, AgentMessage[]> = Object.create(null);
+  const sandboxes: Record<string, string> = Object.create(null);
   for (const name of Object.keys(gateway.registry.agents)) {
+    sandboxes[name] = agentStatus(name);
     const both = [
       ...gateway.messages(principal, name, "in", 0).slice(-MESSAGES_SHOWN),
       ...gateway.messages(principal, name, "out", 0).slice(-MESSAGES_SHOWN),
@@ -57,7 +71,15 @@ export async function consoleView(gateway: Gateway, principal: Principal, verdic
   }
   const checkpoint = (await gateway.checkpoints()).at(-1) ?? null;
   const head = gateway.head;
-  const audit = await gateway.audit(Math.max(0, head.seq - AUDIT_TAIL), AUDIT_TAIL);
+  // A log that cannot be read back (rewritten on disk, say) is shown as such, not as a broken page.
+  let audit: LogRecord[] = [];
+  let auditError: { code: string; message: string } | null = null;
+  try {
+    audit = await gateway.audit(Math.max(0, head.seq - AUDIT_TAIL), AUDIT_TAIL);
+  } catch (error) {
+    if (!isGatewayError(error)) throw error;
+    auditError = { code: error.code, message: error.message };
+  }
   return {
     principal: { id: principal.id, role: principal.role },
     head,
@@ -65,7 +87,9 @@ export async function consoleView(gateway: Gateway, principal: Principal, verdic
     pending,
     decided,
     audit: audit.reverse(),
+    auditError,
     messages,
+    sandboxes,
     checkpoint,
   };
 }

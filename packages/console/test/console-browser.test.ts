@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { findSystemTool, haveSystemTools } from "../../../test/support/system-tools.js";
+import type { ConsoleOptions } from "../src/index.js";
 import { type Harness, OPERATOR, startHarness, withAgent } from "./harness.js";
 
 /** The console in Debian's chromium: what an operator, a viewer and an attacker's page can do. */
@@ -47,8 +48,8 @@ async function signIn(page: Page, token: string): Promise<void> {
   await page.waitForSelector("#pending");
 }
 
-async function harness(clock?: () => Date): Promise<Harness> {
-  const h = await startHarness({}, clock);
+async function harness(clock?: () => Date, options: Partial<ConsoleOptions> = {}): Promise<Harness> {
+  const h = await startHarness(options, clock);
   open.push(h);
   return h;
 }
@@ -208,13 +209,16 @@ describe.skipIf(!haveChromium)("the approvals console in chromium", () => {
     expect(problems).toEqual([]);
   });
 
-  it("sends a message to an agent from its card, and filters the audit log", async () => {
-    const h = await harness();
+  it("sends a message to an agent from its card, shows its sandbox, and filters the audit log", async () => {
+    const h = await harness(undefined, { agentStatus: (agent) => `status of ${agent} from the supervisor` });
     await withAgent(h, { name: "helper", instructions: "Be brief." });
     const { page, problems } = await openConsole(h);
     await signIn(page, h.operatorToken);
     const agent = page.locator('article[data-agent="builder"]');
     await expect(agent.textContent()).resolves.toContain('"name":"helper"');
+    await expect(agent.locator(".sandbox").textContent()).resolves.toBe(
+      "sandbox: status of builder from the supervisor",
+    );
     await agent.locator("input.chat").fill("status <b>please</b>");
     await agent.locator("button.send").click();
     await agent.locator("ol.messages li").first().waitFor();
@@ -245,8 +249,10 @@ describe.skipIf(!haveChromium)("the approvals console in chromium", () => {
     await writeFile(log, text.replace('"agent":"builder"', '"agent":"builde2"'));
     expect(h.plane.gateway.show(OPERATOR, change.id).state).toBe("pending");
     await page.click("button.verify");
-    await page.locator(".verified.error").waitFor({ timeout: 10_000 });
-    await expect(page.locator(".verified").textContent()).resolves.toMatch(/^✗ IC_AUDIT_CORRUPT: /);
+    await expect
+      .poll(() => page.locator(".verified").textContent(), { timeout: 10_000 })
+      .toMatch(/^✗ IC_AUDIT_CORRUPT: /);
+    expect(await page.locator(".verified.error").count()).toBe(1);
     expect(problems).toEqual([]);
   });
 

@@ -97,6 +97,7 @@ function serveConsole(
   spec: string,
   dev: boolean,
   publicOrigin: string | undefined,
+  agentStatus: (agent: string) => string,
 ): Promise<ConsoleServer> {
   const listen = parseListen(spec);
   return startConsole({
@@ -106,6 +107,7 @@ function serveConsole(
     ...(publicOrigin === undefined ? {} : { publicOrigin }),
     gateway: controlPlane.gateway,
     stateDir: controlPlane.principals.stateDir,
+    agentStatus,
     authenticate: controlPlane.principals.authenticate,
     onSecurityEvent: (event) => controlPlane.noteSecurityEvent(event),
   });
@@ -131,16 +133,25 @@ export async function upAction(flags: UpFlags, context: CommandContext): Promise
   // gateway.stopped and a final checkpoint and releases the lock.
   let supervisor: AgentSupervisor | undefined;
   let consoleServer: ConsoleServer | undefined;
+  let agentsNote = "agents: starting";
+  const agentStatus = (agent: string) => supervisor?.status(agent) ?? agentsNote;
   try {
     consoleServer =
       flags.console === undefined
         ? undefined
-        : await serveConsole(controlPlane, flags.console, flags.dev === true, flags.consoleOrigin);
+        : await serveConsole(
+            controlPlane,
+            flags.console,
+            flags.dev === true,
+            flags.consoleOrigin,
+            agentStatus,
+          );
     const agents =
       flags.agents === false
         ? { note: "agents: not started (--no-agents)" }
         : await startAgents(controlPlane, stateDir, context);
     supervisor = agents.supervisor;
+    agentsNote = agents.note;
     const tokens = join(stateDir, "tokens");
     if (flags.json === true) {
       writeJson(io, {

@@ -10,6 +10,7 @@ export const APP_JS = String.raw`"use strict";
   var results = {};
   var auditFilter = "";
   var lastVerification = "";
+  var verifiedClass = "verified";
   var has = function (o, k) { return Object.prototype.hasOwnProperty.call(o, k); };
 
   // ---- DOM: text only, never HTML ----
@@ -241,7 +242,9 @@ export const APP_JS = String.raw`"use strict";
     app.appendChild(pending);
     var names = Object.keys(view.registry.agents);
     var agents = el("section", { id: "agents" }, [el("h2", { text: "Agents (" + names.length + ")" })]);
-    names.forEach(function (n) { agents.appendChild(agentCard(n, view.registry.agents[n], has(view.messages, n) ? view.messages[n] : [])); });
+    names.forEach(function (n) {
+      agents.appendChild(agentCard(n, view.registry.agents[n], has(view.messages, n) ? view.messages[n] : [], has(view.sandboxes, n) ? view.sandboxes[n] : "unknown"));
+    });
     app.appendChild(agents);
     app.appendChild(el("section", { id: "decided" }, [el("h2", { text: "Recent decisions" }),
       table(["change", "kind", "agent", "state", "by", "reason"], view.decided.map(function (c) {
@@ -262,7 +265,7 @@ export const APP_JS = String.raw`"use strict";
     showAudit();
     var cp = view.checkpoint;
     var verify = el("button", { type: "button", class: "verify", text: "Verify the log" });
-    var verified = el("span", { class: "verified", role: "status", text: lastVerification });
+    var verified = el("span", { class: verifiedClass, role: "status", text: lastVerification });
     verify.addEventListener("click", function () {
       verified.textContent = "verifying…";
       request("GET", "/api/audit/verify").then(function (r) {
@@ -270,18 +273,22 @@ export const APP_JS = String.raw`"use strict";
         lastVerification = r.status !== 200 ? "could not verify (" + r.status + ")"
           : v.ok ? "✓ " + v.records + " records, hash chain intact, head #" + v.head.seq + "; " + v.checkpointsChecked + " signed checkpoints agree"
           : "✗ " + v.failure.code + ": " + v.failure.message;
-        verified.className = "verified " + (r.status === 200 && v.ok ? "ok" : "error");
-        verified.textContent = lastVerification;
+        verifiedClass = "verified " + (r.status === 200 && v.ok ? "ok" : "error");
+        // The section may have been drawn again meanwhile (live updates): write to the one shown now.
+        var shownNow = app.querySelector(".verified");
+        if (shownNow !== null) { shownNow.className = verifiedClass; shownNow.textContent = lastVerification; }
       });
     });
     app.appendChild(el("section", { id: "audit" }, [el("h2", { text: "Audit log (head #" + view.head.seq + ")" }),
       el("p", { class: "meta checkpoint", text: cp ? "last signed checkpoint: #" + cp.seq + " at " + cp.time + " (key " + cp.keyId + ")" : "no signed checkpoint yet" }),
       el("p", {}, [verify, verified]),
+      view.auditError ? el("p", { class: "error audit-error", role: "alert", text: "The log cannot be read back: " + view.auditError.code + ": " + view.auditError.message }) : null,
       filter, holder]));
   }
-  function agentCard(name, agent, messages) {
+  function agentCard(name, agent, messages, sandbox) {
     var fields = ["persona", "tools", "packages", "peers", "grants", "mounts", "egress", "mcpServers", "skills"];
     var card = el("article", { class: "card", "data-agent": name }, [el("h3", {}, [marked(name)]),
+      el("div", { class: "meta sandbox", text: "sandbox: " + sandbox }),
       table(["field", "value"], fields.map(function (f) { return [f, JSON.stringify(has(agent, f) ? agent[f] : null)]; }))]);
     var list = el("ol", { class: "messages" });
     messages.forEach(function (m) {
