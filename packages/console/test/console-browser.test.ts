@@ -69,6 +69,8 @@ describe.skipIf(!haveChromium)("the approvals console in chromium", () => {
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
+        // Containers often give /dev/shm 64 MB, which chromium outgrows.
+        "--disable-dev-shm-usage",
       ],
       viewport: { width: 1100, height: 900 },
     });
