@@ -16,8 +16,9 @@ import {
 } from "@ironclaw/gateway";
 import { ASSETS } from "./assets/index.js";
 import { VerifyOnce, verifyRunningLog } from "./audit-verify.js";
-import { RequestError, readJsonObject, send, sendError, sendJson, startEventStream } from "./http-util.js";
-import { csrfMatches, SESSION_COOKIE, type Session, SessionStore } from "./sessions.js";
+import { RequestError, readJsonObject, send, sendError, sendJson } from "./http-util.js";
+import { LiveViews } from "./live-views.js";
+import { csrfMatches, SESSION_COOKIE, SessionStore } from "./sessions.js";
 import { consoleView, Verdicts } from "./view.js";
 
 export interface ConsoleOptions {
@@ -58,9 +59,6 @@ const ACTIONS = [
   /^\/api\/v1\/agents\/[a-z][a-z0-9-]{0,31}\/messages$/,
 ];
 const SIGN_IN_FAILURES_PER_MINUTE = 10;
-const MAX_EVENT_STREAMS = 32;
-const EVENT_POLL_MS = 250;
-const HEARTBEAT_MS = 15_000;
 
 /**
  * Starts the console on its own listener, refused on the same addresses as the API (mesh, or
@@ -78,7 +76,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
   const verdicts = new Verdicts();
   const verifying = new VerifyOnce();
   const failures: number[] = [];
-  const streams = new Set<ServerResponse>();
+  const live = new LiveViews(options.gateway, now);
   const report = options.onSecurityEvent ?? (() => undefined);
   let origin = "";
   let hostHeader = "";
@@ -159,7 +157,10 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
         const report = await verifying.run(() => verifyRunningLog(options.gateway, options.stateDir));
         sendJson(response, 200, { verification: report });
       } else if (path === "/events") {
-        events(response, session);
+        live.serve(
+          response,
+          () => sessions.fromCookieHeader(`${SESSION_COOKIE}=${session.id}`) !== undefined,
+        );
       } else {
         sendError(response, 404, "IC_CONSOLE_NOT_FOUND", `no page ${path}`);
       }
@@ -255,41 +256,6 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
     );
   };
 
-  const events = (response: ServerResponse, session: Session): void => {
-    if (streams.size >= MAX_EVENT_STREAMS) {
-      sendError(
-        response,
-        503,
-        "IC_CONSOLE_BUSY",
-        `at most ${MAX_EVENT_STREAMS} live views at once; close a tab`,
-      );
-      return;
-    }
-    startEventStream(response);
-    streams.add(response);
-    let seq = -1;
-    let beat = now();
-    const timer = setInterval(() => {
-      if (sessions.fromCookieHeader(`${SESSION_COOKIE}=${session.id}`) === undefined) {
-        response.end("event: signed-out\ndata: {}\n\n");
-        return;
-      }
-      const head = options.gateway.head.seq;
-      if (head !== seq) {
-        seq = head;
-        beat = now();
-        response.write(`event: head\ndata: ${JSON.stringify({ seq })}\n\n`);
-      } else if (now() - beat > HEARTBEAT_MS) {
-        beat = now();
-        response.write(": still here\n\n");
-      }
-    }, EVENT_POLL_MS);
-    response.on("close", () => {
-      clearInterval(timer);
-      streams.delete(response);
-    });
-  };
-
   const server = createServer(
     { requireHostHeader: true, headersTimeout: 10_000, requestTimeout: 30_000 },
     (request, response) => {
@@ -323,7 +289,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
   try {
     address = confirmBoundAddress({ host: options.host, port: options.port }, server.address());
   } catch (error) {
-    await closeServer(server, streams);
+    await closeServer(server, live);
     throw error;
   }
   hostHeader = formatHostPort(address);
@@ -333,7 +299,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
     url: `http://${hostHeader}`,
     origin,
     close: () => {
-      closing ??= closeServer(server, streams);
+      closing ??= closeServer(server, live);
       return closing;
     },
   };
@@ -364,8 +330,8 @@ function checkPublicOrigin(text: string): URL {
   return url;
 }
 
-function closeServer(server: Server, streams: Set<ServerResponse>): Promise<void> {
-  for (const stream of streams) stream.end();
+function closeServer(server: Server, live: LiveViews): Promise<void> {
+  live.endAll();
   return new Promise((resolve) => {
     server.close(() => resolve());
     server.closeAllConnections();

@@ -1,89 +1,15 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { findSystemTool, haveSystemTools } from "../../../test/support/system-tools.js";
-import type { ConsoleOptions } from "../src/index.js";
-import { type Harness, OPERATOR, startHarness, withAgent } from "./harness.js";
+import { describe, expect, it } from "vitest";
+import { browserSuite, haveChromium } from "./browser.js";
+import { OPERATOR, withAgent } from "./harness.js";
 
-/** The console in Debian's chromium: what an operator, a viewer and an attacker's page can do. */
-const haveChromium = haveSystemTools("the approvals console in a real browser", ["chromium"]);
+/** The console in Debian's chromium: an operator's decisions, a viewer's, and an attacker's page. */
 const SCREENSHOT = new URL("../../../docs/console.png", import.meta.url).pathname;
 
-let context: BrowserContext;
-let profile: string;
-const open: Harness[] = [];
-
-interface Watched {
-  readonly page: Page;
-  /** Console errors, page errors and CSP violations: our own page must produce none. */
-  readonly problems: string[];
-  readonly requests: string[];
-}
-
-async function openConsole(h: Harness): Promise<Watched> {
-  const page = await context.newPage();
-  const problems: string[] = [];
-  const requests: string[] = [];
-  page.on("console", (message) => {
-    if (message.type() === "error") problems.push(`console: ${message.text()}`);
-  });
-  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-  page.on("request", (request) => requests.push(request.url()));
-  await page.exposeFunction("reportViolation", (text: string) => problems.push(`CSP: ${text}`));
-  // A string, not a function: the test's TypeScript knows no DOM, the page does.
-  await page.addInitScript(
-    'document.addEventListener("securitypolicyviolation", (e) => window.reportViolation(e.violatedDirective + " " + e.blockedURI));',
-  );
-  await page.goto(`${h.console.url}/`);
-  return { page, problems, requests };
-}
-
-async function signIn(page: Page, token: string): Promise<void> {
-  await page.fill("#token", token);
-  await page.click("#sign-in button[type=submit]");
-  await page.waitForSelector("#pending");
-}
-
-async function harness(clock?: () => Date, options: Partial<ConsoleOptions> = {}): Promise<Harness> {
-  const h = await startHarness(options, clock);
-  open.push(h);
-  return h;
-}
-
-describe.skipIf(!haveChromium)("the approvals console in chromium", () => {
-  beforeAll(async () => {
-    profile = await mkdtemp(join(tmpdir(), "ironclaw-chromium-"));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: findSystemTool("chromium") as string,
-      headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        // Containers often give /dev/shm 64 MB, which chromium outgrows.
-        "--disable-dev-shm-usage",
-      ],
-      viewport: { width: 1100, height: 900 },
-    });
-  }, 60_000);
-  afterEach(async () => {
-    for (const page of context.pages()) await page.close();
-    await context.clearCookies();
-    for (const h of open.splice(0)) await h.close();
-  });
-  afterAll(async () => {
-    await context?.close();
-    await rm(profile, { recursive: true, force: true });
-  });
+describe.skipIf(!haveChromium)("deciding in the approvals console, in chromium", () => {
+  const { context, harness, openConsole, signIn } = browserSuite();
 
   it("signs in, shows a held change as a diff with odd characters flagged, and approves it", async () => {
     // A fixed clock, so the screenshot the README shows is the same picture on every run.
@@ -184,80 +110,6 @@ describe.skipIf(!haveChromium)("the approvals console in chromium", () => {
     expect(problems).toEqual([]);
   });
 
-  it("flags invisible and bidi characters in what it shows, even those the gateway would refuse", async () => {
-    const h = await harness();
-    await withAgent(h, { name: "helper", instructions: "Be brief." });
-    const change = await h.submit("persona", {
-      agent: "builder",
-      persona: { name: "helper", instructions: "Be kind." },
-    });
-    const { page, problems } = await openConsole(h);
-    await page.route("**/api/view", async (route) => {
-      const response = await route.fetch();
-      const view = (await response.json()) as {
-        pending: { payload: { persona: { instructions: string } } }[];
-      };
-      for (const pending of view.pending)
-        pending.payload.persona.instructions = "Be kind.\u200b\u202eTAHC\u{e0041}";
-      await route.fulfill({ response, json: view });
-    });
-    await signIn(page, h.operatorToken);
-    const card = page.locator(`article[data-change="${change.id}"]`);
-    const flags = await card.locator("pre.diff .flag").allTextContents();
-    expect(flags).toEqual(["[U+200B]", "[U+202E]", "[U+E0041]"]);
-    await expect(card.locator(".warnings").textContent()).resolves.toMatch(
-      /invisible character U\+200B.*U\+202E.*U\+E0041/s,
-    );
-    expect(problems).toEqual([]);
-  });
-
-  it("sends a message to an agent from its card, shows its sandbox, and filters the audit log", async () => {
-    const h = await harness(undefined, { agentStatus: (agent) => `status of ${agent} from the supervisor` });
-    await withAgent(h, { name: "helper", instructions: "Be brief." });
-    const { page, problems } = await openConsole(h);
-    await signIn(page, h.operatorToken);
-    const agent = page.locator('article[data-agent="builder"]');
-    await expect(agent.textContent()).resolves.toContain('"name":"helper"');
-    await expect(agent.locator(".sandbox").textContent()).resolves.toBe(
-      "sandbox: status of builder from the supervisor",
-    );
-    await agent.locator("input.chat").fill("status <b>please</b>");
-    await agent.locator("button.send").click();
-    await agent.locator("ol.messages li").first().waitFor();
-    await expect(agent.locator("ol.messages li").first().textContent()).resolves.toContain(
-      "operator → : status <b>please</b>",
-    );
-    const sent = h.plane.gateway.messages(OPERATOR, "builder", "in", 0);
-    expect(sent.map((m) => m.text)).toEqual(["status <b>please</b>"]);
-    await page.fill("input.audit-filter", "change.approved");
-    const types = await page.locator("#audit tbody tr td:nth-child(3)").allTextContents();
-    expect(types).toEqual(["change.approved"]);
-    expect(problems).toEqual([]);
-  });
-
-  it("verifies the log from the page, and says so when a record was altered on disk", async () => {
-    const h = await harness();
-    const change = await h.submit("create_agent", { agent: "builder" });
-    const { page, problems } = await openConsole(h);
-    await signIn(page, h.viewerToken);
-    await page.click("button.verify");
-    await page.locator(".verified.ok").waitFor({ timeout: 10_000 });
-    await expect(page.locator(".verified").textContent()).resolves.toMatch(
-      /^✓ \d+ records, hash chain intact/,
-    );
-    // Someone with the disk rewrites what the change asked for; the chain no longer holds.
-    const log = join(h.dir, "events.jsonl");
-    const text = await readFile(log, "utf8");
-    await writeFile(log, text.replace('"agent":"builder"', '"agent":"builde2"'));
-    expect(h.plane.gateway.show(OPERATOR, change.id).state).toBe("pending");
-    await page.click("button.verify");
-    await expect
-      .poll(() => page.locator(".verified").textContent(), { timeout: 10_000 })
-      .toMatch(/^✗ IC_AUDIT_CORRUPT: /);
-    expect(await page.locator(".verified.error").count()).toBe(1);
-    expect(problems).toEqual([]);
-  });
-
   it("shows a viewer everything, with no buttons, and the server refuses the viewer's approval anyway", async () => {
     const h = await harness();
     const change = await h.submit("create_agent", { agent: "builder" });
@@ -313,7 +165,7 @@ describe.skipIf(!haveChromium)("the approvals console in chromium", () => {
     // (same site), so only the Origin and CSRF checks stand in the way.
     const attacker = await attackerPage(h.console.url, change.id, change.digest);
     try {
-      const attack = await context.newPage();
+      const attack = await context().newPage();
       await attack.goto(attacker.url);
       await expect
         .poll(() => h.events.map((e) => e.reason), { timeout: 10_000 })
@@ -328,33 +180,6 @@ describe.skipIf(!haveChromium)("the approvals console in chromium", () => {
       await new Promise((resolve) => attacker.server.close(resolve));
     }
     expect(h.plane.gateway.show(OPERATOR, change.id).state).toBe("pending");
-  });
-
-  it("treats an agent named constructor as a name, not as Object.prototype's", async () => {
-    const h = await harness();
-    const created = await h.submit("create_agent", { agent: "constructor" });
-    const { page, problems } = await openConsole(h);
-    await signIn(page, h.operatorToken);
-    const card = page.locator(`article[data-change="${created.id}"]`);
-    // Nothing exists yet: the whole entry is new, and nothing inherited is shown as its current state.
-    expect(await card.locator("pre.diff .del").count()).toBe(0);
-    await expect(card.locator("pre.diff").textContent()).resolves.toContain('"agent": "constructor"');
-    expect(await page.locator("#agents article[data-agent]").count()).toBe(0);
-    await card.locator("button.approve").click();
-    await page.locator('#agents article[data-agent="constructor"]').waitFor({ timeout: 10_000 });
-    const persona = await h.submit("persona", {
-      agent: "constructor",
-      persona: { name: "p", instructions: "hi" },
-    });
-    const diff = page.locator(`article[data-change="${persona.id}"] pre.diff`);
-    await diff.waitFor({ timeout: 10_000 });
-    // Its persona is null now: only additions, and the card of the agent is its own entry.
-    expect(await diff.locator(".del").count()).toBe(0);
-    await expect(diff.textContent()).resolves.toContain('"instructions": "hi"');
-    await expect(page.locator('#agents article[data-agent="constructor"]').textContent()).resolves.toContain(
-      "personanull",
-    );
-    expect(problems).toEqual([]);
   });
 
   it("renders a persona holding <script> and an onerror image as inert text", async () => {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { CONTENT_SECURITY_POLICY, startConsole } from "../src/index.js";
+import { MAX_LIVE_VIEWS } from "../src/live-views.js";
 import { type Harness, OPERATOR, startHarness, withAgent } from "./harness.js";
 
 /** The console's HTTP edge without a browser: what a hostile client can send, and what it gets. */
@@ -216,6 +217,25 @@ describe("console HTTP edge", () => {
       await expect(startConsole({ ...base, publicOrigin: bad })).rejects.toMatchObject({
         code: "IC_API_BIND_REFUSED",
       });
+    }
+  });
+
+  it("serves at most 32 live views at once", async () => {
+    const h = await harness();
+    const { cookie } = await signIn(h, h.operatorToken);
+    const controller = new AbortController();
+    try {
+      const streams = await Promise.all(
+        Array.from({ length: MAX_LIVE_VIEWS }, () =>
+          fetch(`${h.console.url}/events`, { headers: { cookie }, signal: controller.signal }),
+        ),
+      );
+      expect(streams.map((r) => r.status)).toEqual(streams.map(() => 200));
+      expect(streams[0]?.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
+      const one = await fetch(`${h.console.url}/events`, { headers: { cookie }, signal: controller.signal });
+      expect(one.status).toBe(503);
+    } finally {
+      controller.abort();
     }
   });
 
