@@ -100,7 +100,9 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     // DNS rebinding: a page on another name that resolves here still sends its own name as Host.
-    if (request.headers.host !== hostHeader && request.headers.host !== publicOrigin?.host) {
+    // (HTTP/1.0 may omit Host, which node then lets through: that is refused too.)
+    const host = request.headers.host;
+    if (host === undefined || (host !== hostHeader && host !== publicOrigin?.host)) {
       sendError(
         response,
         421,

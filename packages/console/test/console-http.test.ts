@@ -82,6 +82,19 @@ describe("console HTTP edge", () => {
         .end();
     });
     expect(status).toBe(421);
+    // HTTP/1.0 without a Host header at all.
+    const { connect } = await import("node:net");
+    const url = new URL(h.console.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname, () => socket.end("GET / HTTP/1.0\r\n\r\n"));
+      let data = "";
+      socket.on("data", (chunk) => {
+        data += chunk.toString();
+      });
+      socket.on("end", () => resolve(data));
+      socket.on("error", reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 421 /);
   });
 
   it("exchanges a token once for an HttpOnly SameSite=Strict cookie; refuses wrong tokens, agents and other origins", async () => {
