@@ -108,7 +108,7 @@ describe("console HTTP edge", () => {
     const ok = await signIn(h, h.operatorToken);
     expect(ok.status).toBe(200);
     expect(ok.setCookie).toMatch(
-      /^ic_console=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=\d+$/,
+      /^ic_console=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=28800$/,
     );
     expect(JSON.stringify(ok.body)).not.toContain(h.operatorToken);
     expect(h.events.map((e) => e.reason)).toEqual([
