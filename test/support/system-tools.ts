@@ -30,6 +30,13 @@ export const SYSTEM_TOOLS: ReadonlyMap<string, SystemTool> = new Map([
   ["mkfifo", { debianPackage: "coreutils", enables: "FIFO attacks on readers" }],
   ["sha256sum", { debianPackage: "coreutils", enables: "checksum files compared with coreutils" }],
   ["shasum", { debianPackage: "perl", enables: "install.sh with shasum (macOS's tool)" }],
+  [
+    "chromium",
+    {
+      debianPackage: "chromium",
+      enables: "the approvals console in a real browser (sign-in, approval, CSRF, CSP)",
+    },
+  ],
   ["python3", { debianPackage: "python3", enables: "archives made by another implementation (tarfile)" }],
 ]);
 

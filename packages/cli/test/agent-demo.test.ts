@@ -119,6 +119,8 @@ describe.skipIf(skipRealSandbox)(
       };
       await api("POST", `/v1/changes/${created.change.id}/approve`, { digest: created.change.digest });
       await agentSays(/^ready$/);
+      expect(supervisor.status("demo")).toBe("running in its sandbox");
+      expect(supervisor.status("nobody")).toBe("not running");
 
       const url = `https://127.0.0.1:${upstreamPort}/report`;
       await api("POST", "/v1/agents/demo/messages", {
@@ -136,6 +138,7 @@ describe.skipIf(skipRealSandbox)(
       expect(approved).toHaveLength(2);
       expect(await agentSays(/^http_fetch (ok|failed)/)).toBe("http_fetch ok: 200 hello from upstream");
       expect(seen).toEqual(["GET /report"]);
+      expect(supervisor.status("demo")).toBe("running in its sandbox, egress broker open");
       const allowed = (await audit()).filter((r) => r.type === "egress.request" && r.decision === "allowed");
       expect(allowed).toEqual([
         expect.objectContaining({

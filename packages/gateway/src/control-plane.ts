@@ -4,7 +4,12 @@ import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { AuthAudit } from "./api/auth-audit.js";
 import { checkBindAddress, defaultListen, parseListen } from "./api/bind.js";
-import { type ApiServer, type ApiServerLimits, startApiServer } from "./api/http-server.js";
+import {
+  type ApiServer,
+  type ApiServerLimits,
+  type SecurityEvent,
+  startApiServer,
+} from "./api/http-server.js";
 import { ensurePrincipals, type PrincipalStore } from "./api/principals.js";
 import { gatewayRoutes } from "./api/routes.js";
 import { writeFileAtomic } from "./durable-file.js";
@@ -36,6 +41,8 @@ export interface ControlPlane {
   readonly url: string;
   readonly gateway: Gateway;
   readonly principals: PrincipalStore;
+  /** For another listener of this process (the console): its refusals, aggregated and budgeted like the API's. */
+  noteSecurityEvent(event: SecurityEvent): void;
   close(): Promise<void>;
 }
 
@@ -122,6 +129,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     url: server.url,
     gateway,
     principals: store,
+    noteSecurityEvent: (event) => authAudit.note(event),
     close() {
       closing ??= (async () => {
         clearInterval(sweep);

@@ -1,6 +1,15 @@
 export { type AgentApi, startAgentApi } from "./agent-api/server.js";
-export { checkBindAddress, defaultListen, isLocalControlHost, parseListen } from "./api/bind.js";
-export { startApiServer } from "./api/http-server.js";
+export {
+  checkBindAddress,
+  confirmBoundAddress,
+  defaultListen,
+  formatHostPort,
+  isLocalControlHost,
+  type ListenAddress,
+  parseListen,
+} from "./api/bind.js";
+export { statusForErrorCode } from "./api/error-status.js";
+export { type SecurityEvent, startApiServer } from "./api/http-server.js";
 export { addAgentPrincipal, ensurePrincipals, PrincipalStore } from "./api/principals.js";
 export { gatewayRoutes } from "./api/routes.js";
 export type { ApiHandler, ApiRequest, ApiResponse } from "./api/types.js";

@@ -3,7 +3,8 @@ import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type ControlPlane, startControlPlane } from "@ironclaw/gateway";
+import { type ConsoleServer, startConsole } from "@ironclaw/console";
+import { type ControlPlane, parseListen, startControlPlane } from "@ironclaw/gateway";
 import { sandboxSupport } from "@ironclaw/sandbox";
 import { stateDirectory } from "../control/client.js";
 import { CliError } from "../errors.js";
@@ -15,6 +16,8 @@ export interface UpFlags {
   readonly dev?: boolean;
   readonly state?: string;
   readonly listen?: string;
+  readonly console?: string;
+  readonly consoleOrigin?: string;
   readonly ttl?: string;
   readonly mountsRoot?: string;
   readonly witness?: string;
@@ -88,6 +91,28 @@ function positive(text: string, flag: string): number {
   return Number(text);
 }
 
+/** The console on its own listener, refused on the same addresses as the API; refusals go to the audit log. */
+function serveConsole(
+  controlPlane: ControlPlane,
+  spec: string,
+  dev: boolean,
+  publicOrigin: string | undefined,
+  agentStatus: (agent: string) => string,
+): Promise<ConsoleServer> {
+  const listen = parseListen(spec);
+  return startConsole({
+    host: listen.host,
+    port: listen.port,
+    dev,
+    ...(publicOrigin === undefined ? {} : { publicOrigin }),
+    gateway: controlPlane.gateway,
+    stateDir: controlPlane.principals.stateDir,
+    agentStatus,
+    authenticate: controlPlane.principals.authenticate,
+    onSecurityEvent: (event) => controlPlane.noteSecurityEvent(event),
+  });
+}
+
 /** Runs until SIGINT or SIGTERM, then closes the API, writes a final checkpoint and releases the lock. */
 export async function upAction(flags: UpFlags, context: CommandContext): Promise<void> {
   const { io } = context;
@@ -107,12 +132,26 @@ export async function upAction(flags: UpFlags, context: CommandContext): Promise
   // Whatever ends the run, a signal or an error of our own, the control plane closes: it writes
   // gateway.stopped and a final checkpoint and releases the lock.
   let supervisor: AgentSupervisor | undefined;
+  let consoleServer: ConsoleServer | undefined;
+  let agentsNote = "agents: starting";
+  const agentStatus = (agent: string) => supervisor?.status(agent) ?? agentsNote;
   try {
+    consoleServer =
+      flags.console === undefined
+        ? undefined
+        : await serveConsole(
+            controlPlane,
+            flags.console,
+            flags.dev === true,
+            flags.consoleOrigin,
+            agentStatus,
+          );
     const agents =
       flags.agents === false
         ? { note: "agents: not started (--no-agents)" }
         : await startAgents(controlPlane, stateDir, context);
     supervisor = agents.supervisor;
+    agentsNote = agents.note;
     const tokens = join(stateDir, "tokens");
     if (flags.json === true) {
       writeJson(io, {
@@ -121,6 +160,7 @@ export async function upAction(flags: UpFlags, context: CommandContext): Promise
         state: stateDir,
         head: controlPlane.gateway.head,
         tokens,
+        console: consoleServer?.origin ?? null,
         agents: agents.note,
       });
     } else {
@@ -128,6 +168,9 @@ export async function upAction(flags: UpFlags, context: CommandContext): Promise
       io.stdout.write(
         `ironclaw control plane listening on ${controlPlane.url}${flags.dev === true ? " (loopback only: --dev)" : ""}\n` +
           `state   ${stateDir} (audit log head #${controlPlane.gateway.head.seq})\n` +
+          (consoleServer === undefined
+            ? ""
+            : `console ${consoleServer.origin} (sign in with a token below)\n`) +
           `tokens  ${join(tokens, "operator.token")} (operator), ${join(tokens, "viewer.token")} (viewer)\n` +
           (recovered.truncatedBytes > 0
             ? `recovered: a torn last record (${recovered.truncatedBytes} bytes) was cut from the log\n`
@@ -142,6 +185,7 @@ export async function upAction(flags: UpFlags, context: CommandContext): Promise
     await Promise.race([once(process, "SIGINT"), once(process, "SIGTERM")]);
   } finally {
     await supervisor?.close().catch(() => undefined);
+    await consoleServer?.close();
     await controlPlane.close();
   }
 }

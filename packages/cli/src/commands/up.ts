@@ -13,6 +13,14 @@ export function registerUpCommand(program: Command, context: CommandContext): vo
       "a Tailscale address of this host (100.64.0.0/10, fd7a:115c:a1e0::/48), or loopback with --dev",
     )
     .option(
+      "--console <addr:port>",
+      "also serve the approvals console in a browser there, on the same addresses as --listen (e.g. 127.0.0.1:7879 with --dev)",
+    )
+    .option(
+      "--console-origin <https-origin>",
+      "the https origin a TLS proxy on this host serves the console under (e.g. tailscale serve); the session cookie is then Secure",
+    )
+    .option(
       "--ttl <duration>",
       "how long a change waits for a decision before it expires (e.g. 30m, 24h, 7d)",
       "24h",

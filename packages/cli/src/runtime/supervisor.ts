@@ -72,6 +72,17 @@ export class AgentSupervisor {
     return this.#queue;
   }
 
+  /** What the console shows: whether the agent's sandbox runs, and whether its egress broker is open. */
+  status(agent: string): string {
+    const running = this.#running.get(agent);
+    if (running === undefined) return "not running";
+    const { exitCode, signalCode } = running.sandbox;
+    if (exitCode !== null || signalCode !== null) return `stopped (exit ${exitCode ?? signalCode})`;
+    return running.broker === undefined
+      ? "running in its sandbox"
+      : "running in its sandbox, egress broker open";
+  }
+
   agentDir(agent: string): string {
     return join(this.#options.stateDir, "agents", agent);
   }
