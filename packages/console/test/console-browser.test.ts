@@ -1,12 +1,22 @@
-import { mkdir } from "node:fs/promises";
+import { mkdir, rm, stat } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { browserSuite, haveChromium } from "./browser.js";
 import { OPERATOR, withAgent } from "./harness.js";
 
 /** The console in Debian's chromium: an operator's decisions, a viewer's, and an attacker's page. */
-const SCREENSHOT = new URL("../../../docs/console.png", import.meta.url).pathname;
+/**
+ * The README's picture is this test's screenshot. It is written into docs/ only when asked
+ * (IRONCLAW_UPDATE_SCREENSHOT=1), so that a test run never changes the checkout (other fonts, other
+ * bytes); otherwise it goes to a temporary file, and is taken all the same.
+ */
+const SCREENSHOT =
+  process.env.IRONCLAW_UPDATE_SCREENSHOT === "1"
+    ? new URL("../../../docs/console.png", import.meta.url).pathname
+    : join(tmpdir(), `ironclaw-console-${process.pid}.png`);
 
 describe.skipIf(!haveChromium)("deciding in the approvals console, in chromium", () => {
   const { context, harness, openConsole, signIn } = browserSuite();
@@ -43,6 +53,8 @@ describe.skipIf(!haveChromium)("deciding in the approvals console, in chromium",
     expect(stored).not.toContain("ic_console");
     await mkdir(new URL(".", `file://${SCREENSHOT}`).pathname, { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect((await stat(SCREENSHOT)).size).toBeGreaterThan(10_000);
+    if (process.env.IRONCLAW_UPDATE_SCREENSHOT !== "1") await rm(SCREENSHOT, { force: true });
 
     // Live: a change submitted now appears without a reload.
     const later = await h.submit("enabled_tools", { agent: "builder", tools: ["read_file"] });
