@@ -98,6 +98,18 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
   /** Same-origin only: the Origin header must be this console's (cross-site requests and old browsers without it are refused). */
   const sameOrigin = (request: IncomingMessage) => request.headers.origin === origin;
 
+  /** A state-changing request from any page but the console's own is refused, and audited as a refused request. */
+  const refusedAsCrossOrigin = (request: IncomingMessage, response: ServerResponse): boolean => {
+    if (sameOrigin(request)) return false;
+    refuse(
+      response,
+      request,
+      "IC_CONSOLE_CROSS_ORIGIN",
+      `expected Origin ${origin}, found ${request.headers.origin ?? "none"}`,
+    );
+    return true;
+  };
+
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     // DNS rebinding: a page on another name that resolves here still sends its own name as Host.
     // (HTTP/1.0 may omit Host, which node then lets through: that is refused too.)
@@ -172,15 +184,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       sendError(response, 405, "IC_CONSOLE_METHOD", `expected GET or POST, found ${method}`);
       return;
     }
-    if (!sameOrigin(request)) {
-      refuse(
-        response,
-        request,
-        "IC_CONSOLE_CROSS_ORIGIN",
-        `expected Origin ${origin}, found ${request.headers.origin ?? "none"}`,
-      );
-      return;
-    }
+    if (refusedAsCrossOrigin(request, response)) return;
     const csrf = request.headers["x-csrf-token"];
     if (!csrfMatches(session, typeof csrf === "string" ? csrf : undefined)) {
       refuse(
@@ -212,15 +216,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
   };
 
   const signIn = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    if (!sameOrigin(request)) {
-      refuse(
-        response,
-        request,
-        "IC_CONSOLE_CROSS_ORIGIN",
-        `expected Origin ${origin}, found ${request.headers.origin ?? "none"}`,
-      );
-      return;
-    }
+    if (refusedAsCrossOrigin(request, response)) return;
     const minuteAgo = now() - 60_000;
     while (failures.length > 0 && (failures[0] as number) < minuteAgo) failures.shift();
     if (failures.length >= SIGN_IN_FAILURES_PER_MINUTE) {
