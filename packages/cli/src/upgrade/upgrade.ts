@@ -150,10 +150,8 @@ async function checkOnly(
   const target = await chooseTarget(installation, options, http);
   if ("upToDate" in target)
     return { kind: "up-to-date", version: target.upToDate, downloads: target.downloads };
-  const work = await temporaryDirectory();
-  interrupt.temporary.add(work);
-  try {
-    const release = await fetchRelease(target, options, work, http, undefined);
+  return await inWorkDirectory(interrupt, async (directory) => {
+    const release = await fetchRelease(target, options, directory, http, undefined);
     const assetName = installation.asset(target.tag.slice(1));
     // The signed SHA256SUMS gives the asset's digest, so its provenance can be checked without the download.
     const listed = parseChecksums(release.metadata.checksums).byName.get(assetName);
@@ -169,10 +167,7 @@ async function checkOnly(
       commit: verified.signer?.commit ?? "",
       downloads: target.downloads,
     };
-  } finally {
-    await rm(work, { recursive: true, force: true });
-    interrupt.temporary.delete(work);
-  }
+  });
 }
 
 async function upgradeLocked(
@@ -188,9 +183,7 @@ async function upgradeLocked(
   const target = await chooseTarget(installation, options, http);
   if ("upToDate" in target)
     return { kind: "up-to-date", version: target.upToDate, downloads: target.downloads };
-  const directory = await temporaryDirectory();
-  work.temporary.add(directory);
-  try {
+  return await inWorkDirectory(work, async (directory) => {
     const release = await fetchRelease(target, options, directory, http, context);
     const to = target.tag.slice(1);
     const assetName = installation.asset(to);
@@ -222,10 +215,7 @@ async function upgradeLocked(
       previous: previousPath(installation),
       downloads: target.downloads,
     };
-  } finally {
-    await rm(directory, { recursive: true, force: true });
-    work.temporary.delete(directory);
-  }
+  });
 }
 
 /** SHA256SUMS, its signature bundle and the attestations, and a checker bound to them. */
@@ -268,16 +258,31 @@ async function fetchRelease(
 }
 
 /** A private directory for the downloads; a TMPDIR that cannot hold one is the user's to fix. */
-async function temporaryDirectory(): Promise<string> {
+/**
+ * Runs `work` with a private temporary directory for the downloads, registered with the signal
+ * handling so that Ctrl-C removes it too, and removed when the work ends, whichever way.
+ */
+async function inWorkDirectory<T>(
+  interrupt: Interruptible,
+  work: (directory: string) => Promise<T>,
+): Promise<T> {
   const parent = tmpdir();
+  let directory: string;
   try {
-    return await mkdtemp(join(parent, "ironclaw-upgrade-"));
+    directory = await mkdtemp(join(parent, "ironclaw-upgrade-"));
   } catch (error) {
     throw new CliError(
       "IC_INSTALL_WRITE",
       `cannot create a temporary directory in ${parent} (${(error as Error).message}), so no release file was downloaded and nothing was installed: set TMPDIR to a writable directory`,
       { cause: error },
     );
+  }
+  interrupt.temporary.add(directory);
+  try {
+    return await work(directory);
+  } finally {
+    await rm(directory, { recursive: true, force: true });
+    interrupt.temporary.delete(directory);
   }
 }
 
