@@ -25,18 +25,24 @@ function owned(path: string, uid: number, what: string): void {
   }
 }
 
+/** Refuses `path` when its mode has any of the `forbidden` bits, naming the mode found. */
+function forbidMode(path: string, mode: number, forbidden: number, expected: string, hint: string): void {
+  if ((mode & forbidden) === 0) return;
+  throw invalid(path, `${expected}, found mode ${(mode & 0o7777).toString(8).padStart(4, "0")}`, hint);
+}
+
 export async function checkStateDirectory(dir: string): Promise<void> {
   if (!POSIX) return;
   const info = await stat(dir);
   if (!info.isDirectory()) throw invalid(dir, "to be a directory", "point --state at a directory");
   owned(dir, info.uid, "its files");
-  if ((info.mode & 0o022) !== 0) {
-    throw invalid(
-      dir,
-      `to be writable only by its owner, found mode ${(info.mode & 0o7777).toString(8).padStart(4, "0")}`,
-      `another user could replace api.json, tokens or the log in it; check them, then run \`chmod 700 ${dir}\``,
-    );
-  }
+  forbidMode(
+    dir,
+    info.mode,
+    0o022,
+    "to be writable only by its owner",
+    `another user could replace api.json, tokens or the log in it; check them, then run \`chmod 700 ${dir}\``,
+  );
   const tokens = join(dir, "tokens");
   let tokenInfo: Awaited<ReturnType<typeof lstat>>;
   try {
@@ -48,25 +54,25 @@ export async function checkStateDirectory(dir: string): Promise<void> {
   if (!tokenInfo.isDirectory())
     throw invalid(tokens, "to be a directory (not a link)", "move it away and start again");
   owned(tokens, tokenInfo.uid, "tokens");
-  if ((tokenInfo.mode & 0o077) !== 0) {
-    throw invalid(
-      tokens,
-      `to be open to its owner only, found mode ${(tokenInfo.mode & 0o7777).toString(8).padStart(4, "0")}`,
-      `run \`chmod 700 ${tokens}\`, and replace the tokens if anyone else may have read them`,
-    );
-  }
+  forbidMode(
+    tokens,
+    tokenInfo.mode,
+    0o077,
+    "to be open to its owner only",
+    `run \`chmod 700 ${tokens}\`, and replace the tokens if anyone else may have read them`,
+  );
   for (const name of await readdir(tokens)) {
     const path = join(tokens, name);
     const file = await lstat(path);
     if (!file.isFile()) throw invalid(path, "to be a regular file (not a link)", "remove it");
     owned(path, file.uid, "a token");
-    if ((file.mode & 0o077) !== 0) {
-      throw invalid(
-        path,
-        `to be readable by its owner only, found mode ${(file.mode & 0o7777).toString(8).padStart(4, "0")}`,
-        `run \`chmod 600 ${path}\`, and replace the token if anyone else may have read it`,
-      );
-    }
+    forbidMode(
+      path,
+      file.mode,
+      0o077,
+      "to be readable by its owner only",
+      `run \`chmod 600 ${path}\`, and replace the token if anyone else may have read it`,
+    );
   }
   for (const name of ["host-key.pem", "principals.json"]) {
     const path = join(dir, name);
