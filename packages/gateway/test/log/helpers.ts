@@ -1,16 +1,20 @@
 import { createHash } from "node:crypto";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, onTestFinished } from "vitest";
 import type { GatewayErrorCode } from "../../src/errors.js";
 import type { JsonValue } from "../../src/json.js";
+import { SEAL_FILE, writeSeal } from "../../src/log/head-seal.js";
 import {
   type Checkpoint,
   canonicalJson,
+  checkpointLine,
   EventLog,
   type EventLogOptions,
+  hostKeyFromPrivatePem,
   type LogRecord,
+  signCheckpoint,
   verifyEventLog,
 } from "../../src/log/index.js";
 
@@ -98,4 +102,44 @@ export async function expectRefused(
     (caught: unknown) => caught,
   );
   expect(error).toMatchObject({ name: "GatewayError", code, record });
+}
+
+/**
+ * What a holder of the host key can do: edit record 4, rechain everything after it, re-sign every
+ * stored checkpoint and the head's seal (both slots of head.sig). Returns how many checkpoints it re-signed.
+ */
+export async function rewriteWithHostKey(dir: string): Promise<{ checkpoints: number }> {
+  const forged: LogRecord[] = [];
+  let prev = "";
+  for (const [i, line] of (await readLines(dir)).entries()) {
+    let record = JSON.parse(line) as LogRecord;
+    if (i === 3) record = rehash({ ...record, note: "nothing happened here" });
+    else if (i > 3) record = rehash({ ...record, prev });
+    prev = record.hash;
+    forged.push(record);
+  }
+  await writeLines(
+    dir,
+    forged.map((record) => canonicalJson(record)),
+  );
+  const key = hostKeyFromPrivatePem(await readFile(join(dir, "host-key.pem"), "utf8"));
+  const stored = (await readLines(dir, "checkpoints.jsonl")).map(
+    (line) => JSON.parse(line) as { seq: number; time: string },
+  );
+  const resigned = stored.map((c) =>
+    checkpointLine(
+      signCheckpoint(key, { seq: c.seq, hash: forged[c.seq - 1]?.hash as string }, c.time),
+    ).slice(0, -1),
+  );
+  await writeLines(dir, resigned, "checkpoints.jsonl");
+  const head = forged.at(-1) as LogRecord;
+  const seal = await open(join(dir, SEAL_FILE), "r+");
+  try {
+    for (const slot of [0, 1]) {
+      await writeSeal(seal, slot, signCheckpoint(key, { seq: head.seq, hash: head.hash }, head.time));
+    }
+  } finally {
+    await seal.close();
+  }
+  return { checkpoints: stored.length };
 }

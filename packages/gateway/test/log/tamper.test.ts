@@ -1,19 +1,23 @@
-import { appendFile, open, readFile, rm, stat, truncate, writeFile } from "node:fs/promises";
+import { appendFile, readFile, rm, stat, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { JsonValue } from "../../src/json.js";
-import { SEAL_FILE, writeSeal } from "../../src/log/head-seal.js";
 import {
   type Checkpoint,
   canonicalJson,
-  checkpointLine,
   EventLog,
-  hostKeyFromPrivatePem,
   type LogRecord,
-  signCheckpoint,
   verifyEventLog,
 } from "../../src/log/index.js";
-import { expectRefused, readLines, rehash, stateDir, writeLines, writeLog } from "./helpers.js";
+import {
+  expectRefused,
+  readLines,
+  rehash,
+  rewriteWithHostKey,
+  stateDir,
+  writeLines,
+  writeLog,
+} from "./helpers.js";
 
 const COUNT = 10;
 
@@ -200,50 +204,12 @@ describe("a rewrite of history by someone holding the host key", () => {
     const keptAt6 = kept[5] as Checkpoint;
     const keptAt2 = kept[1] as Checkpoint;
     // The intruder edits record 4, rechains everything after it and re-signs every stored checkpoint.
-    const lines = await readLines(dir);
-    const forged: LogRecord[] = [];
-    let prev = "";
-    lines.forEach((line, i) => {
-      let record = parse(line);
-      if (i === 3) record = rehash({ ...record, note: "nothing happened here" });
-      else if (i > 3) record = rehash({ ...record, prev });
-      prev = record.hash;
-      forged.push(record);
-    });
-    await writeLines(
-      dir,
-      forged.map((record) => canonicalJson(record)),
-    );
-    const key = hostKeyFromPrivatePem(await readFile(join(dir, "host-key.pem"), "utf8"));
-    const stored = (await readLines(dir, "checkpoints.jsonl")).map(
-      (line) => JSON.parse(line) as { seq: number; time: string },
-    );
-    const resigned = stored.map((checkpoint) =>
-      checkpointLine(
-        signCheckpoint(
-          key,
-          { seq: checkpoint.seq, hash: forged[checkpoint.seq - 1]?.hash as string },
-          checkpoint.time,
-        ),
-      ),
-    );
-    await writeLines(
-      dir,
-      resigned.map((line) => line.slice(0, -1)),
-      "checkpoints.jsonl",
-    );
-    // And the seal of the head, in both slots of head.sig.
-    const seal = await open(join(dir, SEAL_FILE), "r+");
-    const head = forged.at(-1) as LogRecord;
-    for (const slot of [0, 1]) {
-      await writeSeal(seal, slot, signCheckpoint(key, { seq: head.seq, hash: head.hash }, head.time));
-    }
-    await seal.close();
+    const stored = await rewriteWithHostKey(dir);
 
     expect(await verifyEventLog({ dir })).toMatchObject({
       ok: true,
       records: COUNT,
-      checkpointsChecked: stored.length,
+      checkpointsChecked: stored.checkpoints,
     });
     const { log } = await EventLog.open({ dir });
     await log.close();

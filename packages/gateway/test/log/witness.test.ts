@@ -3,17 +3,8 @@ import { chmod, chown, mkdtemp, open, readFile, rm, symlink, writeFile } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { SEAL_FILE, writeSeal } from "../../src/log/head-seal.js";
-import {
-  canonicalJson,
-  checkpointLine,
-  EventLog,
-  hostKeyFromPrivatePem,
-  type LogRecord,
-  signCheckpoint,
-  verifyEventLog,
-} from "../../src/log/index.js";
-import { readLines, rehash, stateDir, writeLines, writeLog } from "./helpers.js";
+import { EventLog, verifyEventLog } from "../../src/log/index.js";
+import { rewriteWithHostKey, stateDir, writeLog } from "./helpers.js";
 
 /**
  * `--witness DIR`: checkpoints are also appended to a file the gateway's user cannot rewrite. Made
@@ -38,37 +29,6 @@ async function witnessDir(options: { appendOnly?: boolean; owner?: number } = {}
   await chmod(file, 0o622);
   if (options.appendOnly !== false) execFileSync("chattr", ["+a", file]);
   return dir;
-}
-
-/** What a holder of the host key does: edits record 4, rechains the rest, re-signs checkpoints and seal. */
-async function rewriteWithHostKey(dir: string): Promise<void> {
-  const forged: LogRecord[] = [];
-  let prev = "";
-  for (const [i, line] of (await readLines(dir)).entries()) {
-    let record = JSON.parse(line) as LogRecord;
-    if (i === 3) record = rehash({ ...record, note: "nothing happened here" });
-    else if (i > 3) record = rehash({ ...record, prev });
-    prev = record.hash;
-    forged.push(record);
-  }
-  await writeLines(
-    dir,
-    forged.map((record) => canonicalJson(record)),
-  );
-  const key = hostKeyFromPrivatePem(await readFile(join(dir, "host-key.pem"), "utf8"));
-  const stored = (await readLines(dir, "checkpoints.jsonl")).map(
-    (l) => JSON.parse(l) as { seq: number; time: string },
-  );
-  const lines = stored.map((c) =>
-    checkpointLine(
-      signCheckpoint(key, { seq: c.seq, hash: forged[c.seq - 1]?.hash as string }, c.time),
-    ).slice(0, -1),
-  );
-  await writeLines(dir, lines, "checkpoints.jsonl");
-  const head = forged.at(-1) as LogRecord;
-  const seal = await open(join(dir, SEAL_FILE), "r+");
-  for (const slot of [0, 1]) await writeSeal(seal, slot, signCheckpoint(key, head, head.time));
-  await seal.close();
 }
 
 describe("a witness", () => {
