@@ -17,6 +17,7 @@ export {
   type RunName,
 } from "./containment/invariants.js";
 export { type EgressBrokerHook, placeholderBroker } from "./containment/placeholder-broker.js";
+export { type ModelProxyHook, placeholderModelProxy } from "./containment/placeholder-model-proxy.js";
 export {
   CONTAINMENT_SCHEMA,
   type InvariantResult,

@@ -1,12 +1,13 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildProbe } from "../src/containment/build-probe.js";
 import { type ContainmentReport, runContainmentSelftest } from "../src/containment/harness.js";
 import { INVARIANTS } from "../src/containment/invariants.js";
 import type { EgressBrokerHook } from "../src/containment/placeholder-broker.js";
+import type { ModelProxyHook } from "../src/containment/placeholder-model-proxy.js";
 import { skipRealSandbox } from "./sandbox-gate.js";
 
 const TIMEOUT = 120_000;
@@ -139,6 +140,48 @@ describe.skipIf(skipRealSandbox)("containment self-test (real sandboxes)", () =>
       expect(held(report, "egress-allowlist")).toMatchObject({ observed: "allowed", held: false });
       expect(held(report, "egress-allowlist")?.detail).not.toMatch(/placeholder/);
       expect(report.verdict).toBe("breached");
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "judges the model proxy it is given: one that leaks its key, serves any model and ignores the budget is a breach",
+    async () => {
+      const careless: ModelProxyHook = {
+        async start(socketPath, { keyFile }) {
+          // The key lands beside the socket, in the directory the sandbox sees as /run/ironclaw.
+          await copyFile(keyFile, join(dirname(socketPath), "provider.key"));
+          const server = createServer((_req, res) =>
+            res
+              .writeHead(200, { "content-type": "application/json" })
+              .end(
+                JSON.stringify({ content: [], stop: "end", usage: { inputTokens: 50, outputTokens: 50 } }),
+              ),
+          );
+          await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+          return {
+            close: () =>
+              new Promise<void>((resolve) => {
+                server.closeAllConnections();
+                server.close(() => resolve());
+              }),
+          };
+        },
+      };
+      const report = await runContainmentSelftest({ probe, modelProxy: careless });
+      expect(report.verdict).toBe("breached");
+      const failed = report.invariants
+        .filter((invariant) => !invariant.held)
+        .map((invariant) => invariant.id);
+      expect(failed.sort(), held(report, "model-key")?.detail).toEqual([
+        "model-budget",
+        "model-key",
+        "model-unapproved",
+      ]);
+      expect(held(report, "model-key")?.detail).toMatch(
+        /model: allowed \(the host's provider key is readable in \/run\/ironclaw\/provider.key/,
+      );
+      expect(held(report, "model-budget")?.detail).toMatch(/never refused/);
     },
     TIMEOUT,
   );

@@ -12,6 +12,7 @@ import { createHostFixtures, type HostFixtures } from "./host-fixtures.js";
 import { gitCommit, type LimitsReport, limitsReport } from "./host-info.js";
 import type { ProbeConfig, RunName } from "./invariants.js";
 import { type EgressBrokerHook, placeholderBroker } from "./placeholder-broker.js";
+import { type ModelProxyHook, placeholderModelProxy } from "./placeholder-model-proxy.js";
 import { CONTAINMENT_SCHEMA, type InvariantResult, judge, type Verdict, verdictOf } from "./report.js";
 import { type ProbeRun, runProbe } from "./run-probe.js";
 
@@ -25,6 +26,8 @@ export interface ContainmentOptions {
   readonly limits?: SandboxLimits;
   /** The real egress broker; a refusing placeholder stands in until there is one. */
   readonly egressBroker?: EgressBrokerHook;
+  /** The real model proxy; a stand-in that keeps its contract is used until there is one. */
+  readonly modelProxy?: ModelProxyHook;
   /** Per probe run. */
   readonly timeoutMs?: number;
   /** Where the scratch tree (fake state dir, workspaces, sockets) goes; os.tmpdir() by default. */
@@ -42,6 +45,8 @@ export interface ContainmentReport {
   readonly verdict: Verdict;
 }
 
+const MODEL_PROXY_CHECKS = new Set(["model-unapproved", "model-budget", "control-model-socket"]);
+
 /** Limits like an agent's, loose enough for the probe; processes is high since RLIMIT_NPROC counts every task of the host uid. */
 export const SELFTEST_LIMITS: SandboxLimits = {
   memoryBytes: 1024 * 1024 * 1024,
@@ -53,6 +58,8 @@ export const SELFTEST_LIMITS: SandboxLimits = {
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 const FAKE_ADDON = "fake.node";
+/** The budget of the "model" run's approval: small, so the probe can spend it. */
+const MODEL_DAILY_TOKENS = 500;
 
 function probeConfig(run: RunName, fixtures: HostFixtures, nodePath: string): ProbeConfig {
   return {
@@ -66,6 +73,7 @@ function probeConfig(run: RunName, fixtures: HostFixtures, nodePath: string): Pr
     ...(fixtures.nameserver === undefined ? {} : { hostNameserver: fixtures.nameserver }),
     expectedExecutables: [INSIDE.node, ...hostLibraries(nodePath)],
     fakeAddon: `${INSIDE.app}/${FAKE_ADDON}`,
+    modelDailyTokens: MODEL_DAILY_TOKENS,
   };
 }
 
@@ -121,16 +129,32 @@ export async function runContainmentSelftest(options: ContainmentOptions = {}): 
     } finally {
       await broker.close();
     }
+    // A model approved: the proxy serves model.sock, holding a provider key the sandbox must never see.
+    const proxy = await (options.modelProxy ?? placeholderModelProxy).start(
+      join(fixtures.modelSocketDir, "model.sock"),
+      { dailyTokens: MODEL_DAILY_TOKENS, keyFile: fixtures.modelKeyFile },
+    );
+    try {
+      // Without Node's permission model: what the probe can read is what the OS layer lets through.
+      runs.set(
+        "model",
+        await runProbe(spec("model", fixtures.modelSocketDir, ["no-permission-model"]), "model", timeoutMs),
+      );
+    } finally {
+      await proxy.close();
+    }
   } finally {
     await fixtures.close();
   }
 
-  const invariants = judge(runs).map((result) =>
-    // Said in the report, so a "held" against the stand-in is not taken for the real broker's.
-    result.id === "egress-allowlist" && options.egressBroker === undefined
-      ? { ...result, detail: `placeholder broker (refuses everything) | ${result.detail}` }
-      : result,
-  );
+  const invariants = judge(runs).map((result) => {
+    // Said in the report, so a "held" against a stand-in is not taken for the real part's.
+    if (result.id === "egress-allowlist" && options.egressBroker === undefined)
+      return { ...result, detail: `placeholder broker (refuses everything) | ${result.detail}` };
+    if (MODEL_PROXY_CHECKS.has(result.id) && options.modelProxy === undefined)
+      return { ...result, detail: `placeholder model proxy | ${result.detail}` };
+    return result;
+  });
   const observedLimits = runs
     .get("namespaces")
     ?.observations.find((entry) => entry.observation === "limits")?.values;

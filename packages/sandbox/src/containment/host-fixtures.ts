@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer as createHttpServer } from "node:http";
@@ -6,7 +7,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SandboxError } from "../errors.js";
-import { AGENT_SOCKET_GREETING } from "./invariants.js";
+import { AGENT_SOCKET_GREETING, KEY_CANARY_PREFIX } from "./invariants.js";
 
 /** What the harness sets up on the host for the probe to (fail to) reach. */
 export interface HostFixtures {
@@ -20,6 +21,10 @@ export interface HostFixtures {
   readonly socketDir: string;
   /** Holds agent.sock and egress.sock: egress is approved. */
   readonly egressSocketDir: string;
+  readonly modelSocketDir: string;
+  /** The provider key the host holds for the "model" run, and the file it is kept in. */
+  readonly modelKey: string;
+  readonly modelKeyFile: string;
   /** A host process for the probe to look for; never pid 1, unlike a harness run as a container's init. */
   readonly hostPid: number;
   readonly loopbackPort: number;
@@ -96,6 +101,7 @@ export async function createHostFixtures(scratchParent = tmpdir()): Promise<Host
       stateDir: join(root, "state"),
       socketDir: join(root, "sockets"),
       egressSocketDir: join(root, "sockets-egress"),
+      modelSocketDir: join(root, "sockets-model"),
     };
     for (const dir of Object.values(dirs)) await mkdir(dir, { recursive: true });
     await writeFile(join(dirs.otherWorkspaceDir, "secret.txt"), "another agent's data\n");
@@ -103,6 +109,10 @@ export async function createHostFixtures(scratchParent = tmpdir()): Promise<Host
     const tokenFile = join(dirs.stateDir, "tokens", "operator.token");
     await writeFile(tokenFile, "ironclaw-fake-operator-token\n", { mode: 0o600 });
     await chmod(tokenFile, 0o600);
+    // A provider key as the host holds one: in a 0600 file of the state directory.
+    const modelKey = `${KEY_CANARY_PREFIX}${randomBytes(16).toString("hex")}`;
+    const modelKeyFile = join(dirs.stateDir, "model-provider.key");
+    await writeFile(modelKeyFile, `${modelKey}\n`, { mode: 0o600 });
 
     const loopback = createServer((socket) => greet(socket, "ironclaw-harness\n"));
     const controlPlane = createHttpServer((_req, res) =>
@@ -111,7 +121,7 @@ export async function createHostFixtures(scratchParent = tmpdir()): Promise<Host
     servers.push(loopback, controlPlane);
     await listening(loopback, 0);
     await listening(controlPlane, 0);
-    for (const dir of [dirs.socketDir, dirs.egressSocketDir]) {
+    for (const dir of [dirs.socketDir, dirs.egressSocketDir, dirs.modelSocketDir]) {
       const agentSocket = createServer((socket) => greet(socket, `${AGENT_SOCKET_GREETING}\n`));
       servers.push(agentSocket);
       await listening(agentSocket, join(dir, "agent.sock"));
@@ -122,6 +132,8 @@ export async function createHostFixtures(scratchParent = tmpdir()): Promise<Host
       root,
       ...dirs,
       tokenFile,
+      modelKey,
+      modelKeyFile,
       hostPid: sentinel.pid ?? 0,
       loopbackPort: portOf(loopback),
       controlPlanePort: portOf(controlPlane),

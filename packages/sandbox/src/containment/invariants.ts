@@ -4,11 +4,14 @@
  * - "sandbox": the sandbox exactly as agents get it;
  * - "namespaces": the same sandbox without Node's permission model, so the OS layer (namespaces,
  *   mounts, capabilities, seccomp) is shown to hold on its own and not only behind ERR_ACCESS_DENIED;
- * - "egress": the sandbox once egress is approved, with the broker's socket present.
+ * - "egress": the sandbox once egress is approved, with the broker's socket present;
+ * - "model": the sandbox once a model is approved, with the model proxy's socket present and a
+ *   provider key held by the host; without Node's permission model, so a key the OS layer lets
+ *   through is found.
  * The "control-*" invariants expect "allowed": they show the probe can see what it should, so a
  * "denied" elsewhere is not just a probe that cannot do anything.
  */
-export const RUNS = ["sandbox", "namespaces", "egress"] as const;
+export const RUNS = ["sandbox", "namespaces", "egress", "model"] as const;
 export type RunName = (typeof RUNS)[number];
 
 export type Outcome = "denied" | "allowed";
@@ -136,6 +139,37 @@ export const INVARIANTS: readonly InvariantDefinition[] = [
     runs: ["egress"],
   },
   {
+    id: "model-before-approval",
+    description: "before a model is approved /run/ironclaw/model.sock does not exist",
+    expected: "denied",
+    runs: BOTH,
+  },
+  {
+    id: "model-key",
+    description:
+      "no provider key the host holds is readable in the sandbox: environment, files, /proc/*/environ and cmdline",
+    expected: "denied",
+    runs: ["sandbox", "namespaces", "model"],
+  },
+  {
+    id: "model-unapproved",
+    description: "the model proxy refuses a request that names a provider or model of its own choosing",
+    expected: "denied",
+    runs: ["model"],
+  },
+  {
+    id: "control-model-socket",
+    description: "control: once a model is approved, /run/ironclaw/model.sock answers a completion",
+    expected: "allowed",
+    runs: ["model"],
+  },
+  {
+    id: "model-budget",
+    description: "the model proxy serves no more tokens a day than the approved budget, then refuses",
+    expected: "denied",
+    runs: ["model"],
+  },
+  {
     id: "control-agent-socket",
     description: "control: the host's agent socket at /run/ironclaw/agent.sock answers",
     expected: "allowed",
@@ -169,6 +203,8 @@ export interface ProbeConfig {
   readonly expectedExecutables: readonly string[];
   /** A file that is not a valid addon, for process.dlopen. */
   readonly fakeAddon: string;
+  /** The daily token budget the "model" run's approval holds. */
+  readonly modelDailyTokens?: number;
 }
 
 /** One line the probe prints per attempt. "inconclusive": the attempt itself could not be made. */
@@ -180,3 +216,9 @@ export interface ProbeLine {
 
 export const AGENT_SOCKET_GREETING = "ironclaw-agent-socket";
 export const NOT_ALLOWLISTED_HOST = "not-on-the-allowlist.invalid";
+
+/**
+ * The provider key the self-test's host holds begins with this; built at run time so that the
+ * probe's own code, which the sandbox can read, never holds it.
+ */
+export const KEY_CANARY_PREFIX = ["IRONCLAW", "KEY", "CANARY", ""].join("-");

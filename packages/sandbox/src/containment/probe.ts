@@ -16,6 +16,13 @@ import {
   writeUsr,
 } from "./probe-fs.js";
 import {
+  controlModelSocket,
+  modelBeforeApproval,
+  modelBudget,
+  modelKey,
+  modelUnapproved,
+} from "./probe-model.js";
+import {
   controlLoopback,
   controlPlane,
   netDns,
@@ -53,6 +60,11 @@ const CHECKS: Readonly<Record<string, Check>> = {
   seccomp,
   "egress-before-approval": egressBeforeApproval,
   "egress-allowlist": egressAllowlist,
+  "model-before-approval": modelBeforeApproval,
+  "model-key": modelKey,
+  "model-unapproved": modelUnapproved,
+  "control-model-socket": controlModelSocket,
+  "model-budget": modelBudget,
   "control-agent-socket": controlAgentSocket,
   "control-workspace": controlWorkspace,
   "control-loopback": controlLoopback,
