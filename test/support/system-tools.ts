@@ -37,6 +37,14 @@ export const SYSTEM_TOOLS: ReadonlyMap<string, SystemTool> = new Map([
       enables: "the approvals console in a real browser (sign-in, approval, CSRF, CSP)",
     },
   ],
+  [
+    "ip",
+    {
+      debianPackage: "iproute2",
+      enables:
+        "a network namespace where a public name and address are served on this host (the README's agent demo)",
+    },
+  ],
   ["python3", { debianPackage: "python3", enables: "archives made by another implementation (tarfile)" }],
 ]);
 

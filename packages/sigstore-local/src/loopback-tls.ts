@@ -15,10 +15,13 @@ export interface LoopbackTls {
 const EC = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
 
 /**
- * A throwaway CA, a leaf for IP 127.0.0.1 and the name upstream.test signed by it, and a self-signed
+ * A throwaway CA, a leaf for IP 127.0.0.1 and the name upstream.test (or the names given) signed by it, and a self-signed
  * rogue leaf for the same IP, made with openssl in a temporary directory that is removed after.
  */
-export async function loopbackTls(): Promise<LoopbackTls> {
+export async function loopbackTls(
+  options: { readonly dnsNames?: readonly string[] } = {},
+): Promise<LoopbackTls> {
+  const names = (options.dnsNames ?? ["upstream.test"]).map((name) => `DNS:${name}`).join(",");
   const dir = await mkdtemp(join(tmpdir(), "ironclaw-loopback-tls-"));
   try {
     const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
@@ -38,7 +41,7 @@ export async function loopbackTls(): Promise<LoopbackTls> {
     openssl("req", "-new", ...EC, "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=127.0.0.1");
     await writeFile(
       join(dir, "leaf.ext"),
-      "subjectAltName=IP:127.0.0.1,DNS:upstream.test\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\n",
+      `subjectAltName=IP:127.0.0.1,${names}\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\n`,
     );
     openssl(
       ..."x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -set_serial 0x1234 -days 2 -extfile leaf.ext -out leaf.pem".split(
