@@ -4,6 +4,7 @@ import { SandboxError } from "./errors.js";
 import { findExecutable } from "./executables.js";
 import { hostLibraries } from "./ldd.js";
 import { prlimitArgs } from "./limits.js";
+import { type OpenedMounts, openMountSources } from "./mounts.js";
 import { seccompArch, seccompFilter } from "./seccomp.js";
 import type { SandboxSpec } from "./spec.js";
 
@@ -12,10 +13,17 @@ type StdioSlot = "pipe" | "ignore" | "inherit" | number;
 export interface LaunchOptions {
   /** The sandbox's stdin, stdout and stderr; "pipe" for each by default. */
   readonly stdio?: "pipe" | "ignore" | "inherit" | readonly [StdioSlot, StdioSlot, StdioSlot];
+  /**
+   * spec.mounts' sources, opened already (openMountSources); launchSandbox closes them. Opened here
+   * when absent. The tests use it to change the host's tree between the check and the bind.
+   */
+  readonly openedMounts?: OpenedMounts;
 }
 
 /** bwrap reads the compiled seccomp filter from this descriptor. */
 const SECCOMP_FD = 3;
+/** The first of the mount sources' descriptors in bwrap's table. */
+const FIRST_MOUNT_FD = 4;
 
 /**
  * Starts spec's entry in a new sandbox: prlimit sets the limits on itself and execs bwrap, which
@@ -35,24 +43,36 @@ export function launchSandbox(spec: SandboxSpec, options: LaunchOptions = {}): C
     );
 
   const arch = seccompArch(process.arch);
-  const args = bwrapArgs(
-    spec,
-    hostLibraries(spec.nodePath),
-    arch === undefined ? {} : { seccompFd: SECCOMP_FD },
-  );
-  const [command, commandArgs] =
-    prlimit === undefined ? [bwrap, args] : [prlimit, [...prlimitArgs(spec.limits), "--", bwrap, ...args]];
+  const mounts = spec.mounts ?? [];
+  const opened =
+    options.openedMounts ??
+    (mounts.length === 0 ? undefined : openMountSources(spec.mountsRoot ?? "", mounts));
+  let child: ChildProcess;
+  try {
+    if ((opened?.fds.length ?? 0) !== mounts.length)
+      throw new SandboxError(
+        "IC_SANDBOX_INVALID_SPEC",
+        `expected ${mounts.length} opened mount sources, found ${opened?.fds.length ?? 0}`,
+      );
+    const args = bwrapArgs(spec, hostLibraries(spec.nodePath), {
+      ...(arch === undefined ? {} : { seccompFd: SECCOMP_FD }),
+      ...(mounts.length === 0 ? {} : { mountFds: mounts.map((_, index) => FIRST_MOUNT_FD + index) }),
+    });
+    const [command, commandArgs] =
+      prlimit === undefined ? [bwrap, args] : [prlimit, [...prlimitArgs(spec.limits), "--", bwrap, ...args]];
 
-  const stdio =
-    typeof options.stdio === "string" || options.stdio === undefined
-      ? (options.stdio ?? "pipe")
-      : options.stdio;
-  const slots: StdioSlot[] = typeof stdio === "string" ? [stdio, stdio, stdio] : [...stdio];
-  const child = spawn(command, commandArgs, {
-    stdio: arch === undefined ? slots : [...slots, "pipe"],
-    env: {},
-    cwd: "/",
-  });
+    const stdio =
+      typeof options.stdio === "string" || options.stdio === undefined
+        ? (options.stdio ?? "pipe")
+        : options.stdio;
+    const slots: StdioSlot[] = typeof stdio === "string" ? [stdio, stdio, stdio] : [...stdio];
+    // The mount descriptors follow the seccomp pipe, each dup2'd into its slot in bwrap's table.
+    slots.push(arch === undefined ? "ignore" : "pipe", ...(opened?.fds ?? []).slice(0, mounts.length));
+    child = spawn(command, commandArgs, { stdio: slots, env: {}, cwd: "/" });
+  } finally {
+    // bwrap holds its own copies now (or never will): ours would only keep the sources open.
+    opened?.close();
+  }
   if (arch !== undefined) {
     const filterPipe = child.stdio[SECCOMP_FD];
     // If bwrap dies before reading the filter, its exit status says why; the EPIPE adds nothing.
