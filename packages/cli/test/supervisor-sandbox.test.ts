@@ -1,0 +1,362 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type ControlPlane, startControlPlane } from "@ironclaw/gateway";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { skipRealSandbox } from "../../sandbox/test/sandbox-gate.js";
+import { alive } from "../src/runtime/process-tree.js";
+import { AgentSupervisor } from "../src/runtime/supervisor.js";
+
+/**
+ * The supervisor against real sandboxes and a real control plane: what an approved mount or workspace
+ * grant changes, that the change waits for the agent to be idle (never mid-task), that the old
+ * sandbox is gone before the new one starts and the workspace persists, and that a crash loop is
+ * bounded. The runtime is a small agent written here: it says what it can see and do.
+ */
+const AGENT = `
+import { request } from "node:http";
+import { readFileSync, writeFileSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+const call = (method, path, body) => new Promise((resolve, reject) => {
+  const data = body === undefined ? undefined : JSON.stringify(body);
+  const req = request({ socketPath: "/run/ironclaw/agent.sock", method, path,
+    headers: data === undefined ? {} : { "content-type": "application/json" } }, (res) => {
+    let text = ""; res.setEncoding("utf8"); res.on("data", (c) => { text += c; });
+    res.on("end", () => resolve(JSON.parse(text)));
+  });
+  req.on("error", reject); req.end(data);
+});
+const say = (text) => call("POST", "/v1/messages", { text });
+const attempt = (f) => { try { const v = f(); return v === undefined ? "ok" : v; } catch (e) { return e.code ?? e.name; } };
+const boot = randomUUID();
+let after = Number(process.env.IRONCLAW_MESSAGES_AFTER ?? "0");
+await say("started " + boot);
+for (;;) {
+  const { messages } = await call("GET", "/v1/messages?after=" + after);
+  for (const { seq, text } of messages) {
+    after = seq;
+    if (text === "report") await say("report " + JSON.stringify({
+      boot,
+      notes: attempt(() => readFileSync("/workspace/notes.txt", "utf8")),
+      writeWorkspace: attempt(() => writeFileSync("/workspace/probe.txt", boot)),
+      docs: attempt(() => readFileSync("/mnt/docs/readme.txt", "utf8")),
+      writeDocs: attempt(() => writeFileSync("/mnt/docs/written.txt", boot)),
+      scratch: attempt(() => writeFileSync("/mnt/scratch/from-agent.txt", boot)),
+    }));
+    else if (text.startsWith("note ")) await say("noted " + attempt(() => writeFileSync("/workspace/notes.txt", text.slice(5))));
+    else if (text.startsWith("work ")) { await say("working " + boot); await sleep(Number(text.slice(5))); await say("worked " + boot); }
+  }
+  await sleep(50);
+}
+`;
+
+interface Report {
+  boot: string;
+  notes: string;
+  writeWorkspace: string;
+  docs: string;
+  writeDocs: string;
+  scratch: string;
+}
+
+let work: string;
+let mountsRoot: string;
+let plane: ControlPlane;
+let supervisor: AgentSupervisor;
+let operatorToken: string;
+const exits: string[] = [];
+
+async function api(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+  const response = await fetch(`${plane.url}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${operatorToken}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const json = (await response.json()) as Record<string, unknown>;
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+async function submit(
+  kind: string,
+  payload: Record<string, unknown>,
+): Promise<{ id: string; digest: string }> {
+  const { change } = (await api("POST", "/v1/changes", { kind, payload })) as {
+    change: { id: string; digest: string; state: string };
+  };
+  return change;
+}
+
+async function approve(change: { id: string; digest: string }): Promise<void> {
+  await api("POST", `/v1/changes/${change.id}/approve`, { digest: change.digest });
+}
+
+async function said(agent: string): Promise<string[]> {
+  const { messages } = (await api("GET", `/v1/agents/${agent}/messages?direction=out`)) as {
+    messages: { text: string }[];
+  };
+  return messages.map((m) => m.text);
+}
+
+/** Waits until the agent has said something matching that it had not said before `skip` messages. */
+async function says(agent: string, pattern: RegExp, skip = 0, timeoutMs = 20_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const texts = await said(agent);
+    const found = texts.slice(skip).find((text) => pattern.test(text));
+    if (found !== undefined) return found;
+    if (Date.now() > deadline)
+      throw new Error(`${agent} never said ${pattern}; it said: ${texts.join(" | ")}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** Sends "report" and returns the answer. */
+async function report(agent: string): Promise<Report> {
+  const skip = (await said(agent)).length;
+  await api("POST", `/v1/agents/${agent}/messages`, { text: "report" });
+  return JSON.parse((await says(agent, /^report /, skip)).slice("report ".length)) as Report;
+}
+
+/** Approves a change that alters the sandbox and waits for the agent to come back in a new one. */
+async function approveAndRestart(agent: string, change: { id: string; digest: string }): Promise<string> {
+  const skip = (await said(agent)).length;
+  await approve(change);
+  return (await says(agent, /^started /, skip)).slice("started ".length);
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), "ironclaw-supervisor-sandbox-"));
+  mountsRoot = join(work, "mounts");
+  await mkdir(join(mountsRoot, "docs"), { recursive: true });
+  await mkdir(join(mountsRoot, "scratch"));
+  await mkdir(join(work, "outside"));
+  await writeFile(join(mountsRoot, "docs", "readme.txt"), "approved docs\n");
+  await writeFile(join(work, "outside", "readme.txt"), "NOT APPROVED\n");
+  const runtimeDir = join(work, "runtime");
+  await mkdir(runtimeDir);
+  await writeFile(join(runtimeDir, "agent.mjs"), AGENT);
+  await writeFile(join(runtimeDir, "crash.mjs"), "process.exit(3);\n");
+  const stateDir = join(work, "state");
+  plane = await startControlPlane({ stateDir, dev: true, listen: "127.0.0.1:0", mountsRoot });
+  operatorToken = (await readFile(join(stateDir, "tokens", "operator.token"), "utf8")).trim();
+  supervisor = new AgentSupervisor({
+    stateDir,
+    gateway: plane.gateway,
+    runtimeDir,
+    entry: "agent.mjs",
+    mountsRoot,
+    crashBackoff: { firstMs: 200, maxMs: 400, attempts: 2 },
+    onExit: (agent, code) => exits.push(`${agent}:${String(code)}`),
+  });
+  await supervisor.start();
+}, 60_000);
+
+afterAll(async () => {
+  await supervisor?.close();
+  await plane?.close();
+  if (work !== undefined) await rm(work, { recursive: true, force: true });
+});
+
+describe.skipIf(skipRealSandbox)("the supervisor builds each sandbox from the registry", () => {
+  it("has no workspace without a grant, a read-only one with workspace.read, a writable one with workspace.write", async () => {
+    await approve(await submit("create_agent", { agent: "alpha" }));
+    await says("alpha", /^started /);
+    const none = await report("alpha");
+    expect(none).toMatchObject({ notes: "ERR_ACCESS_DENIED", writeWorkspace: "ERR_ACCESS_DENIED" });
+
+    const read = await submit("permissions", { agent: "alpha", grants: ["workspace.read"] });
+    const readBoot = await approveAndRestart("alpha", read);
+    const ro = await report("alpha");
+    expect(ro.boot).toBe(readBoot);
+    // Visible, nothing there yet; a write is refused.
+    expect(ro).toMatchObject({ notes: "ENOENT", writeWorkspace: "ERR_ACCESS_DENIED" });
+
+    const write = await submit("permissions", {
+      agent: "alpha",
+      grants: ["workspace.read", "workspace.write"],
+    });
+    await approveAndRestart("alpha", write);
+    const skip = (await said("alpha")).length;
+    await api("POST", "/v1/agents/alpha/messages", { text: "note kept across restarts" });
+    expect(await says("alpha", /^noted /, skip)).toBe("noted ok");
+    expect(await readFile(join(supervisor.agentDir("alpha"), "workspace", "notes.txt"), "utf8")).toBe(
+      "kept across restarts",
+    );
+    expect(supervisor.status("alpha")).toBe("running in its sandbox");
+  }, 60_000);
+
+  it("applies a mount only once the agent is idle, never mid-task; the old sandbox is gone first and the workspace persists", async () => {
+    const before = await report("alpha");
+    expect(before).toMatchObject({ docs: "ERR_ACCESS_DENIED", scratch: "ERR_ACCESS_DENIED" });
+    const oldPids = supervisor.sandboxPids("alpha");
+    expect(oldPids.length).toBeGreaterThanOrEqual(2);
+
+    // A task of 3 s; the change is approved while it runs.
+    const skip = (await said("alpha")).length;
+    await api("POST", "/v1/agents/alpha/messages", { text: "work 3000" });
+    await says("alpha", /^working /, skip);
+    const mounts = await submit("mounts", {
+      agent: "alpha",
+      mounts: [
+        { source: "docs", target: "/mnt/docs", readOnly: true },
+        { source: "scratch", target: "/mnt/scratch", readOnly: false },
+      ],
+    });
+    await approve(mounts);
+    await supervisor.settled();
+    expect(supervisor.status("alpha")).toBe(
+      "running in its sandbox; restart pending: a change to its sandbox applies when it is next idle",
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(supervisor.sandboxPids("alpha")).toEqual(oldPids);
+    // The task finishes in the old sandbox, and only then does the new one start.
+    const worked = await says("alpha", /^worked /, skip);
+    expect(worked).toBe(`worked ${before.boot}`);
+    const started = await says("alpha", /^started /, skip);
+    const texts = (await said("alpha")).slice(skip);
+    expect(texts.indexOf(worked)).toBeLessThan(texts.indexOf(`started ${started.slice(8)}`));
+    for (const pid of oldPids) expect(alive(pid), `old sandbox pid ${pid}`).toBe(false);
+
+    const after = await report("alpha");
+    expect(after.boot).not.toBe(before.boot);
+    expect(after).toMatchObject({
+      notes: "kept across restarts",
+      docs: "approved docs\n",
+      writeDocs: "ERR_ACCESS_DENIED",
+      scratch: "ok",
+    });
+    expect(await readFile(join(mountsRoot, "scratch", "from-agent.txt"), "utf8")).toBe(after.boot);
+    expect(await readdir(join(mountsRoot, "docs"))).toEqual(["readme.txt"]);
+    // Resumed where it was idle: nothing handled twice.
+    const all = await said("alpha");
+    expect(all.filter((text) => text.startsWith("worked "))).toHaveLength(1);
+    expect(all.filter((text) => text.startsWith("noted "))).toHaveLength(1);
+    expect(exits).toEqual([]);
+  }, 60_000);
+
+  it("refuses to start a sandbox whose mount source was swapped for a symlink out of the root after submission, and says so", async () => {
+    await mkdir(join(mountsRoot, "late"));
+    const change = await submit("mounts", {
+      agent: "alpha",
+      mounts: [
+        { source: "docs", target: "/mnt/docs", readOnly: true },
+        { source: "late", target: "/mnt/late", readOnly: true },
+      ],
+    });
+    // The gateway saw a directory under the root; by launch it is a symlink to a directory outside.
+    await rm(join(mountsRoot, "late"), { recursive: true });
+    await symlink(join(work, "outside"), join(mountsRoot, "late"));
+    await approve(change);
+    await until("the refusal", () =>
+      /refused to start: IC_SANDBOX_MOUNT_SOURCE/.test(supervisor.status("alpha")),
+    );
+    expect(supervisor.status("alpha")).toMatch(
+      /^restarting in \d+s after refused to start: IC_SANDBOX_MOUNT_SOURCE: mount source "late": resolves to .*outside, outside the mounts root .* \(attempt 1 of 2\)$/,
+    );
+    expect(supervisor.sandboxPids("alpha")).toEqual([]);
+    const { records } = (await api("GET", "/v1/audit?after=0&limit=1000")) as {
+      records: { type: string; agent?: string; code?: string }[];
+    };
+    expect(records.filter((r) => r.type === "sandbox.refused")[0]).toMatchObject({
+      agent: "alpha",
+      code: "IC_SANDBOX_MOUNT_SOURCE",
+    });
+    // Bounded: after two more refusals it stops trying until the sandbox changes again.
+    await until("giving up", () => supervisor.status("alpha").startsWith("stopped after 3 failures"));
+    expect(supervisor.status("alpha")).toMatch(/it starts again on the next approved change to its sandbox$/);
+
+    // The next change to the sandbox starts it at once: nothing runs, so no task is cut short.
+    const fixed = await submit("mounts", {
+      agent: "alpha",
+      mounts: [{ source: "docs", target: "/mnt/docs", readOnly: true }],
+    });
+    await approveAndRestart("alpha", fixed);
+    expect(await report("alpha")).toMatchObject({ notes: "kept across restarts", docs: "approved docs\n" });
+    expect(supervisor.status("alpha")).toBe("running in its sandbox");
+  }, 60_000);
+
+  it("keeps an approval that does not alter the sandbox from restarting it", async () => {
+    const pids = supervisor.sandboxPids("alpha");
+    await approve(
+      await submit("persona", { agent: "alpha", persona: { name: "Al", instructions: "Be brief." } }),
+    );
+    await supervisor.settled();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(supervisor.sandboxPids("alpha")).toEqual(pids);
+    expect(supervisor.status("alpha")).toBe("running in its sandbox");
+  }, 30_000);
+});
+
+describe.skipIf(skipRealSandbox)("a sandbox that keeps crashing", () => {
+  let crashPlane: ControlPlane;
+  let crashing: AgentSupervisor;
+  const crashes: string[] = [];
+
+  beforeAll(async () => {
+    const stateDir = join(work, "crash-state");
+    crashPlane = await startControlPlane({ stateDir, dev: true, listen: "127.0.0.1:0" });
+    crashing = new AgentSupervisor({
+      stateDir,
+      gateway: crashPlane.gateway,
+      runtimeDir: join(work, "runtime"),
+      entry: "crash.mjs",
+      crashBackoff: { firstMs: 300, maxMs: 600, attempts: 3 },
+      onExit: (agent, code) => crashes.push(`${agent}:${String(code)}`),
+    });
+    await crashing.start();
+  }, 60_000);
+
+  afterAll(async () => {
+    await crashing?.close();
+    await crashPlane?.close();
+  });
+
+  it("is relaunched with a doubling back-off, a bounded number of times, and the status says so", async () => {
+    const operator = (await readFile(join(work, "crash-state", "tokens", "operator.token"), "utf8")).trim();
+    const post = async (path: string, body: unknown) =>
+      (await (
+        await fetch(`${crashPlane.url}${path}`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${operator}`, "content-type": "application/json" },
+          body: JSON.stringify(body),
+        })
+      ).json()) as { change: { id: string; digest: string } };
+    const approveNow = async (kind: string, payload: unknown) => {
+      const { change } = await post("/v1/changes", { kind, payload });
+      await post(`/v1/changes/${change.id}/approve`, { digest: change.digest });
+    };
+    const started = Date.now();
+    await approveNow("create_agent", { agent: "crashy" });
+    await until("the first relaunch to be scheduled", () =>
+      crashing.status("crashy").startsWith("restarting in"),
+    );
+    expect(crashing.status("crashy")).toMatch(/^restarting in [01]s after exit 3 \(attempt 1 of 3\)$/);
+    await until("giving up", () => crashing.status("crashy").startsWith("stopped after"));
+    // 1 launch + 3 relaunches, after 300 + 600 + 600 ms of waiting.
+    expect(crashes).toEqual(["crashy:3", "crashy:3", "crashy:3", "crashy:3"]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1500);
+    expect(crashing.status("crashy")).toBe(
+      "stopped after 4 failures in a row (last: exit 3); it starts again on the next approved change to its sandbox",
+    );
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect(crashes).toHaveLength(4);
+
+    // A change to the sandbox earns a fresh, equally bounded, series.
+    await approveNow("permissions", { agent: "crashy", grants: ["workspace.read"] });
+    await until("a new series to end", () => crashes.length === 8, 20_000);
+    await until("giving up again", () => crashing.status("crashy").startsWith("stopped after 4"));
+  }, 60_000);
+});
