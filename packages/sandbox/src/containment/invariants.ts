@@ -136,6 +136,20 @@ export const INVARIANTS: readonly InvariantDefinition[] = [
     runs: ["egress"],
   },
   {
+    id: "mount-read-only",
+    description:
+      "an approved read-only mount cannot be written: no file created, appended, renamed or removed",
+    expected: "denied",
+    runs: BOTH,
+  },
+  {
+    id: "mount-only-approved",
+    description:
+      "nothing outside the approved mounts is visible: not the mounts root, not a sibling, no descriptor to a source",
+    expected: "denied",
+    runs: BOTH,
+  },
+  {
     id: "control-agent-socket",
     description: "control: the host's agent socket at /run/ironclaw/agent.sock answers",
     expected: "allowed",
@@ -144,6 +158,12 @@ export const INVARIANTS: readonly InvariantDefinition[] = [
   {
     id: "control-workspace",
     description: "control: the agent's own /workspace can be written and read back",
+    expected: "allowed",
+    runs: BOTH,
+  },
+  {
+    id: "control-mount",
+    description: "control: the approved mount is at its target and reads back the host's content",
     expected: "allowed",
     runs: BOTH,
   },
@@ -169,6 +189,15 @@ export interface ProbeConfig {
   readonly expectedExecutables: readonly string[];
   /** A file that is not a valid addon, for process.dlopen. */
   readonly fakeAddon: string;
+  /** The read-only mount the harness approved: where it is inside, a file in it, and what is not approved. */
+  readonly mount?: {
+    readonly target: string;
+    readonly file: string;
+    readonly content: string;
+    readonly hostMountsRoot: string;
+    /** A directory beside the approved one under the mounts root. */
+    readonly unapproved: string;
+  };
 }
 
 /** One line the probe prints per attempt. "inconclusive": the attempt itself could not be made. */

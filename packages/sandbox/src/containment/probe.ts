@@ -15,6 +15,7 @@ import {
   writeRuntime,
   writeUsr,
 } from "./probe-fs.js";
+import { controlMount, mountOnlyApproved, mountReadOnly } from "./probe-mounts.js";
 import {
   controlLoopback,
   controlPlane,
@@ -53,6 +54,9 @@ const CHECKS: Readonly<Record<string, Check>> = {
   seccomp,
   "egress-before-approval": egressBeforeApproval,
   "egress-allowlist": egressAllowlist,
+  "mount-read-only": mountReadOnly,
+  "mount-only-approved": mountOnlyApproved,
+  "control-mount": controlMount,
   "control-agent-socket": controlAgentSocket,
   "control-workspace": controlWorkspace,
   "control-loopback": controlLoopback,
