@@ -300,6 +300,27 @@ describe.skipIf(skipRealSandbox)("the supervisor builds each sandbox from the re
   }, 30_000);
 });
 
+describe.skipIf(skipRealSandbox)("a change to the sandbox undone before the agent is idle", () => {
+  it("leaves the running sandbox as it is", async () => {
+    const pids = supervisor.sandboxPids("alpha");
+    const skip = (await said("alpha")).length;
+    await api("POST", "/v1/agents/alpha/messages", { text: "work 1500" });
+    await says("alpha", /^working /, skip);
+    await approve(await submit("permissions", { agent: "alpha", grants: ["workspace.read"] }));
+    await supervisor.settled();
+    expect(supervisor.status("alpha")).toMatch(/restart pending/);
+    await approve(
+      await submit("permissions", { agent: "alpha", grants: ["workspace.read", "workspace.write"] }),
+    );
+    await supervisor.settled();
+    expect(supervisor.status("alpha")).toBe("running in its sandbox");
+    await says("alpha", /^worked /, skip);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(supervisor.sandboxPids("alpha")).toEqual(pids);
+    expect((await said("alpha")).slice(skip).filter((text) => text.startsWith("started "))).toEqual([]);
+  }, 30_000);
+});
+
 describe.skipIf(skipRealSandbox)("a sandbox that keeps crashing", () => {
   let crashPlane: ControlPlane;
   let crashing: AgentSupervisor;

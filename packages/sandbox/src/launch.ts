@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { bwrapBindsFds } from "./bind-fd.js";
 import { bwrapArgs } from "./bwrap-args.js";
 import { SandboxError } from "./errors.js";
 import { findExecutable } from "./executables.js";
@@ -44,6 +45,11 @@ export function launchSandbox(spec: SandboxSpec, options: LaunchOptions = {}): C
 
   const arch = seccompArch(process.arch);
   const mounts = spec.mounts ?? [];
+  if (mounts.length > 0 && !bwrapBindsFds(bwrap))
+    throw new SandboxError(
+      "IC_SANDBOX_UNSUPPORTED",
+      `${bwrap} has no --ro-bind-fd, which binding a mount safely needs: install bubblewrap 0.9 or later (or Debian's 0.8.0-2+deb12u1)`,
+    );
   const opened =
     options.openedMounts ??
     (mounts.length === 0 ? undefined : openMountSources(spec.mountsRoot ?? "", mounts));

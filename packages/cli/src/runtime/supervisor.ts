@@ -151,7 +151,10 @@ export class AgentSupervisor {
         entry = await this.#create(agent.name);
         this.#entries.set(agent.name, entry);
         await this.#launch(entry);
-      } else if (shapeKey(sandboxShape(agent)) !== entry.shape) {
+      } else if (shapeKey(sandboxShape(agent)) === entry.shape) {
+        // Changed and changed back before it was idle: the running sandbox is right as it is.
+        if (!entry.stopping) entry.restartPending = false;
+      } else {
         if (running(entry)) entry.restartPending = true;
         else if (!entry.stopping) {
           // Nothing runs, so no task can be cut short: a new sandbox now, with a fresh back-off.
@@ -215,8 +218,12 @@ export class AgentSupervisor {
 
   /** The agent polled and nothing was waiting: it is between tasks. */
   #idle(entry: Entry): void {
-    const newer = this.#options.gateway.messages(entry.principal, entry.name, "in", entry.resumeAfter);
-    entry.resumeAfter = newer.at(-1)?.seq ?? entry.resumeAfter;
+    try {
+      const newer = this.#options.gateway.messages(entry.principal, entry.name, "in", entry.resumeAfter);
+      entry.resumeAfter = newer.at(-1)?.seq ?? entry.resumeAfter;
+    } catch {
+      // The agent's answer must not fail for this; the cursor stays where it was.
+    }
     entry.crashes = 0;
     if (!entry.restartPending || entry.stopping || this.#closed || !running(entry)) return;
     entry.stopping = true;
