@@ -73,7 +73,9 @@ export function launchSandbox(spec: SandboxSpec, options: LaunchOptions = {}): C
         : options.stdio;
     const slots: StdioSlot[] = typeof stdio === "string" ? [stdio, stdio, stdio] : [...stdio];
     // The mount descriptors follow the seccomp pipe, each dup2'd into its slot in bwrap's table.
-    slots.push(arch === undefined ? "ignore" : "pipe", ...(opened?.fds ?? []).slice(0, mounts.length));
+    if (arch !== undefined) slots.push("pipe");
+    else if (mounts.length > 0) slots.push("ignore");
+    slots.push(...(opened?.fds ?? []));
     child = spawn(command, commandArgs, { stdio: slots, env: {}, cwd: "/" });
   } finally {
     // bwrap holds its own copies now (or never will): ours would only keep the sources open.
