@@ -32,6 +32,15 @@ const FIRST_MOUNT_FD = 4;
  * (--die-with-parent). bwrap and prlimit get an empty environment; the sandbox gets spec.env only.
  */
 export function launchSandbox(spec: SandboxSpec, options: LaunchOptions = {}): ChildProcess {
+  try {
+    return launch(spec, options);
+  } finally {
+    // bwrap holds its own copies now (or never will): ours would only keep the sources open.
+    options.openedMounts?.close();
+  }
+}
+
+function launch(spec: SandboxSpec, options: LaunchOptions): ChildProcess {
   const bwrap = findExecutable("bwrap");
   if (bwrap === undefined)
     throw new SandboxError("IC_SANDBOX_BWRAP_MISSING", "bwrap (bubblewrap) is not installed or not on PATH");
@@ -78,7 +87,6 @@ export function launchSandbox(spec: SandboxSpec, options: LaunchOptions = {}): C
     slots.push(...(opened?.fds ?? []));
     child = spawn(command, commandArgs, { stdio: slots, env: {}, cwd: "/" });
   } finally {
-    // bwrap holds its own copies now (or never will): ours would only keep the sources open.
     opened?.close();
   }
   if (arch !== undefined) {
