@@ -192,10 +192,19 @@ export class AgentSupervisor {
     const dir = this.agentDir(agent);
     await mkdir(join(dir, "workspace"), { recursive: true, mode: 0o700 });
     await mkdir(join(dir, "run"), { recursive: true, mode: 0o700 });
-    const entry: Entry = {
+    let entry: Entry | undefined;
+    const api = await startAgentApi({
+      gateway: this.#options.gateway,
+      agent,
+      socketPath: join(dir, "run", "agent.sock"),
+      onIdle: () => {
+        if (entry !== undefined) this.#idle(entry);
+      },
+    });
+    entry = {
       name: agent,
       principal: Object.freeze({ id: `agent:${agent}`, role: "agent", agent }),
-      api: undefined as unknown as AgentApi,
+      api,
       sandbox: undefined,
       shape: "",
       broker: undefined,
@@ -207,12 +216,6 @@ export class AgentSupervisor {
       retryAt: undefined,
       retryTimer: undefined,
     };
-    (entry as { api: AgentApi }).api = await startAgentApi({
-      gateway: this.#options.gateway,
-      agent,
-      socketPath: join(dir, "run", "agent.sock"),
-      onIdle: () => this.#idle(entry),
-    });
     return entry;
   }
 
