@@ -121,6 +121,7 @@ describe("openMountSources (the host's tree, checked at launch)", () => {
     await symlink("/dev/zero", join(root, "to-zero"));
     await symlink("../outside", join(root, "to-outside"));
     await symlink("docs", join(root, "to-docs"));
+    await symlink("..", join(root, "up"));
     await symlink("to-loop", join(root, "to-loop"));
     execFileSync("mkfifo", [join(root, "fifo")]);
     await writeFile(join(dir, "outside", "linked.txt"), "a second name outside\n");
@@ -160,6 +161,12 @@ describe("openMountSources (the host's tree, checked at launch)", () => {
     ["a symlink to /dev/zero", "to-zero", /resolves to \/dev\/zero, outside the mounts root/],
     ["a symlink out of the root", "to-outside", /outside the mounts root/],
     ["a symlink loop", "to-loop", /cannot be opened.*ELOOP/],
+    ["a symlink to the root's parent", "up", /outside the mounts root/],
+    [
+      "a path through a symlinked directory out of the root",
+      "to-outside/secret.txt",
+      /outside the mounts root/,
+    ],
     ["a FIFO", "fifo", /neither a regular file nor a directory/],
     ["a file with a second name outside the root", "hardlink.txt", /2 hard links/],
     ["a source that does not exist", "missing", /cannot be opened.*ENOENT/],
