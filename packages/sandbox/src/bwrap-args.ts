@@ -1,3 +1,4 @@
+import { SandboxError } from "./errors.js";
 import { runtimeFlags } from "./node-flags.js";
 import { INSIDE, type SandboxSpec, validateSpec } from "./spec.js";
 
@@ -25,6 +26,48 @@ export interface BwrapArgsOptions {
   readonly nodeVersion?: string;
   /** The descriptor bwrap reads a compiled seccomp filter from; no filter when absent. */
   readonly seccompFd?: number;
+  /** The descriptor of each of spec.mounts' sources, in order (see openMountSources). */
+  readonly mountFds?: readonly number[];
+}
+
+/** /workspace as the spec's mode says: the agent's directory read-write or read-only, or an empty one. */
+function workspaceArgs(spec: SandboxSpec): string[] {
+  switch (spec.workspace ?? "rw") {
+    case "rw":
+      return ["--bind", spec.workspaceDir, INSIDE.workspace];
+    case "ro":
+      return ["--ro-bind", spec.workspaceDir, INSIDE.workspace];
+    case "none":
+      // A directory of the root's tmpfs, read-only with the root: nothing of the host, nowhere to write.
+      return ["--dir", INSIDE.workspace];
+  }
+}
+
+/**
+ * Each mount bound from its opened descriptor, never its name: bwrap checks after mounting that what
+ * it mounted is the descriptor's inode (or dies) and closes the descriptor, so the runtime never holds it.
+ */
+function mountArgs(
+  spec: SandboxSpec,
+  fds: readonly number[] | undefined,
+  weaken: ReadonlySet<string>,
+): string[] {
+  const mounts = spec.mounts ?? [];
+  if (mounts.length === 0) return [];
+  if (
+    fds === undefined ||
+    fds.length !== mounts.length ||
+    !fds.every((fd) => Number.isSafeInteger(fd) && fd > 2)
+  )
+    throw new SandboxError(
+      "IC_SANDBOX_INVALID_SPEC",
+      `expected one opened descriptor (> 2) per mount (${mounts.length}), found ${JSON.stringify(fds ?? null)}`,
+    );
+  return mounts.flatMap((mount, index) => [
+    mount.readOnly && !weaken.has("mounts-rw") ? "--ro-bind-fd" : "--bind-fd",
+    String(fds[index]),
+    mount.target,
+  ]);
 }
 
 /**
@@ -71,14 +114,13 @@ export function bwrapArgs(
     "--ro-bind",
     spec.runtimeDir,
     INSIDE.app,
-    "--bind",
-    spec.workspaceDir,
-    INSIDE.workspace,
+    ...workspaceArgs(spec),
     // Read-only: the agent can connect to the host's sockets but not create, replace or remove them.
     "--ro-bind",
     spec.socketDir,
     INSIDE.sockets,
   );
+  args.push(...mountArgs(spec, options.mountFds, weaken));
   // tmpfs is memory: the memory limit bounds it too.
   if (spec.limits?.memoryBytes !== undefined) args.push("--size", String(spec.limits.memoryBytes));
   args.push(

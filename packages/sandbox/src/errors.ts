@@ -10,6 +10,8 @@ export const SANDBOX_ERROR_CODES = [
   "IC_SANDBOX_BUNDLE_FAILED",
   "IC_SANDBOX_UNSUPPORTED",
   "IC_SANDBOX_SELFTEST_SETUP",
+  "IC_SANDBOX_MOUNT_TARGET",
+  "IC_SANDBOX_MOUNT_SOURCE",
 ] as const;
 
 export type SandboxErrorCode = (typeof SANDBOX_ERROR_CODES)[number];

@@ -31,6 +31,16 @@ export * from "./errors.js";
 export { type LaunchOptions, launchSandbox } from "./launch.js";
 export { hostLibraries, parseLdd } from "./ldd.js";
 export { LIMIT_MECHANISMS, prlimitArgs } from "./limits.js";
+export {
+  checkMountSource,
+  checkMounts,
+  checkMountTarget,
+  MAX_MOUNTS,
+  MOUNTS_PARENT,
+  type OpenedMounts,
+  openMountSources,
+  type SandboxMount,
+} from "./mounts.js";
 export { maxOldSpaceMiB, permissionFlag, runtimeFlags } from "./node-flags.js";
 export { SECCOMP_DENIED_SYSCALLS, type SeccompArch, seccompArch, seccompFilter } from "./seccomp.js";
 export {
@@ -40,5 +50,7 @@ export {
   validateSpec,
   WEAKENINGS,
   type Weakening,
+  WORKSPACE_MODES,
+  type WorkspaceMode,
 } from "./spec.js";
 export { type SandboxSupport, sandboxSupport } from "./support.js";

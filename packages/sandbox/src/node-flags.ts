@@ -13,8 +13,8 @@ export function maxOldSpaceMiB(memoryBytes: number): number {
 }
 
 /**
- * The runtime's own flags: the permission model grants reads of the app and the workspace and writes
- * to the workspace and /tmp, nothing else. Child processes, workers, addons and WASI stay denied by
+ * The runtime's own flags: the permission model grants reads of the app, the workspace (unless its
+ * mode is "none") and the mounts, and writes to /tmp, the workspace (mode "rw") and read-write mounts. Child processes, workers, addons and WASI stay denied by
  * leaving their --allow-* flags out. Checked on Node 20: the entry must be readable (else startup
  * fails with ERR_ACCESS_DENIED), the node binary need not be, and /run/ironclaw needs no grant since
  * connecting to a unix socket is not an fs access in Node 20's model.
@@ -25,14 +25,21 @@ export function runtimeFlags(spec: SandboxSpec, nodeVersion: string): string[] {
     const permission = permissionFlag(nodeVersion);
     // The agent's stderr should not open with a warning on every start.
     if (permission === "--experimental-permission") flags.push("--disable-warning=ExperimentalWarning");
+    const workspace = spec.workspace ?? "rw";
+    const mounts = spec.mounts ?? [];
+    // The bare path grants a file, or a directory and what it holds, not a sibling sharing its prefix
+    // (checked on Node 20; naming both "path" and "path/*" crashes Node 20's permission tree).
+    const paths = (readOnly: boolean) => mounts.filter((m) => readOnly || !m.readOnly).map((m) => m.target);
     flags.push(
       permission,
       `--allow-fs-read=${INSIDE.app}/*`,
-      `--allow-fs-read=${INSIDE.workspace}/*`,
+      ...(workspace === "none" ? [] : [`--allow-fs-read=${INSIDE.workspace}/*`]),
       // Its private scratch space: what it writes there it may read back.
       `--allow-fs-read=${INSIDE.tmp}/*`,
-      `--allow-fs-write=${INSIDE.workspace}/*`,
+      ...paths(true).map((path) => `--allow-fs-read=${path}`),
+      ...(workspace === "rw" ? [`--allow-fs-write=${INSIDE.workspace}/*`] : []),
       `--allow-fs-write=${INSIDE.tmp}/*`,
+      ...paths(false).map((path) => `--allow-fs-write=${path}`),
       "--disallow-code-generation-from-strings",
     );
   }

@@ -1,8 +1,12 @@
 import { isAbsolute, normalize } from "node:path";
 import { SandboxError } from "./errors.js";
+import { checkMounts, type SandboxMount } from "./mounts.js";
 
-export const WEAKENINGS = ["share-net", "host-root", "no-permission-model"] as const;
-/** TEST ONLY: each one removes a single layer, so the self-test can prove it notices. */
+export const WEAKENINGS = ["share-net", "host-root", "no-permission-model", "mounts-rw"] as const;
+/**
+ * TEST ONLY: each one removes a single layer, so the self-test can prove it notices. "mounts-rw"
+ * binds read-only mounts read-write.
+ */
 export type Weakening = (typeof WEAKENINGS)[number];
 
 export interface SandboxLimits {
@@ -18,6 +22,13 @@ export interface SandboxLimits {
   readonly fileBytes?: number;
 }
 
+/**
+ * How the agent sees its workspace: read-write (grant workspace.write), read-only (workspace.read
+ * only), or not at all (neither grant): an empty directory in the read-only root.
+ */
+export type WorkspaceMode = "rw" | "ro" | "none";
+export const WORKSPACE_MODES: readonly WorkspaceMode[] = ["rw", "ro", "none"];
+
 export interface SandboxSpec {
   /** The host's node binary; inside it is /runtime/node. */
   readonly nodePath: string;
@@ -25,8 +36,14 @@ export interface SandboxSpec {
   readonly runtimeDir: string;
   /** File name inside runtimeDir. */
   readonly entry: string;
-  /** The agent's own workspace, read-write at /workspace; never another agent's. */
+  /** The agent's own workspace, at /workspace as `workspace` says; never another agent's. */
   readonly workspaceDir: string;
+  /** "rw" when absent. */
+  readonly workspace?: WorkspaceMode;
+  /** The operator's mounts root; every mount's source is resolved under it at launch. */
+  readonly mountsRoot?: string;
+  /** Approved mounts, bound at their targets (read-only unless approved otherwise). */
+  readonly mounts?: readonly SandboxMount[];
   /** Host directory of the host's unix sockets (agent.sock; egress.sock once approved), at /run/ironclaw. */
   readonly socketDir: string;
   readonly args?: readonly string[];
@@ -77,6 +94,14 @@ export function validateSpec(spec: SandboxSpec): void {
   for (const [key, value] of Object.entries(spec.limits ?? {})) {
     if (value !== undefined && (!Number.isSafeInteger(value) || value <= 0))
       invalid(`limits.${key} must be a positive integer: ${String(value)}`);
+  }
+  if (spec.workspace !== undefined && !WORKSPACE_MODES.includes(spec.workspace))
+    invalid(`workspace must be one of ${WORKSPACE_MODES.join(", ")}: ${String(spec.workspace)}`);
+  if (spec.mountsRoot !== undefined) hostPath("mountsRoot", spec.mountsRoot);
+  if (spec.mounts !== undefined) {
+    checkMounts(spec.mounts);
+    if (spec.mounts.length > 0 && spec.mountsRoot === undefined)
+      invalid("mounts need a mounts root: start with --mounts-root <dir>");
   }
   for (const weakening of spec.weaken ?? [])
     if (!WEAKENINGS.includes(weakening)) invalid(`unknown weakening: ${String(weakening)}`);

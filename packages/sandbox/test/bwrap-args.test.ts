@@ -199,6 +199,95 @@ describe("bwrapArgs", () => {
     });
   });
 
+  describe("workspace modes", () => {
+    const workspaceOps = (mode: "rw" | "ro" | "none") =>
+      parseBwrap(bwrapArgs(agent("a", { workspace: mode }), LIBS, NODE_20)).ops.filter((op) =>
+        op.operands.includes("/workspace"),
+      );
+
+    it("binds the workspace read-write for rw, read-only for ro, and an empty directory of the root for none", () => {
+      expect(workspaceOps("rw")).toEqual([
+        { name: "--bind", operands: ["/var/lib/ironclaw/workspaces/a", "/workspace"] },
+        { name: "--chdir", operands: ["/workspace"] },
+      ]);
+      expect(workspaceOps("ro")).toEqual([
+        { name: "--ro-bind", operands: ["/var/lib/ironclaw/workspaces/a", "/workspace"] },
+        { name: "--chdir", operands: ["/workspace"] },
+      ]);
+      expect(workspaceOps("none")).toEqual([
+        { name: "--dir", operands: ["/workspace"] },
+        { name: "--chdir", operands: ["/workspace"] },
+      ]);
+      // With no grant, nothing names the host's workspace at all.
+      expect(bwrapArgs(agent("a", { workspace: "none" }), LIBS, NODE_20).join("\n")).not.toContain(
+        "/var/lib/ironclaw/workspaces/a",
+      );
+    });
+
+    it("grants the runtime the workspace as the mode says, and nothing more", () => {
+      const command = (mode: "rw" | "ro" | "none") =>
+        parseBwrap(bwrapArgs(agent("a", { workspace: mode }), LIBS, NODE_20)).command.filter((f) =>
+          f.includes("/workspace"),
+        );
+      expect(command("rw")).toEqual(["--allow-fs-read=/workspace/*", "--allow-fs-write=/workspace/*"]);
+      expect(command("ro")).toEqual(["--allow-fs-read=/workspace/*"]);
+      expect(command("none")).toEqual([]);
+    });
+  });
+
+  describe("mounts", () => {
+    const mounts = {
+      mountsRoot: "/srv/mounts",
+      mounts: [
+        { source: "shared/docs", target: "/mnt/docs", readOnly: true },
+        { source: "scratch", target: "/mnt/scratch", readOnly: false },
+      ],
+    };
+
+    it("binds each mount from its descriptor, read-only unless approved otherwise, before the root goes read-only", () => {
+      const args = bwrapArgs(agent("a", mounts), LIBS, { ...NODE_20, mountFds: [4, 5] });
+      const { ops, command } = parseBwrap(args);
+      expect(ops.filter((op) => op.name.endsWith("-bind-fd"))).toEqual([
+        { name: "--ro-bind-fd", operands: ["4", "/mnt/docs"] },
+        { name: "--bind-fd", operands: ["5", "/mnt/scratch"] },
+      ]);
+      // Never by name: the source's path appears nowhere on the command line.
+      expect(args.some((arg) => arg.includes("shared/docs") || arg.includes("/srv/mounts"))).toBe(false);
+      const remountRoot = ops.findIndex((op) => op.name === "--remount-ro" && op.operands[0] === "/");
+      expect(ops.findIndex((op) => op.name === "--bind-fd")).toBeLessThan(remountRoot);
+      expect(command.filter((flag) => flag.includes("/mnt/"))).toEqual([
+        "--allow-fs-read=/mnt/docs",
+        "--allow-fs-read=/mnt/scratch",
+        "--allow-fs-write=/mnt/scratch",
+      ]);
+    });
+
+    it("refuses mounts without one descriptor per mount", () => {
+      for (const mountFds of [undefined, [4], [4, 5, 6], [4, 2]])
+        expect(() =>
+          bwrapArgs(agent("a", mounts), LIBS, { ...NODE_20, ...(mountFds ? { mountFds } : {}) }),
+        ).toThrow(expect.objectContaining({ code: "IC_SANDBOX_INVALID_SPEC" }) as SandboxError);
+    });
+
+    it("refuses mounts without a mounts root", () => {
+      expect(() =>
+        bwrapArgs(agent("a", { mounts: mounts.mounts }), LIBS, { ...NODE_20, mountFds: [4, 5] }),
+      ).toThrow(expect.objectContaining({ code: "IC_SANDBOX_INVALID_SPEC" }) as SandboxError);
+    });
+
+    it("mounts-rw (test only) binds a read-only mount read-write, and changes nothing else", () => {
+      const base = bwrapArgs(agent("a", mounts), LIBS, { ...NODE_20, mountFds: [4, 5] });
+      const weak = bwrapArgs(agent("a", { ...mounts, weaken: ["mounts-rw"] }), LIBS, {
+        ...NODE_20,
+        mountFds: [4, 5],
+      });
+      expect(weak.map((arg) => (arg === "--bind-fd" ? "--ro-bind-fd" : arg))).toEqual(
+        base.map((arg) => (arg === "--bind-fd" ? "--ro-bind-fd" : arg)),
+      );
+      expect(parseBwrap(weak).ops.filter((op) => op.name === "--ro-bind-fd")).toEqual([]);
+    });
+  });
+
   describe("refuses a spec that would not mean what it says", () => {
     const cases: [string, Partial<SandboxSpec>][] = [
       ["a relative workspace", { workspaceDir: "workspaces/a" }],
@@ -211,6 +300,8 @@ describe("bwrapArgs", () => {
       ["a NUL in an argument", { args: ["a\0b"] }],
       ["a zero limit", { limits: { processes: 0 } }],
       ["an unknown weakening", { weaken: ["no-seccomp" as "share-net"] }],
+      ["an unknown workspace mode", { workspace: "rwx" as "rw" }],
+      ["a relative mounts root", { mountsRoot: "mounts", mounts: [] }],
     ];
     for (const [name, extra] of cases) {
       it(name, () => {

@@ -7,6 +7,8 @@ const ARITY: Readonly<Record<string, number>> = {
   "--ro-bind-try": 2,
   "--dev-bind-try": 2,
   "--symlink": 2,
+  "--bind-fd": 2,
+  "--ro-bind-fd": 2,
   "--setenv": 2,
   "--tmpfs": 1,
   "--proc": 1,

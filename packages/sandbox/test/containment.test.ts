@@ -104,6 +104,23 @@ describe.skipIf(skipRealSandbox)("containment self-test (real sandboxes)", () =>
   );
 
   it(
+    "notices a read-only mount bound read-write: the OS layer lets the probe write it",
+    async () => {
+      const report = await runContainmentSelftest({ probe, weaken: ["mounts-rw"] });
+      expect(report.verdict).toBe("breached");
+      const failed = report.invariants
+        .filter((invariant) => !invariant.held)
+        .map((invariant) => invariant.id);
+      expect(failed).toEqual(["mount-read-only"]);
+      // The permission model still refuses the write: only the OS layer broke, and the self-test saw it.
+      expect(held(report, "mount-read-only")?.detail).toMatch(
+        /sandbox: denied .*\| namespaces: allowed \(create: done/,
+      );
+    },
+    TIMEOUT,
+  );
+
+  it(
     "notices the host's root: a shell and other programs appear",
     async () => {
       const report = await runContainmentSelftest({ probe, weaken: ["host-root"] });

@@ -52,6 +52,7 @@ async function agentRuntime(env: Readonly<Record<string, string | undefined>>, s
 async function startAgents(
   controlPlane: ControlPlane,
   stateDir: string,
+  mountsRoot: string | undefined,
   context: CommandContext,
 ): Promise<{ supervisor?: AgentSupervisor; note: string }> {
   const support = await sandboxSupport();
@@ -64,6 +65,8 @@ async function startAgents(
     gateway: controlPlane.gateway,
     runtimeDir: dirname(runtime),
     entry: runtime.slice(dirname(runtime).length + 1),
+    // Checked again at every launch: the gateway checked the sources when the change was submitted.
+    ...(mountsRoot === undefined ? {} : { mountsRoot }),
     onExit: (agent, code, stderr) =>
       context.io.stderr.write(
         `ironclaw: agent ${agent}'s sandbox stopped (exit ${String(code)}): ${stderr.trim()}\n`,
@@ -149,7 +152,12 @@ export async function upAction(flags: UpFlags, context: CommandContext): Promise
     const agents =
       flags.agents === false
         ? { note: "agents: not started (--no-agents)" }
-        : await startAgents(controlPlane, stateDir, context);
+        : await startAgents(
+            controlPlane,
+            stateDir,
+            flags.mountsRoot === undefined ? undefined : resolve(io.cwd, flags.mountsRoot),
+            context,
+          );
     supervisor = agents.supervisor;
     agentsNote = agents.note;
     const tokens = join(stateDir, "tokens");

@@ -7,10 +7,23 @@ import {
   type AgentRecord,
   agentNamed,
   type Gateway,
+  type Principal,
   type Registry,
   startAgentApi,
 } from "@ironclaw/gateway";
-import { launchSandbox } from "@ironclaw/sandbox";
+import { isSandboxError, launchSandbox } from "@ironclaw/sandbox";
+import { descendants, killTree } from "./process-tree.js";
+import { sandboxShape, shapeKey } from "./sandbox-shape.js";
+
+export interface CrashBackoff {
+  /** The wait before the first relaunch; each later one doubles, up to maxMs. */
+  readonly firstMs: number;
+  readonly maxMs: number;
+  /** Crashes in a row before the supervisor stops relaunching (until the next change to the sandbox). */
+  readonly attempts: number;
+}
+
+export const CRASH_BACKOFF: CrashBackoff = { firstMs: 1000, maxMs: 60_000, attempts: 5 };
 
 export interface SupervisorOptions {
   readonly stateDir: string;
@@ -19,8 +32,11 @@ export interface SupervisorOptions {
   readonly runtimeDir: string;
   readonly entry: string;
   readonly nodePath?: string;
+  /** The operator's --mounts-root: every approved mount's source is resolved under it at launch. */
+  readonly mountsRoot?: string;
   /** Extra CAs the egress broker trusts (a test's HTTPS server on loopback). */
   readonly egressCa?: readonly (string | Buffer)[];
+  readonly crashBackoff?: CrashBackoff;
   /** Where an agent's sandbox reports that it stopped. */
   readonly onExit?: (agent: string, code: number | null, stderr: string) => void;
 }
@@ -34,10 +50,24 @@ export const AGENT_LIMITS = {
   fileBytes: 64 * 1024 * 1024,
 } as const;
 
-interface Running {
+interface Entry {
+  readonly name: string;
+  readonly principal: Principal;
   readonly api: AgentApi;
-  readonly sandbox: ChildProcess;
+  sandbox: ChildProcess | undefined;
+  /** The shape (sandboxShape's key) the current sandbox was built from. */
+  shape: string;
   broker: { close(): Promise<void> } | undefined;
+  /** An applied change altered the sandbox; it is rebuilt when the agent is next idle. */
+  restartPending: boolean;
+  /** Frozen at an idle point (SIGSTOP) and about to be replaced: no new task can start in it. */
+  stopping: boolean;
+  /** Every inbound message up to here was handled: the agent was idle after it. */
+  resumeAfter: number;
+  crashes: number;
+  lastExit: string | undefined;
+  retryAt: number | undefined;
+  retryTimer: NodeJS.Timeout | undefined;
 }
 
 /** An agent may reach out only with http_fetch enabled and at least one approved host. */
@@ -45,115 +75,253 @@ function egressGranted(agent: AgentRecord | undefined): boolean {
   return agent?.tools.includes("http_fetch") === true && agent.egress.length > 0;
 }
 
+function running(entry: Entry): boolean {
+  const sandbox = entry.sandbox;
+  return sandbox !== undefined && sandbox.exitCode === null && sandbox.signalCode === null;
+}
+
 /**
  * Runs each agent of the registry in its own sandbox with its own agent API, and an egress broker
- * only while an approved change grants it egress. It follows the registry, which follows the log.
+ * only while an approved change grants it egress. It follows the registry, which follows the log. A
+ * change to what the sandbox is built from (mounts, workspace grants) rebuilds it at the agent's next
+ * idle point, never mid-task; the workspace persists. A sandbox that stops on its own is relaunched
+ * with a doubling back-off, a bounded number of times in a row.
  */
 export class AgentSupervisor {
   readonly #options: SupervisorOptions;
-  readonly #running = new Map<string, Running>();
+  readonly #backoff: CrashBackoff;
+  readonly #entries = new Map<string, Entry>();
   #unsubscribe: (() => void) | undefined;
   #queue: Promise<void> = Promise.resolve();
   #closed = false;
 
   constructor(options: SupervisorOptions) {
     this.#options = options;
+    this.#backoff = options.crashBackoff ?? CRASH_BACKOFF;
   }
 
   async start(): Promise<void> {
     this.#unsubscribe = this.#options.gateway.onRegistryChange((registry) => {
-      this.#queue = this.#queue.then(() => this.#reconcile(registry)).catch(() => undefined);
+      this.#enqueue(() => this.#reconcile(registry));
     });
     await this.#reconcile(this.#options.gateway.registry);
   }
 
-  /** Resolves once every registry change seen so far has been acted on. */
+  /** Resolves once every registry change (and restart) seen so far has been acted on. */
   settled(): Promise<void> {
     return this.#queue;
   }
 
-  /** What the console shows: whether the agent's sandbox runs, and whether its egress broker is open. */
+  /** What the console shows: whether the sandbox runs, its egress broker, a pending restart, crashes. */
   status(agent: string): string {
-    const running = this.#running.get(agent);
-    if (running === undefined) return "not running";
-    const { exitCode, signalCode } = running.sandbox;
-    if (exitCode !== null || signalCode !== null) return `stopped (exit ${exitCode ?? signalCode})`;
-    return running.broker === undefined
-      ? "running in its sandbox"
-      : "running in its sandbox, egress broker open";
+    const entry = this.#entries.get(agent);
+    if (entry === undefined) return "not running";
+    if (entry.crashes > this.#backoff.attempts)
+      return `stopped after ${entry.crashes} failures in a row (last: ${entry.lastExit ?? "unknown"}); it starts again on the next approved change to its sandbox`;
+    if (entry.retryAt !== undefined)
+      return `restarting in ${Math.max(0, Math.ceil((entry.retryAt - Date.now()) / 1000))}s after ${entry.lastExit ?? "a failure"} (attempt ${entry.crashes} of ${this.#backoff.attempts})`;
+    if (entry.stopping) return "restarting at an idle point: the old sandbox is being stopped";
+    if (!running(entry)) return `stopped (${entry.lastExit ?? "not started"})`;
+    return (
+      (entry.broker === undefined ? "running in its sandbox" : "running in its sandbox, egress broker open") +
+      (entry.restartPending ? "; restart pending: a change to its sandbox applies when it is next idle" : "")
+    );
+  }
+
+  /** The pids of the agent's sandbox (bwrap and everything under it), for the tests. */
+  sandboxPids(agent: string): number[] {
+    const entry = this.#entries.get(agent);
+    const pid = entry?.sandbox?.pid;
+    return entry === undefined || pid === undefined || !running(entry) ? [] : [pid, ...descendants(pid)];
   }
 
   agentDir(agent: string): string {
     return join(this.#options.stateDir, "agents", agent);
   }
 
+  #enqueue(task: () => Promise<void>): void {
+    this.#queue = this.#queue.then(task).catch(() => undefined);
+  }
+
   async #reconcile(registry: Registry): Promise<void> {
     if (this.#closed) return;
     for (const agent of Object.values(registry.agents)) {
-      let running = this.#running.get(agent.name);
-      if (running === undefined) {
-        running = await this.#launch(agent.name);
-        this.#running.set(agent.name, running);
+      let entry = this.#entries.get(agent.name);
+      if (entry === undefined) {
+        entry = await this.#create(agent.name);
+        this.#entries.set(agent.name, entry);
+        await this.#launch(entry);
+      } else if (shapeKey(sandboxShape(agent)) === entry.shape) {
+        // Changed and changed back before it was idle: the running sandbox is right as it is.
+        if (!entry.stopping) entry.restartPending = false;
+      } else {
+        if (running(entry)) entry.restartPending = true;
+        else if (!entry.stopping) {
+          // Nothing runs, so no task can be cut short: a new sandbox now, with a fresh back-off.
+          clearTimeout(entry.retryTimer);
+          entry.retryAt = undefined;
+          entry.crashes = 0;
+          await this.#launch(entry);
+        }
       }
-      const granted = egressGranted(agent);
-      if (granted && running.broker === undefined) {
-        running.broker = await startEgressBroker({
-          socketPath: join(this.agentDir(agent.name), "run", "egress.sock"),
-          agent: agent.name,
-          // Read at every request: the registry as of the last applied change, nothing else.
-          allowlist: () => {
-            const current = agentNamed(this.#options.gateway.registry, agent.name);
-            return egressGranted(current) ? (current?.egress ?? []) : [];
-          },
-          audit: (event) => this.#options.gateway.recordSecurityEvent({ ...event }),
-          ...(this.#options.egressCa === undefined ? {} : { ca: this.#options.egressCa }),
-        });
-      } else if (!granted && running.broker !== undefined) {
-        await running.broker.close();
-        running.broker = undefined;
-      }
+      await this.#egress(entry, agent);
     }
   }
 
-  async #launch(agent: string): Promise<Running> {
+  async #egress(entry: Entry, agent: AgentRecord): Promise<void> {
+    const granted = egressGranted(agent);
+    if (granted && entry.broker === undefined) {
+      entry.broker = await startEgressBroker({
+        socketPath: join(this.agentDir(agent.name), "run", "egress.sock"),
+        agent: agent.name,
+        // Read at every request: the registry as of the last applied change, nothing else.
+        allowlist: () => {
+          const current = agentNamed(this.#options.gateway.registry, agent.name);
+          return egressGranted(current) ? (current?.egress ?? []) : [];
+        },
+        audit: (event) => this.#options.gateway.recordSecurityEvent({ ...event }),
+        ...(this.#options.egressCa === undefined ? {} : { ca: this.#options.egressCa }),
+      });
+    } else if (!granted && entry.broker !== undefined) {
+      await entry.broker.close();
+      entry.broker = undefined;
+    }
+  }
+
+  async #create(agent: string): Promise<Entry> {
     const dir = this.agentDir(agent);
-    const workspaceDir = join(dir, "workspace");
-    const socketDir = join(dir, "run");
-    await mkdir(workspaceDir, { recursive: true, mode: 0o700 });
-    await mkdir(socketDir, { recursive: true, mode: 0o700 });
+    await mkdir(join(dir, "workspace"), { recursive: true, mode: 0o700 });
+    await mkdir(join(dir, "run"), { recursive: true, mode: 0o700 });
+    let entry: Entry | undefined;
     const api = await startAgentApi({
       gateway: this.#options.gateway,
       agent,
-      socketPath: join(socketDir, "agent.sock"),
+      socketPath: join(dir, "run", "agent.sock"),
+      onIdle: () => {
+        if (entry !== undefined) this.#idle(entry);
+      },
     });
-    const sandbox = launchSandbox({
-      nodePath: this.#options.nodePath ?? process.execPath,
-      runtimeDir: this.#options.runtimeDir,
-      entry: this.#options.entry,
-      workspaceDir,
-      socketDir,
-      env: { IRONCLAW_AGENT: agent },
-      limits: AGENT_LIMITS,
-    });
+    entry = {
+      name: agent,
+      principal: Object.freeze({ id: `agent:${agent}`, role: "agent", agent }),
+      api,
+      sandbox: undefined,
+      shape: "",
+      broker: undefined,
+      restartPending: false,
+      stopping: false,
+      resumeAfter: 0,
+      crashes: 0,
+      lastExit: undefined,
+      retryAt: undefined,
+      retryTimer: undefined,
+    };
+    return entry;
+  }
+
+  /** The agent polled and nothing was waiting: it is between tasks. */
+  #idle(entry: Entry): void {
+    try {
+      const newer = this.#options.gateway.messages(entry.principal, entry.name, "in", entry.resumeAfter);
+      entry.resumeAfter = newer.at(-1)?.seq ?? entry.resumeAfter;
+    } catch {
+      // The agent's answer must not fail for this; the cursor stays where it was.
+    }
+    entry.crashes = 0;
+    if (!entry.restartPending || entry.stopping || this.#closed || !running(entry)) return;
+    entry.stopping = true;
+    // Frozen now, synchronously, before its next poll can pick up a task; replaced in turn.
+    const pid = entry.sandbox?.pid;
+    if (pid !== undefined)
+      for (const target of [pid, ...descendants(pid)]) {
+        try {
+          process.kill(target, "SIGSTOP");
+        } catch {
+          // Gone already; killTree finds out.
+        }
+      }
+    this.#enqueue(() => this.#restart(entry));
+  }
+
+  async #restart(entry: Entry): Promise<void> {
+    try {
+      if (entry.sandbox !== undefined) await killTree(entry.sandbox);
+    } catch (error) {
+      // Never a second sandbox beside one that would not die.
+      entry.lastExit = `could not stop the old sandbox: ${(error as Error).message}`;
+      return;
+    } finally {
+      entry.stopping = false;
+    }
+    if (!this.#closed) await this.#launch(entry);
+  }
+
+  /** A new sandbox built from the registry as it is now. */
+  async #launch(entry: Entry): Promise<void> {
+    entry.retryAt = undefined;
+    const agent = agentNamed(this.#options.gateway.registry, entry.name);
+    if (agent === undefined || this.#closed) return;
+    const shape = sandboxShape(agent);
+    entry.shape = shapeKey(shape);
+    entry.restartPending = false;
+    const dir = this.agentDir(entry.name);
+    let sandbox: ChildProcess;
+    try {
+      sandbox = launchSandbox({
+        nodePath: this.#options.nodePath ?? process.execPath,
+        runtimeDir: this.#options.runtimeDir,
+        entry: this.#options.entry,
+        workspaceDir: join(dir, "workspace"),
+        workspace: shape.workspace,
+        socketDir: join(dir, "run"),
+        ...(this.#options.mountsRoot === undefined ? {} : { mountsRoot: this.#options.mountsRoot }),
+        mounts: shape.mounts,
+        // Where its inbox resumes: every message up to here was handled before the last idle point.
+        env: { IRONCLAW_AGENT: entry.name, IRONCLAW_MESSAGES_AFTER: String(entry.resumeAfter) },
+        limits: AGENT_LIMITS,
+      });
+    } catch (error) {
+      const code = isSandboxError(error) ? error.code : "IC_SANDBOX_INVALID_SPEC";
+      const reason = error instanceof Error ? error.message : String(error);
+      this.#options.gateway.recordSecurityEvent({ type: "sandbox.refused", agent: entry.name, code, reason });
+      entry.sandbox = undefined;
+      this.#failed(entry, `refused to start: ${code}: ${reason}`);
+      return;
+    }
+    entry.sandbox = sandbox;
     let stderr = "";
     sandbox.stderr?.on("data", (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-4096);
     });
-    sandbox.once("exit", (code) => {
-      if (!this.#closed) this.#options.onExit?.(agent, code, stderr);
+    sandbox.once("exit", (code, signal) => {
+      // Stopped by us (a restart, or close): not a crash.
+      if (this.#closed || entry.sandbox !== sandbox || entry.stopping) return;
+      this.#options.onExit?.(entry.name, code, stderr);
+      this.#failed(entry, `exit ${code ?? signal}`);
     });
-    return { api, sandbox, broker: undefined };
+  }
+
+  /** Relaunches after a doubling wait, or gives up after too many failures in a row. */
+  #failed(entry: Entry, why: string): void {
+    entry.lastExit = why;
+    entry.crashes += 1;
+    if (entry.crashes > this.#backoff.attempts || this.#closed) return;
+    const delay = Math.min(this.#backoff.maxMs, this.#backoff.firstMs * 2 ** (entry.crashes - 1));
+    entry.retryAt = Date.now() + delay;
+    entry.retryTimer = setTimeout(() => this.#enqueue(() => this.#launch(entry)), delay);
+    entry.retryTimer.unref();
   }
 
   async close(): Promise<void> {
     this.#closed = true;
     this.#unsubscribe?.();
+    for (const entry of this.#entries.values()) clearTimeout(entry.retryTimer);
     await this.#queue;
-    for (const running of this.#running.values()) {
-      running.sandbox.kill("SIGKILL");
-      await running.broker?.close();
-      await running.api.close();
+    for (const entry of this.#entries.values()) {
+      if (entry.sandbox !== undefined) await killTree(entry.sandbox).catch(() => undefined);
+      await entry.broker?.close();
+      await entry.api.close();
     }
-    this.#running.clear();
+    this.#entries.clear();
   }
 }

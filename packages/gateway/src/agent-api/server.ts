@@ -25,11 +25,13 @@ export async function startAgentApi(options: {
   readonly gateway: Gateway;
   readonly agent: string;
   readonly socketPath: string;
+  /** Called when the agent polls GET /v1/messages and nothing new is waiting: it is between tasks. */
+  readonly onIdle?: () => void;
 }): Promise<AgentApi> {
-  const { gateway, agent, socketPath } = options;
+  const { gateway, agent, socketPath, onIdle } = options;
   const principal: Principal = Object.freeze({ id: `agent:${agent}`, role: "agent", agent });
   const server = createServer({ maxHeaderSize: 16 * 1024 }, (request, response) => {
-    handle(gateway, principal, request, response).catch(() => response.destroy());
+    handle(gateway, principal, request, response, onIdle).catch(() => response.destroy());
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
@@ -54,11 +56,12 @@ async function handle(
   principal: Principal,
   request: IncomingMessage,
   response: ServerResponse,
+  onIdle: (() => void) | undefined,
 ): Promise<void> {
   try {
     const { path, query } = parseRequestTarget(request.url ?? "");
     const body = await readJsonBody(request, BODY_LIMIT);
-    const [status, answer] = await route(gateway, principal, request.method ?? "", path, query, body);
+    const [status, answer] = await route(gateway, principal, request.method ?? "", path, query, body, onIdle);
     sendJson(response, status, answer);
   } catch (error) {
     if (!isGatewayError(error)) throw error;
@@ -81,6 +84,7 @@ async function route(
   path: string,
   query: URLSearchParams,
   body: JsonValue | undefined,
+  onIdle: (() => void) | undefined,
 ): Promise<[number, JsonValue]> {
   const agent = principal.agent as string;
   if (!gateway.ready) throw new GatewayError("IC_API_UNAVAILABLE", "the event log cannot be written");
@@ -90,10 +94,9 @@ async function route(
     return [200, { agent: record as unknown as JsonValue }];
   }
   if (method === "GET" && path === "/v1/messages") {
-    return [
-      200,
-      { messages: gateway.messages(principal, agent, "in", afterParam(query)) as unknown as JsonValue },
-    ];
+    const messages = gateway.messages(principal, agent, "in", afterParam(query));
+    if (messages.length === 0) onIdle?.();
+    return [200, { messages: messages as unknown as JsonValue }];
   }
   if (method === "POST" && path === "/v1/messages") {
     return [201, { message: (await gateway.sendMessage(principal, agent, body)) as unknown as JsonValue }];

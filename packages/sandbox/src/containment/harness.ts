@@ -8,7 +8,7 @@ import type { SandboxLimits, SandboxSpec, Weakening } from "../spec.js";
 import { INSIDE } from "../spec.js";
 import { sandboxSupport } from "../support.js";
 import { buildProbe, PROBE_FILE } from "./build-probe.js";
-import { createHostFixtures, type HostFixtures } from "./host-fixtures.js";
+import { createHostFixtures, type HostFixtures, MOUNT_CONTENT, MOUNT_FILE } from "./host-fixtures.js";
 import { gitCommit, type LimitsReport, limitsReport } from "./host-info.js";
 import type { ProbeConfig, RunName } from "./invariants.js";
 import { type EgressBrokerHook, placeholderBroker } from "./placeholder-broker.js";
@@ -74,8 +74,18 @@ function probeConfig(run: RunName, fixtures: HostFixtures, nodePath: string): Pr
     expectedExecutables: [INSIDE.node, ...hostLibraries(nodePath)],
     fakeAddon: `${INSIDE.app}/${FAKE_ADDON}`,
     modelDailyTokens: MODEL_DAILY_TOKENS,
+    mount: {
+      target: PROBE_MOUNT.target,
+      file: MOUNT_FILE,
+      content: MOUNT_CONTENT,
+      hostMountsRoot: fixtures.mountsRoot,
+      unapproved: "unapproved",
+    },
   };
 }
+
+/** One read-only mount, approved for every run, with a sibling beside it that is not. */
+const PROBE_MOUNT = { source: "approved", target: "/mnt/approved", readOnly: true } as const;
 
 /**
  * Runs the probe in real sandboxes and judges what it saw: "sandbox" (as agents get it),
@@ -106,6 +116,8 @@ export async function runContainmentSelftest(options: ContainmentOptions = {}): 
       entry: PROBE_FILE,
       workspaceDir: fixtures.workspaceDir,
       socketDir,
+      mountsRoot: fixtures.mountsRoot,
+      mounts: [PROBE_MOUNT],
       args: [JSON.stringify(probeConfig(run, fixtures, nodePath))],
       env: {},
       limits,

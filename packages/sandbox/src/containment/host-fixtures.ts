@@ -9,6 +9,9 @@ import { join } from "node:path";
 import { SandboxError } from "../errors.js";
 import { AGENT_SOCKET_GREETING, KEY_CANARY_PREFIX } from "./invariants.js";
 
+export const MOUNT_FILE = "readme.txt";
+export const MOUNT_CONTENT = "approved for the probe, read-only\n";
+
 /** What the harness sets up on the host for the probe to (fail to) reach. */
 export interface HostFixtures {
   readonly root: string;
@@ -17,6 +20,8 @@ export interface HostFixtures {
   readonly otherWorkspaceDir: string;
   readonly stateDir: string;
   readonly tokenFile: string;
+  /** The mounts root: "approved" (mounted read-only) and "unapproved" beside it. */
+  readonly mountsRoot: string;
   /** Holds agent.sock only: egress is not approved. */
   readonly socketDir: string;
   /** Holds agent.sock and egress.sock: egress is approved. */
@@ -102,9 +107,13 @@ export async function createHostFixtures(scratchParent = tmpdir()): Promise<Host
       socketDir: join(root, "sockets"),
       egressSocketDir: join(root, "sockets-egress"),
       modelSocketDir: join(root, "sockets-model"),
+      mountsRoot: join(root, "mounts"),
     };
     for (const dir of Object.values(dirs)) await mkdir(dir, { recursive: true });
     await writeFile(join(dirs.otherWorkspaceDir, "secret.txt"), "another agent's data\n");
+    for (const sub of ["approved", "unapproved"]) await mkdir(join(dirs.mountsRoot, sub));
+    await writeFile(join(dirs.mountsRoot, "approved", MOUNT_FILE), MOUNT_CONTENT);
+    await writeFile(join(dirs.mountsRoot, "unapproved", "secret.txt"), "not approved for any agent\n");
     await mkdir(join(dirs.stateDir, "tokens"), { mode: 0o700 });
     const tokenFile = join(dirs.stateDir, "tokens", "operator.token");
     await writeFile(tokenFile, "ironclaw-fake-operator-token\n", { mode: 0o600 });

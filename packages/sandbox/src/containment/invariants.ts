@@ -139,6 +139,20 @@ export const INVARIANTS: readonly InvariantDefinition[] = [
     runs: ["egress"],
   },
   {
+    id: "mount-read-only",
+    description:
+      "an approved read-only mount cannot be written: no file created, appended, renamed or removed",
+    expected: "denied",
+    runs: BOTH,
+  },
+  {
+    id: "mount-only-approved",
+    description:
+      "nothing outside the approved mounts is visible: not the mounts root, not a sibling, no descriptor to a source",
+    expected: "denied",
+    runs: BOTH,
+  },
+  {
     id: "model-before-approval",
     description: "before a model is approved /run/ironclaw/model.sock does not exist",
     expected: "denied",
@@ -168,6 +182,12 @@ export const INVARIANTS: readonly InvariantDefinition[] = [
     description: "the model proxy serves no more tokens a day than the approved budget, then refuses",
     expected: "denied",
     runs: ["model"],
+  },
+  {
+    id: "control-mount",
+    description: "control: the approved mount is at its target and reads back the host's content",
+    expected: "allowed",
+    runs: BOTH,
   },
   {
     id: "control-agent-socket",
@@ -205,6 +225,15 @@ export interface ProbeConfig {
   readonly fakeAddon: string;
   /** The daily token budget the "model" run's approval holds. */
   readonly modelDailyTokens?: number;
+  /** The read-only mount the harness approved: where it is inside, a file in it, and what is not approved. */
+  readonly mount?: {
+    readonly target: string;
+    readonly file: string;
+    readonly content: string;
+    readonly hostMountsRoot: string;
+    /** A directory beside the approved one under the mounts root. */
+    readonly unapproved: string;
+  };
 }
 
 /** One line the probe prints per attempt. "inconclusive": the attempt itself could not be made. */

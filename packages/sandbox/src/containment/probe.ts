@@ -22,6 +22,7 @@ import {
   modelKey,
   modelUnapproved,
 } from "./probe-model.js";
+import { controlMount, mountOnlyApproved, mountReadOnly } from "./probe-mounts.js";
 import {
   controlLoopback,
   controlPlane,
@@ -65,6 +66,9 @@ const CHECKS: Readonly<Record<string, Check>> = {
   "model-unapproved": modelUnapproved,
   "control-model-socket": controlModelSocket,
   "model-budget": modelBudget,
+  "mount-read-only": mountReadOnly,
+  "mount-only-approved": mountOnlyApproved,
+  "control-mount": controlMount,
   "control-agent-socket": controlAgentSocket,
   "control-workspace": controlWorkspace,
   "control-loopback": controlLoopback,
