@@ -77,16 +77,24 @@ export class RegistryStandIn {
     const path = request.url ?? "/";
     this.requests.push(path);
     const override = this.#overrides.get(path);
-    if (override !== undefined) return override(request, response);
+    if (override !== undefined) {
+      override(request, response);
+      return;
+    }
     for (const served of this.#versions.values()) {
       const { name, version } = served;
-      if (path === this.versionPath(name, version)) return this.#json(response, this.#document(served));
+      if (path === this.versionPath(name, version)) {
+        this.#json(response, this.#document(served));
+        return;
+      }
       if (path === this.tarballPath(name, version)) {
         response.writeHead(200, { "content-type": "application/octet-stream" });
-        return void response.end(served.tarball);
+        response.end(served.tarball);
+        return;
       }
       if (path === this.attestationsPath(name, version) && served.attestations !== undefined) {
-        return this.#json(response, { attestations: served.attestations });
+        this.#json(response, { attestations: served.attestations });
+        return;
       }
     }
     response.writeHead(404, { "content-type": "application/json" });
