@@ -60,6 +60,11 @@ export class RegistryStandIn {
     this.#overrides.set(path, handler);
   }
 
+  /** Answers `path` as npm would again. */
+  restore(path: string): void {
+    this.#overrides.delete(path);
+  }
+
   tarballPath(name: string, version: string): string {
     const base = name.includes("/") ? name.slice(name.indexOf("/") + 1) : name;
     return `/${name}/-/${base}-${version}.tgz`;
