@@ -2,7 +2,7 @@ import {
   type AttestationEntry,
   buildAttestationPolicy,
   SLSA_PROVENANCE_V1,
-  type StatementSigner,
+  type StatementReport,
   verifyAttestations,
 } from "@ironclaw/verify/attestation";
 import { isVerifyError } from "@ironclaw/verify/errors";
@@ -17,6 +17,9 @@ export interface VerifiedProvenance {
   readonly sourceCommit?: string;
   readonly sourceRef?: string;
   readonly workflow: string;
+  /** The SLSA build type, and whether the predicate was compared field by field with the certificate. */
+  readonly buildType?: string;
+  readonly crossChecked: boolean;
 }
 
 function provenanceError(spec: PackageSpec, why: string): PackageStoreError {
@@ -99,12 +102,15 @@ export function verifyProvenance(
       `it names ${names.map((n) => JSON.stringify(n)).join(", ")} with these bytes, not ${purl}`,
     );
   }
-  return describe(purl, named.signer);
+  return describe(purl, named);
 }
 
-function describe(subject: string, signer: StatementSigner | undefined): VerifiedProvenance {
+function describe(subject: string, statement: StatementReport): VerifiedProvenance {
+  const { signer, provenance } = statement;
   return {
     subject,
+    crossChecked: provenance?.crossChecked === true,
+    ...(provenance?.buildType === undefined ? {} : { buildType: provenance.buildType }),
     sourceRepository: signer?.sourceRepository ?? "",
     workflow: signer?.workflow ?? "",
     ...(signer?.sourceCommit === undefined ? {} : { sourceCommit: signer.sourceCommit }),
