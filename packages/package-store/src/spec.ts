@@ -11,7 +11,7 @@ export interface PackageSpec {
   /** `github.com/<owner>/<name>`: the repository the provenance must name. */
   readonly repository: string;
   /** Set only when the change says, in so many words, that the package has no provenance. */
-  readonly allowUnattested?: true;
+  readonly allowUnattested?: true | undefined;
 }
 
 // npm's package-name rules: lower case, optional scope, no leading dot or underscore. ASCII only, so
