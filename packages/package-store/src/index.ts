@@ -1,4 +1,5 @@
 /** npm packages for stdio MCP servers, verified by integrity and npm provenance before they are unpacked. */
+export { type PackageCheckVerdict, packageChecker } from "./checker.js";
 export {
   isPackageStoreError,
   PACKAGE_ERROR_CODES,
