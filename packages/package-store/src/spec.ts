@@ -22,7 +22,7 @@ const EXACT_VERSION =
 /** 64 bytes of SHA-512 in standard base64: 86 characters and `==`. */
 export const SHA512_INTEGRITY = /^sha512-[A-Za-z0-9+/]{86}==$/;
 export const GITHUB_REPOSITORY =
-  /^github\.com\/[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/(?!\.{1,2}$)[A-Za-z0-9._-]{1,100}$/;
+  /^github\.com\/[A-Za-z0-9][A-Za-z0-9-]{0,38}\/(?!\.{1,2}$)[A-Za-z0-9._-]{1,100}$/;
 
 /** Throws the first thing wrong with a spec; the store checks it again whoever approved it. */
 export function checkSpec(spec: PackageSpec): void {

@@ -98,3 +98,12 @@ describe("a packages change at the gateway, checked by the package store", () =>
     expect(refusal?.reason).toContain("mallory");
   });
 });
+
+describe("the gateway's schema and the store's own check", () => {
+  it("agree on what an integrity and a repository are", async () => {
+    const gatewayKinds = await import("../../gateway/src/changes/kinds.js");
+    const store = await import("../src/spec.js");
+    expect(gatewayKinds.SHA512_INTEGRITY.source).toBe(store.SHA512_INTEGRITY.source);
+    expect(gatewayKinds.GITHUB_REPOSITORY.source).toBe(store.GITHUB_REPOSITORY.source);
+  });
+});
