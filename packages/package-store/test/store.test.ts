@@ -215,7 +215,7 @@ describe("refusals: nothing reaches the store", () => {
     expect((await refusal(spec)).code).toBe("IC_PACKAGE_METADATA");
   });
 
-  it("refuses names no npm package has: __proto__, invisible Unicode, upper case, ranges", async () => {
+  it("refuses names no npm package has (Object.prototype's own, invisible Unicode, upper case) and ranges", async () => {
     const spec = await publish("echo-mcp", "1.2.3");
     for (const name of [
       "__proto__",

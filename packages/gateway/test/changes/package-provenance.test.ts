@@ -108,7 +108,7 @@ describe("package_provenance at the gateway's edge", () => {
     await gateway.close();
   });
 
-  it("never sends a malformed name to the store: __proto__, invisible Unicode; constructor is just a name", async () => {
+  it("never sends a malformed name to the store (Object.prototype's own, invisible Unicode); constructor is just a name", async () => {
     const store = checker([["constructor", { ok: true, attested: true }]]);
     const gateway = await gatewayWith(store);
     for (const name of ["__proto__", "echo\u2060-mcp", "Echo"]) {
