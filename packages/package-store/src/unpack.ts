@@ -107,10 +107,10 @@ export function readTarball(bytes: Buffer, tarball: string, limits: UnpackLimits
  */
 export async function writeStore(entries: readonly Entry[], final: string, tarball: string): Promise<void> {
   const parent = join(final, "..");
-  await mkdir(parent, { recursive: true, mode: 0o700 });
   const temp = join(parent, `.unpack-${randomBytes(8).toString("hex")}`);
-  await mkdir(temp, { mode: 0o700 });
   try {
+    await mkdir(parent, { recursive: true, mode: 0o700 });
+    await mkdir(temp, { mode: 0o700 });
     if (
       !entries.some((e) => e.data !== null && e.segments.length === 1 && e.segments[0] === "package.json")
     ) {

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalSigstore } from "@ironclaw/sigstore-local";
@@ -240,6 +240,16 @@ describe("refusals: nothing reaches the store", () => {
 });
 
 describe("the store directory", () => {
+  it("reports a store it cannot write as IC_PACKAGE_STORE_IO, and leaves nothing half-written", async () => {
+    const spec = await publish("echo-mcp", "1.2.3");
+    // Where the store's directory should be, a file: every write under it fails, as on a broken disk.
+    await writeFile(join(state, "packages"), "not a directory");
+    const error = await refusal(spec);
+    expect(error.code).toBe("IC_PACKAGE_STORE_IO");
+    expect(error.message).toContain("check the disk");
+    expect(await readFile(join(state, "packages"), "utf8")).toBe("not a directory");
+  });
+
   it("is removed whole by removeTree although it is read-only", async () => {
     const spec = await publish("echo-mcp", "1.2.3");
     const { dir } = await store().install(spec);
