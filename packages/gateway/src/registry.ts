@@ -35,8 +35,8 @@ export interface AgentPackage {
   readonly integrity: string | null;
   /** github.com/<owner>/<name>, the repository its provenance names; null as integrity. */
   readonly repository: string | null;
-  /** True when the change approved it without provenance (allowUnattested). */
-  readonly unattested: boolean;
+  /** Present when the change approved it without provenance; shaped as the payload, so a diff shows only changes. */
+  readonly allowUnattested?: true;
 }
 
 export interface Registry {
@@ -105,7 +105,7 @@ const UPDATERS: { readonly [K in ChangeKind]: (payload: PayloadOf<K>, agent: Age
       // Changes applied before integrity was required fold too: their packages cannot be run.
       integrity: integrity ?? null,
       repository: repository ?? null,
-      unattested: allowUnattested === true,
+      ...(allowUnattested === true ? { allowUnattested } : {}),
     })),
   }),
   wiring: (p) => ({ peers: [...p.peers].sort() }),

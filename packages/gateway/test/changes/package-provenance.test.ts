@@ -59,7 +59,6 @@ describe("package_provenance at the gateway's edge", () => {
         version: "1.0.0",
         integrity: INTEGRITY,
         repository: "github.com/acme/tool",
-        unattested: false,
       },
     ]);
     await gateway.close();
@@ -88,7 +87,9 @@ describe("package_provenance at the gateway's edge", () => {
     const allowed = await submitPackages(gateway, [pkg("plain-mcp", { allowUnattested: true })]);
     expect(allowed.refusal).toBeUndefined();
     await gateway.approve(OPERATOR, allowed.change.id, { digest: allowed.change.digest });
-    expect(agentNamed(gateway.registry, "alpha")?.packages[0]?.unattested).toBe(true);
+    expect(agentNamed(gateway.registry, "alpha")?.packages[0]?.allowUnattested).toBe(true);
+    // The registry keeps each package as the change named it, so the next change's diff shows only changes.
+    expect(agentNamed(gateway.registry, "alpha")?.packages).toEqual(allowed.change.payload.packages);
     await gateway.close();
   });
 
