@@ -7,7 +7,7 @@ import { type FetchLimits, fetchBytes, parseOrigin } from "./http.js";
 import { provenanceEntries, type VerifiedProvenance, verifyProvenance } from "./provenance.js";
 import { fetchVersionDist } from "./registry.js";
 import { checkSpec, integrityHex, type PackageSpec } from "./spec.js";
-import { readTarball, type UnpackLimits, writeStore } from "./unpack.js";
+import { readTarball, sweepAbandoned, type UnpackLimits, writeStore } from "./unpack.js";
 
 export const DEFAULT_REGISTRY = "https://registry.npmjs.org/";
 
@@ -120,6 +120,7 @@ export class PackageStore {
     const dir = packageDir(this.stateDir, spec.integrity);
     if ((await this.installed(spec)) === undefined) {
       const entries = await readTarball(tarball.body, label, this.#limits);
+      await sweepAbandoned(join(this.stateDir, "packages"));
       await writeStore(entries, dir, label);
     }
     return { name: spec.name, version: spec.version, integrity: spec.integrity, dir, provenance };

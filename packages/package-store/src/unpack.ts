@@ -107,7 +107,7 @@ export function readTarball(bytes: Buffer, tarball: string, limits: UnpackLimits
  */
 export async function writeStore(entries: readonly Entry[], final: string, tarball: string): Promise<void> {
   const parent = join(final, "..");
-  const temp = join(parent, `.unpack-${randomBytes(8).toString("hex")}`);
+  const temp = join(parent, `${TEMPORARY_PREFIX}${process.pid}-${randomBytes(8).toString("hex")}`);
   try {
     await mkdir(parent, { recursive: true, mode: 0o700 });
     await mkdir(temp, { mode: 0o700 });
@@ -160,6 +160,35 @@ export async function writeStore(entries: readonly Entry[], final: string, tarba
       `writing ${tarball} into the package store at ${parent} failed: ${(error as Error).message}; check the disk and the state directory's permissions`,
       { cause: error },
     );
+  }
+}
+
+const TEMPORARY_PREFIX = ".unpack-";
+
+/**
+ * Removes what installs killed mid-way left beside the store (their process is gone): a temporary
+ * directory is never renamed into place unless whole, so it is only ever litter, never a package.
+ */
+export async function sweepAbandoned(parent: string): Promise<string[]> {
+  const names = await readdir(parent).catch(() => [] as string[]);
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(TEMPORARY_PREFIX)) continue;
+    const pid = Number(name.slice(TEMPORARY_PREFIX.length).split("-")[0]);
+    if (Number.isSafeInteger(pid) && pid > 0 && alive(pid)) continue;
+    await removeTree(join(parent, name));
+    removed.push(name);
+  }
+  return removed;
+}
+
+/** Signal 0 sends nothing: it only asks whether the process exists. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

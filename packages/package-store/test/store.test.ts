@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalSigstore } from "@ironclaw/sigstore-local";
@@ -240,6 +240,23 @@ describe("refusals: nothing reaches the store", () => {
 });
 
 describe("the store directory", () => {
+  it("clears what an install killed mid-way left, and nothing a running install is writing", async () => {
+    const packages = join(state, "packages");
+    // A process id no process has (above Linux's pid_max), and this test's own, which is alive.
+    const abandoned = join(packages, ".unpack-4194305-0011223344556677");
+    const running = join(packages, `.unpack-${process.pid}-8899aabbccddeeff`);
+    await mkdir(join(abandoned, "lib"), { recursive: true });
+    await writeFile(join(abandoned, "lib", "half.js"), "half");
+    await chmod(join(abandoned, "lib"), 0o555);
+    await chmod(abandoned, 0o555);
+    await mkdir(running, { recursive: true });
+    const spec = await publish("echo-mcp", "1.2.3");
+    const { dir } = await store().install(spec);
+    expect((await readdir(packages)).sort()).toEqual(
+      [dir.split("/").at(-1), running.split("/").at(-1)].sort(),
+    );
+  });
+
   it("reports a store it cannot write as IC_PACKAGE_STORE_IO, and leaves nothing half-written", async () => {
     const spec = await publish("echo-mcp", "1.2.3");
     // Where the store's directory should be, a file: every write under it fails, as on a broken disk.
