@@ -73,6 +73,7 @@ export function verifyProvenance(
   spec: PackageSpec,
   sha512Hex: string,
   trustedRoot: LoadedTrustedRoot,
+  registry?: URL,
 ): VerifiedProvenance {
   const repository = spec.repository.slice("github.com/".length);
   const result = verifyAttestations(entries, {
@@ -82,6 +83,10 @@ export function verifyProvenance(
     requireAll: false,
   });
   const purl = packagePurl(spec.name, spec.version);
+  // npm names the registry in the purl when a package is published anywhere but registry.npmjs.org;
+  // that form is accepted for the configured registry only.
+  const purls = new Set([purl]);
+  if (registry !== undefined) purls.add(`${purl}?repository_url=${registry.href.replace(/\/$/, "")}`);
   const verified = result.statements.filter((s) => s.verdict === "verified");
   if (verified.length === 0) {
     const reasons = result.statements.map((s) => s.failure?.message ?? s.verdict).slice(0, 3);
@@ -90,7 +95,7 @@ export function verifyProvenance(
   const named = verified.find((s) =>
     s.subjects.some(
       (subject) =>
-        subject.name === purl &&
+        purls.has(subject.name) &&
         Object.hasOwn(subject.digest, "sha512") &&
         subject.digest.sha512 === sha512Hex,
     ),

@@ -142,7 +142,8 @@ export class PackageStore {
       }
     }
     // Provenance that is there is verified even when the change allows none: a bad one is a warning sign.
-    if (entries.length > 0) return verifyProvenance(entries, spec, sha512Hex, this.#trustedRoot);
+    if (entries.length > 0)
+      return verifyProvenance(entries, spec, sha512Hex, this.#trustedRoot, this.registry);
     if (spec.allowUnattested === true) return null;
     throw new PackageStoreError(
       "IC_PACKAGE_UNATTESTED",

@@ -97,6 +97,16 @@ describe("a package with npm provenance from the approved repository", () => {
     expect(registry.requests).toContain("/@acme%2ffiles-mcp/0.1.0-beta.1");
   });
 
+  it("accepts npm's purl for a package published to the configured registry, and no other registry's", async () => {
+    const own = `pkg:npm/%40acme/files-mcp@2.0.0?repository_url=${registry.url.replace(/\/$/, "")}`;
+    const spec = await publish("@acme/files-mcp", "2.0.0", { subjectName: own });
+    expect((await store().install(spec)).provenance?.subject).toBe("pkg:npm/%40acme/files-mcp@2.0.0");
+    const other = await publish("@acme/files-mcp", "2.0.1", {
+      subjectName: "pkg:npm/%40acme/files-mcp@2.0.1?repository_url=https://registry.example",
+    });
+    expect((await refusal(other)).code).toBe("IC_PACKAGE_PROVENANCE");
+  });
+
   it("installs the same bytes once when several installs race", async () => {
     const spec = await publish("echo-mcp", "1.2.3");
     const results = await Promise.all([store().install(spec), store().install(spec), store().install(spec)]);
