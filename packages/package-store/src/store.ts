@@ -68,6 +68,8 @@ export class PackageStore {
   readonly #allowed: ReadonlySet<string>;
   readonly #trustedRoot: LoadedTrustedRoot;
   readonly #limits: StoreLimits;
+  /** Unpacking holds a whole package in memory: one at a time per store, so memory stays one package's. */
+  #unpacking: Promise<void> = Promise.resolve();
 
   constructor(options: PackageStoreOptions) {
     this.stateDir = options.stateDir;
@@ -118,11 +120,12 @@ export class PackageStore {
     }
     const provenance = await this.#provenance(spec, dist.attestations, digest.toString("hex"), documents);
     const dir = packageDir(this.stateDir, spec.integrity);
-    if ((await this.installed(spec)) === undefined) {
+    await this.#oneAtATime(async () => {
+      if ((await this.installed(spec)) !== undefined) return;
       const entries = await readTarball(tarball.body, label, this.#limits);
       await sweepAbandoned(join(this.stateDir, "packages"));
       await writeStore(entries, dir, label);
-    }
+    });
     return { name: spec.name, version: spec.version, integrity: spec.integrity, dir, provenance };
   }
 
@@ -149,6 +152,12 @@ export class PackageStore {
       "IC_PACKAGE_UNATTESTED",
       `${label} has no npm provenance; ask for a version published with provenance, or submit the change with allowUnattested: true, which the approver sees as UNATTESTED`,
     );
+  }
+
+  #oneAtATime(step: () => Promise<void>): Promise<void> {
+    const run = this.#unpacking.then(step);
+    this.#unpacking = run.catch(() => undefined);
+    return run;
   }
 
   #fetchLimits(maxBytes: number): FetchLimits {
