@@ -337,7 +337,9 @@ export class Gateway {
   ): Promise<VerifierContext["packages"]> {
     const verdicts = new Map<string, PackageVerdict>();
     const checker = this.#options.packages;
+    // A change for an agent that does not exist is agent_reference's to refuse: nothing is fetched for it.
     if (kind !== "packages" || checker === null) return verdicts;
+    if (agentNamed(this.#state.registry, payload.agent) === undefined) return verdicts;
     const requests = (payload as PayloadOf<"packages">).packages.filter(
       (p) => PACKAGE_NAME.test(p.name) && EXACT_VERSION.test(p.version),
     );

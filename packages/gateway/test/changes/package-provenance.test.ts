@@ -141,6 +141,18 @@ describe("package_provenance at the gateway's edge", () => {
     await gateway.close();
   });
 
+  it("fetches nothing for an agent that does not exist: agent_reference refuses it first", async () => {
+    const store = checker([["echo-mcp", { ok: true, attested: true }]]);
+    const gateway = await gatewayWith(store);
+    const { refusal } = await gateway.submit(OPERATOR, {
+      kind: "packages",
+      payload: { agent: "ghost", packages: [pkg("echo-mcp")] },
+    });
+    expect(refusal?.verifier).toBe("agent_reference");
+    expect(store.asked).toEqual([]);
+    await gateway.close();
+  });
+
   it("checks an agent's own request the same way", async () => {
     const store = checker([["bad-mcp", { ok: false, code: "IC_PACKAGE_INTEGRITY", reason: "tampered" }]]);
     const gateway = await gatewayWith(store);
