@@ -39,6 +39,24 @@ describe("what changes show prints", () => {
     expect(shown).toContain("host          xn--bcher-kva.de is bücher.de");
   });
 
+  it("shows each package with its repository, and in capitals one approved without provenance", () => {
+    const pinned = { integrity: `sha512-${"A".repeat(86)}==`, repository: "github.com/acme/tool" };
+    const packages = [
+      { name: "echo-mcp", version: "1.0.0", ...pinned },
+      { name: "plain-mcp", version: "2.0.0", ...pinned, allowUnattested: true },
+    ];
+    for (const options of [{}, { payload: true }]) {
+      const shown = renderChange({ ...change({ agent: "alpha", packages }), kind: "packages" }, options);
+      expect(shown).toContain("package       plain-mcp@2.0.0  UNATTESTED: no provenance");
+      expect(shown).toContain(
+        "package       echo-mcp@1.0.0  provenance from github.com/acme/tool, integrity sha512-",
+      );
+      expect(shown).not.toContain("echo-mcp@1.0.0  UNATTESTED");
+    }
+    // Only a packages change has packages; a field of that name elsewhere is not listed as one.
+    expect(renderChange(change({ agent: "alpha", packages }))).not.toContain("UNATTESTED");
+  });
+
   it("shows how many refused requests one auth.failed record stands for", () => {
     const line = renderAuditRecord({
       seq: 7,

@@ -35,6 +35,35 @@ describe.skipIf(!haveChromium)("what the approvals console shows, in chromium", 
     expect(problems).toEqual([]);
   });
 
+  it("says UNATTESTED: no provenance, in capitals, for a package approved without provenance", async () => {
+    const h = await harness();
+    await withAgent(h, { name: "helper", instructions: "Be brief." });
+    const pinned = {
+      version: "1.0.0",
+      integrity: `sha512-${"A".repeat(86)}==`,
+      repository: "github.com/acme/tools",
+    };
+    const change = await h.submit("packages", {
+      agent: "builder",
+      packages: [
+        { name: "echo-mcp", ...pinned },
+        { name: "plain-mcp", ...pinned, allowUnattested: true },
+      ],
+    });
+    const attested = await h.submit("packages", {
+      agent: "builder",
+      packages: [{ name: "echo-mcp", ...pinned }],
+    });
+    const { page, problems } = await openConsole(h);
+    await signIn(page, h.operatorToken);
+    const card = page.locator(`article[data-change="${change.id}"]`);
+    await expect(card.locator(".unattested strong").textContent()).resolves.toBe("UNATTESTED: no provenance");
+    await expect(card.locator(".unattested li").allTextContents()).resolves.toEqual(["plain-mcp@1.0.0"]);
+    await page.locator(`article[data-change="${attested.id}"]`).waitFor();
+    await expect(page.locator(`article[data-change="${attested.id}"] .unattested`).count()).resolves.toBe(0);
+    expect(problems).toEqual([]);
+  });
+
   it("sends a message to an agent from its card, shows its sandbox, and filters the audit log", async () => {
     const h = await harness(undefined, { agentStatus: (agent) => `status of ${agent} from the supervisor` });
     await withAgent(h, { name: "helper", instructions: "Be brief." });

@@ -29,6 +29,9 @@ export async function startHarness(
     dev: true,
     listen: "127.0.0.1:0",
     ...(clock === undefined ? {} : { now: clock }),
+    // A stand-in for the package store (tested in packages/package-store): every package verifies, and
+    // has provenance unless the change says allowUnattested.
+    packages: { check: async (request) => ({ ok: true, attested: request.allowUnattested !== true }) },
   });
   const events: Harness["events"] = [];
   const server = await startConsole({

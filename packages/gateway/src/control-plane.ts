@@ -12,6 +12,7 @@ import {
 } from "./api/http-server.js";
 import { ensurePrincipals, type PrincipalStore } from "./api/principals.js";
 import { gatewayRoutes } from "./api/routes.js";
+import type { PackageChecker } from "./changes/verifiers.js";
 import { writeFileAtomic } from "./durable-file.js";
 import { isGatewayError } from "./errors.js";
 import { Gateway, type GatewayOptions } from "./gateway.js";
@@ -25,6 +26,8 @@ export interface ControlPlaneOptions {
   readonly listen?: string;
   readonly ttlMs?: number;
   readonly mountsRoot?: string;
+  /** The package store's checker for `packages` changes; absent: no package can be approved. */
+  readonly packages?: PackageChecker;
   readonly now?: () => Date;
   readonly interfaces?: NodeJS.Dict<NetworkInterfaceInfo[]>;
   readonly checkpointEvery?: number;
@@ -76,6 +79,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     },
     ...(options.ttlMs === undefined ? {} : { ttlMs: options.ttlMs }),
     ...(options.mountsRoot === undefined ? {} : { mountsRoot: options.mountsRoot }),
+    ...(options.packages === undefined ? {} : { packages: options.packages }),
     ...(options.now === undefined ? {} : { now: options.now }),
     ...(options.checkpointEvery === undefined ? {} : { checkpointEvery: options.checkpointEvery }),
     ...(options.pendingCap === undefined ? {} : { pendingCap: options.pendingCap }),

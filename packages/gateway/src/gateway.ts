@@ -5,13 +5,22 @@ import { type Change, type ChangeState, changeDigest } from "./changes/change.js
 import { type AgentMessage, foldsRecordType, GatewayState, LIFECYCLE_VERSION } from "./changes/fold.js";
 import {
   type ChangeKind,
+  EXACT_VERSION,
+  PACKAGE_NAME,
   PAYLOAD_SCHEMAS,
   type PayloadOf,
   SUBMISSION_SCHEMA,
   shortText,
 } from "./changes/kinds.js";
 import { COMPILED_IN_TOOLS } from "./changes/tools.js";
-import { pendingCapProblem, runVerifierChain, type VerifierContext } from "./changes/verifiers.js";
+import {
+  type PackageChecker,
+  type PackageVerdict,
+  packageKey,
+  pendingCapProblem,
+  runVerifierChain,
+  type VerifierContext,
+} from "./changes/verifiers.js";
 import { GatewayError } from "./errors.js";
 import type { JsonObject, JsonValue } from "./json.js";
 import {
@@ -43,6 +52,11 @@ export interface GatewayOptions {
   /** Mount sources must resolve under this directory; null: no mount can be approved. */
   readonly mountsRoot?: string | null;
   readonly tools?: readonly string[];
+  /**
+   * Fetches and verifies each package of a `packages` change (@ironclaw/package-store); null: no
+   * registry is configured, so no package can be approved.
+   */
+  readonly packages?: PackageChecker | null;
   readonly effects?: ApplyEffects;
   readonly checkpointEvery?: number;
   /** Also append every checkpoint to this witness directory's append-only file. */
@@ -107,6 +121,7 @@ export class Gateway {
       pendingTotalCap: options.pendingTotalCap ?? 256,
       mountsRoot: options.mountsRoot ?? null,
       tools: options.tools ?? COMPILED_IN_TOOLS,
+      packages: options.packages ?? null,
       ...(options.effects === undefined ? {} : { effects: options.effects }),
     };
   }
@@ -256,8 +271,9 @@ export class Gateway {
     }
     // The only I/O the chain needs, done first: from here to the record nothing awaits.
     const mounts = await this.#resolveMounts(kind, payload);
+    const packages = await this.#checkPackages(kind, payload);
     await this.expireDue();
-    const context = this.#verifierContext(principal, mounts);
+    const context = this.#verifierContext(principal, mounts, packages);
     const id = `c${this.#state.submittedCount + 1}`;
     const stored = payload as unknown as JsonObject;
     const digest = changeDigest({ id, kind, payload: stored, requester: principal.id });
@@ -311,6 +327,43 @@ export class Gateway {
     return { root: realRoot, sources };
   }
 
+  /**
+   * The package store fetches and verifies each well-formed package (a malformed name or version is
+   * package_form's to refuse, and is never sent to a registry); its verdicts go to the chain.
+   */
+  async #checkPackages(
+    kind: ChangeKind,
+    payload: PayloadOf<ChangeKind>,
+  ): Promise<VerifierContext["packages"]> {
+    const verdicts = new Map<string, PackageVerdict>();
+    const checker = this.#options.packages;
+    // A change for an agent that does not exist is agent_reference's to refuse: nothing is fetched for it.
+    if (kind !== "packages" || checker === null) return verdicts;
+    if (agentNamed(this.#state.registry, payload.agent) === undefined) return verdicts;
+    const requests = (payload as PayloadOf<"packages">).packages.filter(
+      (p) => PACKAGE_NAME.test(p.name) && EXACT_VERSION.test(p.version),
+    );
+    // A few at a time: a change may name 64 packages, each a download.
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      for (let request = requests[next++]; request !== undefined; request = requests[next++]) {
+        let verdict: PackageVerdict;
+        try {
+          verdict = await checker.check(request);
+        } catch (error) {
+          verdict = {
+            ok: false,
+            code: "IC_PACKAGE_CHECK_FAILED",
+            reason: `checking it failed: ${error instanceof Error ? error.message : String(error)}`,
+          };
+        }
+        verdicts.set(packageKey(request), verdict);
+      }
+    };
+    await Promise.all([worker(), worker(), worker(), worker()]);
+    return verdicts;
+  }
+
   #pendingCounts(principal: Principal) {
     return {
       pendingForRequester: this.#state.pendingBy(principal.id),
@@ -320,13 +373,18 @@ export class Gateway {
     };
   }
 
-  #verifierContext(principal: Principal, mounts: VerifierContext["mounts"]): VerifierContext {
+  #verifierContext(
+    principal: Principal,
+    mounts: VerifierContext["mounts"],
+    packages: VerifierContext["packages"],
+  ): VerifierContext {
     return {
       registry: this.#state.registry,
       tools: this.#options.tools,
       ...this.#pendingCounts(principal),
       pendingNewAgents: this.#state.pendingNewAgents,
       mounts,
+      packages,
     };
   }
 

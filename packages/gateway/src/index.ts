@@ -17,6 +17,7 @@ export { CHANGE_STATES, type Change, type ChangeState, changeDigest } from "./ch
 export type { AgentMessage } from "./changes/fold.js";
 export { CHANGE_KINDS, type ChangeKind } from "./changes/kinds.js";
 export { COMPILED_IN_TOOLS } from "./changes/tools.js";
+export type { PackageChecker, PackageRequest, PackageVerdict } from "./changes/verifiers.js";
 export { API_FILE, type ControlPlane, type ControlPlaneOptions, startControlPlane } from "./control-plane.js";
 export * from "./errors.js";
 export { type ApplyEffects, Gateway, type GatewayOptions, type SubmitResult } from "./gateway.js";
@@ -32,5 +33,5 @@ export {
   verifyEventLog,
 } from "./log/index.js";
 export type { Principal, Role } from "./principal.js";
-export { type AgentRecord, agentNamed, type Registry } from "./registry.js";
+export { type AgentPackage, type AgentRecord, agentNamed, type Registry } from "./registry.js";
 export { verifyGatewayLog } from "./verify-gateway-log.js";

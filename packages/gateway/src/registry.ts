@@ -10,7 +10,7 @@ export interface AgentRecord {
   readonly createdBy: string;
   readonly persona: { readonly name: string; readonly instructions: string } | null;
   readonly tools: readonly string[];
-  readonly packages: readonly { readonly name: string; readonly version: string }[];
+  readonly packages: readonly AgentPackage[];
   readonly peers: readonly string[];
   readonly grants: readonly string[];
   readonly mounts: readonly {
@@ -25,6 +25,18 @@ export interface AgentRecord {
     readonly description: string;
     readonly instructions: string;
   }[];
+}
+
+/** An approved npm package: the store holds it under its integrity (see @ironclaw/package-store). */
+export interface AgentPackage {
+  readonly name: string;
+  readonly version: string;
+  /** Null for a package approved before packages were pinned by integrity: it cannot be run. */
+  readonly integrity: string | null;
+  /** github.com/<owner>/<name>, the repository its provenance names; null as integrity. */
+  readonly repository: string | null;
+  /** Present when the change approved it without provenance; shaped as the payload, so a diff shows only changes. */
+  readonly allowUnattested?: true;
 }
 
 export interface Registry {
@@ -86,7 +98,16 @@ type Update<K extends ChangeKind> = { readonly [F in (typeof FIELDS_BY_KIND)[K][
 const UPDATERS: { readonly [K in ChangeKind]: (payload: PayloadOf<K>, agent: AgentRecord) => Update<K> } = {
   persona: (p) => ({ persona: { name: p.persona.name, instructions: p.persona.instructions } }),
   enabled_tools: (p) => ({ tools: [...p.tools].sort() }),
-  packages: (p) => ({ packages: p.packages.map(({ name, version }) => ({ name, version })) }),
+  packages: (p) => ({
+    packages: p.packages.map(({ name, version, integrity, repository, allowUnattested }) => ({
+      name,
+      version,
+      // Changes applied before integrity was required fold too: their packages cannot be run.
+      integrity: integrity ?? null,
+      repository: repository ?? null,
+      ...(allowUnattested === true ? { allowUnattested } : {}),
+    })),
+  }),
   wiring: (p) => ({ peers: [...p.peers].sort() }),
   permissions: (p) => ({ grants: [...p.grants].sort() }),
   mounts: (p) => ({ mounts: p.mounts.map(({ source, target, readOnly }) => ({ source, target, readOnly })) }),

@@ -8,7 +8,15 @@ import type { SourceInfo } from "./source-info.js";
 export type BundleFormat = "esm" | "cjs";
 
 /** Our workspace packages, bundled from their TypeScript sources in the tree being built. */
-const WORKSPACE_PACKAGES = ["verify", "gateway", "egress", "sandbox", "console", "cli"] as const;
+const WORKSPACE_PACKAGES = [
+  "verify",
+  "package-store",
+  "gateway",
+  "egress",
+  "sandbox",
+  "console",
+  "cli",
+] as const;
 
 /** Needed only to bundle sandbox runtimes from source, which a released ironclaw never does. */
 const EXTERNAL = ["esbuild"];

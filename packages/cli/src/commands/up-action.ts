@@ -5,12 +5,14 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ConsoleServer, startConsole } from "@ironclaw/console";
 import { type ControlPlane, parseListen, startControlPlane } from "@ironclaw/gateway";
+import { isPackageStoreError, PackageStore, packageChecker } from "@ironclaw/package-store";
 import { sandboxSupport } from "@ironclaw/sandbox";
 import { stateDirectory } from "../control/client.js";
 import { CliError } from "../errors.js";
 import { writeFileAtomic } from "../fs/atomic-write.js";
 import { AgentSupervisor } from "../runtime/supervisor.js";
 import { type CommandContext, writeJson } from "./context.js";
+import { loadTrustedRoot } from "./verify-bundle-action.js";
 
 export interface UpFlags {
   readonly dev?: boolean;
@@ -20,6 +22,7 @@ export interface UpFlags {
   readonly consoleOrigin?: string;
   readonly ttl?: string;
   readonly mountsRoot?: string;
+  readonly packageRegistry?: string;
   readonly witness?: string;
   readonly pendingCap?: string;
   readonly pendingTotalCap?: string;
@@ -116,16 +119,33 @@ function serveConsole(
   });
 }
 
+/** Where packages for MCP servers come from; a registry URL we would not fetch from is a usage error. */
+async function packageStore(
+  stateDir: string,
+  registry: string | undefined,
+  io: CommandContext["io"],
+): Promise<PackageStore> {
+  const trustedRoot = await loadTrustedRoot(undefined, io);
+  try {
+    return new PackageStore({ stateDir, trustedRoot, ...(registry === undefined ? {} : { registry }) });
+  } catch (error) {
+    if (!isPackageStoreError(error)) throw error;
+    throw new CliError("IC_USAGE", `--package-registry: ${error.message}`);
+  }
+}
+
 /** Runs until SIGINT or SIGTERM, then closes the API, writes a final checkpoint and releases the lock. */
 export async function upAction(flags: UpFlags, context: CommandContext): Promise<void> {
   const { io } = context;
   const stateDir = stateDirectory(io, flags.state);
+  const packages = await packageStore(stateDir, flags.packageRegistry, io);
   const controlPlane = await startControlPlane({
     stateDir,
     dev: flags.dev === true,
     ttlMs: parseDuration(flags.ttl ?? "24h"),
     ...(flags.listen === undefined ? {} : { listen: flags.listen }),
     ...(flags.mountsRoot === undefined ? {} : { mountsRoot: flags.mountsRoot }),
+    packages: packageChecker(packages),
     ...(flags.witness === undefined ? {} : { witness: resolve(io.cwd, flags.witness) }),
     ...(flags.pendingCap === undefined ? {} : { pendingCap: positive(flags.pendingCap, "--pending-cap") }),
     ...(flags.pendingTotalCap === undefined

@@ -30,6 +30,11 @@ export function registerUpCommand(program: Command, context: CommandContext): vo
       "the only directory mounts may come from (default: none, so no mount can be approved)",
     )
     .option(
+      "--package-registry <url>",
+      "the npm registry packages for MCP servers come from (HTTPS, or HTTP on loopback); their provenance is checked under $IRONCLAW_TRUSTED_ROOT, else the public-good root",
+      "https://registry.npmjs.org/",
+    )
+    .option(
       "--witness <dir>",
       "also append every checkpoint to <dir>/checkpoints.jsonl, a file another user owns that this user can only append to",
     )

@@ -29,6 +29,29 @@ function aLabelHosts(payload: unknown): string[] {
   );
 }
 
+export const UNATTESTED = "UNATTESTED: no provenance";
+
+/**
+ * Each package of a `packages` change on its own line, with what vouches for it: the repository its
+ * provenance names, or, in capitals, that it has none and the change says so (allowUnattested).
+ */
+function packageLines(kind: string, payload: unknown): string[] {
+  const list = kind === "packages" ? ownField(payload, "packages") : undefined;
+  if (!Array.isArray(list)) return [];
+  return list.map((item: unknown) => {
+    const label = `${String(ownField(item, "name"))}@${String(ownField(item, "version"))}`;
+    return ownField(item, "allowUnattested") === true
+      ? `  package       ${label}  ${UNATTESTED}`
+      : `  package       ${label}  provenance from ${String(ownField(item, "repository"))}, integrity ${String(ownField(item, "integrity"))}`;
+  });
+}
+
+function ownField(value: unknown, key: string): unknown {
+  return typeof value === "object" && value !== null && Object.hasOwn(value, key)
+    ? (value as Record<string, unknown>)[key]
+    : undefined;
+}
+
 /** A change as the API returns it. */
 export interface ChangeView {
   readonly id: string;
@@ -82,6 +105,7 @@ export function renderChange(change: ChangeView, options: { readonly payload?: b
     `  requested by  ${change.requester} at ${change.submittedAt}`,
     `  digest        ${change.digest}`,
   ];
+  lines.push(...packageLines(change.kind, change.payload));
   if (change.held) lines.push(`  expires       ${change.expiresAt}`);
   if (change.decidedBy !== undefined) lines.push(`  decided by    ${change.decidedBy}`);
   if (change.reason !== undefined) lines.push(`  reason        ${change.reason}`);

@@ -177,6 +177,15 @@ export const APP_JS = String.raw`"use strict";
     return el("div", {}, [el("div", { class: "meta", text: "what changes in " + ba.label + " (- now, + after approval):" }), pre]);
   }
 
+  // A package approved without provenance (allowUnattested) is said in capitals, as changes show says it.
+  function unattestedPackages(change) {
+    var list = change.kind === "packages" && change.payload !== null && typeof change.payload === "object" &&
+      has(change.payload, "packages") ? change.payload.packages : null;
+    if (!Array.isArray(list)) return [];
+    return list.filter(function (p) { return p !== null && typeof p === "object" && p.allowUnattested === true; })
+      .map(function (p) { return String(p.name) + "@" + String(p.version); });
+  }
+
   // ---- views ----
   function changeCard(change, registry) {
     shown[change.id] = change;
@@ -190,6 +199,11 @@ export const APP_JS = String.raw`"use strict";
     if (flags.length > 0) {
       card.appendChild(el("div", { class: "warnings", role: "note" }, [el("strong", { text: "Look closely: " }),
         el("ul", {}, flags.slice(0, 50).map(function (f) { return el("li", { text: f }); }))]));
+    }
+    var unattested = unattestedPackages(change);
+    if (unattested.length > 0) {
+      card.appendChild(el("div", { class: "warnings unattested", role: "note" }, [el("strong", { text: "UNATTESTED: no provenance" }),
+        el("ul", {}, unattested.map(function (label) { var li = el("li"); li.appendChild(marked(label)); return li; }))]));
     }
     card.appendChild(diffView(change, registry));
     card.appendChild(el("div", { class: "digest" }, ["digest of what is shown: ", el("code", { class: "shown-digest", text: computed })]));

@@ -60,9 +60,19 @@ export const PACKAGE_NAME = /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*
 // An exact version: no ranges, tags or URLs, so what is approved is what is installed.
 export const EXACT_VERSION =
   /^(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
+/** npm's dist.integrity of SHA-512: 64 bytes in standard base64, 86 characters and `==`. */
+export const SHA512_INTEGRITY = /^sha512-[A-Za-z0-9+/]{86}==$/;
+/** The repository the package's provenance must name: github.com/<owner>/<name>. */
+export const GITHUB_REPOSITORY =
+  /^github\.com\/[A-Za-z0-9][A-Za-z0-9-]{0,38}\/(?!\.{1,2}$)[A-Za-z0-9._-]{1,100}$/;
+// Name and version are checked by the package_form verifier, so a bad one is a recorded refusal.
 const packageSpec = z.strictObject({
   name: shortText(214),
   version: shortText(64),
+  integrity: z.string().check(z.regex(SHA512_INTEGRITY, "sha512-<base64>, as npm's dist.integrity")),
+  repository: z.string().check(z.regex(GITHUB_REPOSITORY, "github.com/<owner>/<name>")),
+  /** A package without npm provenance is refused unless the change says so in so many words. */
+  allowUnattested: z.optional(z.literal(true)),
 });
 
 export const PERMISSION_GRANTS = [

@@ -16,6 +16,28 @@ export interface VerifierContext {
   readonly pendingNewAgents: ReadonlySet<string>;
   /** The real path of the mounts root, and of each requested mount source (null: it does not exist). */
   readonly mounts: { readonly root: string | null; readonly sources: ReadonlyMap<string, string | null> };
+  /**
+   * The package store's verdict on each package of a `packages` change, by `name@version`; a package
+   * missing here was not checked (no registry is configured, or its name or version is malformed).
+   */
+  readonly packages: ReadonlyMap<string, PackageVerdict>;
+}
+
+/** What the package store found: fetched, integrity checked, provenance verified (or allowed absent). */
+export type PackageVerdict =
+  | { readonly ok: true; readonly attested: boolean }
+  | { readonly ok: false; readonly code: string; readonly reason: string };
+
+/** One package of a `packages` change, as the edge hands it to the package store. */
+export type PackageRequest = PayloadOf<"packages">["packages"][number];
+
+/** The edge's way to the package store (@ironclaw/package-store's `packageChecker`), injected. */
+export interface PackageChecker {
+  check(request: PackageRequest): Promise<PackageVerdict>;
+}
+
+export function packageKey(request: Pick<PackageRequest, "name" | "version">): string {
+  return `${request.name}@${request.version}`;
 }
 
 export interface ProposedChange<K extends ChangeKind = ChangeKind> {
@@ -110,6 +132,26 @@ export const VERIFIERS: readonly Verifier[] = [
           return refuse(
             `${name}@${version}: expected an exact version such as 1.2.3, not a range, tag or URL`,
           );
+        }
+      }
+      return PASS;
+    },
+  },
+  {
+    name: "package_provenance",
+    appliesTo: ["packages"],
+    check(change, { packages }) {
+      for (const request of as(change, "packages").packages) {
+        const label = packageKey(request);
+        const verdict = packages.get(label);
+        if (verdict === undefined) {
+          return refuse(
+            `${label} was not checked: this gateway has no package registry configured, so no package can be approved`,
+          );
+        }
+        if (!verdict.ok) return refuse(`${label}: ${verdict.reason} (${verdict.code})`);
+        if (!verdict.attested && request.allowUnattested !== true) {
+          return refuse(`${label} has no npm provenance, and the change does not say allowUnattested: true`);
         }
       }
       return PASS;

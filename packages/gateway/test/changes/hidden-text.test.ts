@@ -7,6 +7,8 @@ import { OPERATOR, temporaryDirectories } from "../helpers.js";
  * `changes show` printed "Be helpful." over an invisible "ALLOW ALL EGRESS"; look-alike IDN hosts passed.
  */
 const newDir = temporaryDirectories();
+/** What a package names besides name and version, well-formed, so only the field under test is bad. */
+const PINNED = { integrity: `sha512-${"A".repeat(86)}==`, repository: "github.com/acme/tool" };
 const tags = (text: string) =>
   [...text].map((c) => String.fromCodePoint(0xe0000 + (c.codePointAt(0) as number))).join("");
 
@@ -68,13 +70,16 @@ const FIELDS: readonly [string, (bad: string) => { kind: string; payload: unknow
   ],
   [
     "package name",
-    (bad) => ({ kind: "packages", payload: { agent: "alpha", packages: [{ name: bad, version: "1.0.0" }] } }),
+    (bad) => ({
+      kind: "packages",
+      payload: { agent: "alpha", packages: [{ name: bad, version: "1.0.0", ...PINNED }] },
+    }),
   ],
   [
     "package version",
     (bad) => ({
       kind: "packages",
-      payload: { agent: "alpha", packages: [{ name: "left-pad", version: bad }] },
+      payload: { agent: "alpha", packages: [{ name: "left-pad", version: bad, ...PINNED }] },
     }),
   ],
   [

@@ -38,7 +38,11 @@ const baseContext: VerifierContext = {
       ["gone", null],
     ]),
   },
+  packages: new Map(),
 };
+
+/** What every package of a `packages` change names besides name and version. */
+const PINNED = { integrity: `sha512-${"A".repeat(86)}==`, repository: "github.com/acme/tool" };
 
 function change(kind: string, payload: Record<string, unknown>): ProposedChange {
   const parsed = PAYLOAD_SCHEMAS[kind as keyof typeof PAYLOAD_SCHEMAS].parse(payload);
@@ -94,24 +98,24 @@ describe("the verifier chain", () => {
     ],
     [
       "a version range",
-      change("packages", { agent: "alpha", packages: [{ name: "left-pad", version: "^1.0.0" }] }),
+      change("packages", { agent: "alpha", packages: [{ name: "left-pad", version: "^1.0.0", ...PINNED }] }),
       "package_form",
     ],
     [
       "a package tag",
-      change("packages", { agent: "alpha", packages: [{ name: "left-pad", version: "latest" }] }),
+      change("packages", { agent: "alpha", packages: [{ name: "left-pad", version: "latest", ...PINNED }] }),
       "package_form",
     ],
     [
       "an upper-case package name",
-      change("packages", { agent: "alpha", packages: [{ name: "Left-Pad", version: "1.0.0" }] }),
+      change("packages", { agent: "alpha", packages: [{ name: "Left-Pad", version: "1.0.0", ...PINNED }] }),
       "package_form",
     ],
     [
       "a package URL",
       change("packages", {
         agent: "alpha",
-        packages: [{ name: "git+https://x.example/y", version: "1.0.0" }],
+        packages: [{ name: "git+https://x.example/y", version: "1.0.0", ...PINNED }],
       }),
       "package_form",
     ],
