@@ -2,7 +2,14 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Channels } from "./channels.js";
 import type { HostApi } from "./host-api.js";
 import { inputProblem } from "./input-schema.js";
-import { type Block, complete, type Message, type ToolOffer } from "./model-client.js";
+import {
+  type Block,
+  complete,
+  type Message,
+  ModelUnavailable,
+  NO_MODEL,
+  type ToolOffer,
+} from "./model-client.js";
 import { type AgentSelf, readSelf } from "./self.js";
 import { systemPrompt } from "./system-prompt.js";
 import { COMPILED_TOOLS, REQUEST_CHANGE, type ToolResult, type ToolSpec } from "./tools.js";
@@ -130,6 +137,7 @@ export async function runTask(env: LoopEnv, message: Inbound): Promise<string> {
     if (Date.now() - started - waited > env.limits.wallMs)
       return `stopped: the task ran past its ${env.limits.wallMs / 1000} s`;
     const self = await readSelf(env.api);
+    if (self.model === null) throw new ModelUnavailable(NO_MODEL);
     const completion = await complete(
       env.channels.model,
       { system: systemPrompt(self), messages: conversation, tools: offers(toolTable(self)) },

@@ -9,8 +9,8 @@ import { WORKSPACE } from "./tools.js";
  * The agent runtime: it waits for messages on the agent API and answers each with one task of the
  * loop. A message from a wired peer is answered to that peer; everything else to the operator.
  */
-export async function serve(env: LoopEnv): Promise<never> {
-  let after = 0;
+export async function serve(env: LoopEnv, startAfter = 0): Promise<never> {
+  let after = startAfter;
   await env.api.say("ready");
   for (;;) {
     const { messages } = (await env.api.call("GET", `/v1/messages?after=${after}`)).body as {
@@ -35,13 +35,21 @@ export async function serve(env: LoopEnv): Promise<never> {
 
 if (process.env.IRONCLAW_AGENT !== undefined) {
   const pollMs = Number(process.env.IRONCLAW_AGENT_POLL_MS ?? DEFAULT_LIMITS.pollMs);
-  serve({
-    channels: SANDBOX_CHANNELS,
-    api: new HostApi(SANDBOX_CHANNELS),
-    agent: process.env.IRONCLAW_AGENT,
-    workspace: WORKSPACE,
-    limits: { ...DEFAULT_LIMITS, pollMs },
-  }).catch((error: unknown) => {
+  // Set by the supervisor on a restart: the inbox position at which this agent was last idle, so a
+  // message it already answered is not handled twice.
+  const after = /^(0|[1-9][0-9]{0,15})$/.test(process.env.IRONCLAW_MESSAGES_AFTER ?? "")
+    ? Number(process.env.IRONCLAW_MESSAGES_AFTER)
+    : 0;
+  serve(
+    {
+      channels: SANDBOX_CHANNELS,
+      api: new HostApi(SANDBOX_CHANNELS),
+      agent: process.env.IRONCLAW_AGENT,
+      workspace: WORKSPACE,
+      limits: { ...DEFAULT_LIMITS, pollMs },
+    },
+    after,
+  ).catch((error: unknown) => {
     process.stderr.write(`agent stopped: ${(error as Error).message}\n`);
     process.exitCode = 1;
   });

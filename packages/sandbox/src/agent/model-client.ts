@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { socketAppears } from "./channels.js";
 import { exchange } from "./host-api.js";
 import type { ObjectSchema } from "./input-schema.js";
 
@@ -38,6 +39,8 @@ export interface Completion {
 
 export class ModelUnavailable extends Error {}
 
+export const NO_MODEL = "I have no model: an operator must approve a `model` change for me first.";
+
 /** One call to the model through the host's proxy. */
 export async function complete(
   socketPath: string,
@@ -48,8 +51,8 @@ export async function complete(
   },
   timeoutMs: number,
 ): Promise<Completion> {
-  if (!existsSync(socketPath))
-    throw new ModelUnavailable("I have no model: an operator must approve a `model` change for me first.");
+  await socketAppears(socketPath);
+  if (!existsSync(socketPath)) throw new ModelUnavailable(NO_MODEL);
   const { status, text } = await exchange(socketPath, "POST", "/v1/complete", { body: request, timeoutMs });
   const answer = JSON.parse(text) as Completion & { error?: { code: string; message: string } };
   if (status !== 200 || answer.error !== undefined) {

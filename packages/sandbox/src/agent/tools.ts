@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, posix } from "node:path";
-import type { Channels } from "./channels.js";
+import { type Channels, socketAppears } from "./channels.js";
 import { exchange, type HostApi } from "./host-api.js";
 import type { ObjectSchema } from "./input-schema.js";
 
@@ -124,6 +124,7 @@ export const COMPILED_TOOLS: Readonly<Record<string, ToolSpec>> = Object.freeze(
     inputSchema: schema({ url: text("an http or https URL", 2048) }, ["url"]),
     run: async ({ url }, { channels }) => {
       const target = new URL(String(url));
+      await socketAppears(channels.egress);
       const { status, text: body } = await exchange(channels.egress, "GET", target.href, {
         host: target.host,
       });
