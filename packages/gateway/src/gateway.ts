@@ -4,6 +4,7 @@ import * as z from "zod/mini";
 import { type Change, type ChangeState, changeDigest } from "./changes/change.js";
 import { type AgentMessage, foldsRecordType, GatewayState, LIFECYCLE_VERSION } from "./changes/fold.js";
 import {
+  AGENT_NAME,
   type ChangeKind,
   PAYLOAD_SCHEMAS,
   type PayloadOf,
@@ -11,8 +12,14 @@ import {
   shortText,
 } from "./changes/kinds.js";
 import { COMPILED_IN_TOOLS } from "./changes/tools.js";
-import { pendingCapProblem, runVerifierChain, type VerifierContext } from "./changes/verifiers.js";
+import {
+  type ModelProviders,
+  pendingCapProblem,
+  runVerifierChain,
+  type VerifierContext,
+} from "./changes/verifiers.js";
 import { GatewayError } from "./errors.js";
+import { peerMessageProblem, requireGrant } from "./grants.js";
 import type { JsonObject, JsonValue } from "./json.js";
 import {
   type Checkpoint,
@@ -43,6 +50,8 @@ export interface GatewayOptions {
   /** Mount sources must resolve under this directory; null: no mount can be approved. */
   readonly mountsRoot?: string | null;
   readonly tools?: readonly string[];
+  /** The model providers configured on the host and the models each allows; default: `mock`, any model. */
+  readonly modelProviders?: ModelProviders;
   readonly effects?: ApplyEffects;
   readonly checkpointEvery?: number;
   /** Also append every checkpoint to this witness directory's append-only file. */
@@ -58,10 +67,16 @@ export interface SubmitResult {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** Without configured providers, only the built-in offline `mock` provider exists. */
+export const DEFAULT_MODEL_PROVIDERS: ModelProviders = new Map([["mock", { models: null }]]);
 const APPROVAL_SCHEMA = z.strictObject({ digest: z.string().check(z.regex(/^sha256:[0-9a-f]{64}$/)) });
 const REJECTION_SCHEMA = z.strictObject({ reason: shortText(1024, 1) });
 const EMPTY_SCHEMA = z.strictObject({});
 const MESSAGE_SCHEMA = z.strictObject({ text: shortText(4096, 1) });
+const PEER_MESSAGE_SCHEMA = z.strictObject({
+  to: z.string().check(z.regex(AGENT_NAME, "an agent name: a-z, 0-9 and '-', starting with a letter, ≤ 32")),
+  text: shortText(4096, 1),
+});
 
 function parseBody<T>(schema: z.ZodMiniType<T>, body: unknown, what: string): T {
   const result = schema.safeParse(body ?? {});
@@ -107,6 +122,7 @@ export class Gateway {
       pendingTotalCap: options.pendingTotalCap ?? 256,
       mountsRoot: options.mountsRoot ?? null,
       tools: options.tools ?? COMPILED_IN_TOOLS,
+      modelProviders: options.modelProviders ?? DEFAULT_MODEL_PROVIDERS,
       ...(options.effects === undefined ? {} : { effects: options.effects }),
     };
   }
@@ -229,6 +245,7 @@ export class Gateway {
 
   async submit(principal: Principal, body: unknown): Promise<SubmitResult> {
     requireRole(principal, ["operator", "agent"], "submit changes");
+    this.#requireChangesRequest(principal);
     // Before anything is parsed or recorded: a full queue must not turn into log growth either.
     await this.expireDue();
     const capped = pendingCapProblem(this.#pendingCounts(principal));
@@ -263,6 +280,8 @@ export class Gateway {
     const digest = changeDigest({ id, kind, payload: stored, requester: principal.id });
     const chain = runVerifierChain({ kind, payload }, context);
     const expiresAt = new Date(this.#now().getTime() + this.#options.ttlMs).toISOString();
+    // Again with nothing awaited before the record: a revocation applied meanwhile holds.
+    this.#requireChangesRequest(principal);
     this.#recordPrincipal(principal);
     let durable = this.#append({
       type: "change.submitted",
@@ -287,6 +306,12 @@ export class Gateway {
     await durable;
     const change = this.#mustGet(id);
     return chain.refusal === undefined ? { change } : { change, refusal: chain.refusal };
+  }
+
+  /** An agent asks for changes only while it holds `changes.request`, whichever API it comes through. */
+  #requireChangesRequest(principal: Principal): void {
+    if (principal.role !== "agent") return;
+    requireGrant(this.#state.registry, principal.agent ?? "", "changes.request", "request changes");
   }
 
   async #refuse(principal: Principal, kind: ChangeKind | undefined, reason: string): Promise<never> {
@@ -327,6 +352,7 @@ export class Gateway {
       ...this.#pendingCounts(principal),
       pendingNewAgents: this.#state.pendingNewAgents,
       mounts,
+      modelProviders: this.#options.modelProviders,
     };
   }
 
@@ -476,6 +502,22 @@ export class Gateway {
     const seq = this.#log.head.seq + 1;
     await this.#append({ type: "agent.message", agent, direction, from: principal.id, text });
     return this.#state.messages(agent, direction, seq - 1)[0] as AgentMessage;
+  }
+
+  /**
+   * A message from one agent to another: allowed while the sender holds `messages.send` and the peer is
+   * wired to it, checked against the registry the record folds onto (nothing awaited in between). It is
+   * recorded as the peer's inbound message from `agent:<sender>`, and the fold checks it again.
+   */
+  async sendPeerMessage(principal: Principal, body: unknown): Promise<AgentMessage> {
+    requireRole(principal, ["agent"], "message other agents");
+    const sender = principal.agent ?? "";
+    const { to, text } = parseBody(PEER_MESSAGE_SCHEMA, body, "message");
+    const problem = peerMessageProblem(this.#state.registry, sender, to);
+    if (problem !== undefined) throw new GatewayError("IC_API_FORBIDDEN", problem);
+    const seq = this.#log.head.seq + 1;
+    await this.#append({ type: "agent.message", agent: to, direction: "in", from: principal.id, text });
+    return this.#state.messages(to, "in", seq - 1)[0] as AgentMessage;
   }
 
   messages(principal: Principal, agent: string, direction: "in" | "out", after: number): AgentMessage[] {
