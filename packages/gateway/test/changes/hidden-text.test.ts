@@ -105,7 +105,7 @@ const FIELDS: readonly [string, (bad: string) => { kind: string; payload: unknow
             [field]: `${field === "provider" ? "mock" : "mock-1"}${bad}`,
           },
         }),
-      ] as const,
+      ] as [string, (bad: string) => { kind: string; payload: unknown }],
   ),
 ];
 
