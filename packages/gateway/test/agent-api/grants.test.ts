@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_GRANTS } from "../../src/changes/kinds.js";
+import { verifyGatewayLog } from "../../src/verify-gateway-log.js";
 import { agentPrincipal, OPERATOR, temporaryDirectories } from "../helpers.js";
 import { call, socketOf, world } from "./helpers.js";
 
@@ -102,6 +103,32 @@ describe("messages.send and wiring", () => {
     expect((revoked.json.error as { message: string }).message).toContain("messages.send");
     expect(w.gateway.messages(OPERATOR, "beta", "in", 0)).toHaveLength(2);
     await w.close();
+  });
+
+  it("under concurrent sends and a revocation, delivers only what the log allows where each message stands", async () => {
+    const dir = await newDir();
+    const w = await world(dir, ["alpha", "beta"]);
+    await w.approve("permissions", { agent: "alpha", grants: ["messages.send"] });
+    await w.approve("wiring", { agent: "alpha", peers: ["beta"] });
+    const alpha = socketOf(w, "alpha");
+    const sends = Array.from({ length: 40 }, (_, i) =>
+      call(alpha, "POST", "/v1/messages", { to: "beta", text: `m${i}` }),
+    );
+    const revoke = w.approve("wiring", { agent: "alpha", peers: [] });
+    const replies = await Promise.all(sends);
+    await revoke;
+    const after = await call(alpha, "POST", "/v1/messages", { to: "beta", text: "late" });
+    expect(after.status).toBe(403);
+    const records = await w.gateway.audit(0, 10_000);
+    const revokedAt = records.filter((r) => r.type === "change.applied").at(-1)?.seq as number;
+    const delivered = records.filter((r) => r.type === "agent.message" && r.from === "agent:alpha");
+    // Whichever way the race goes (all, some or none delivered), each answer matches the log.
+    expect(delivered.length).toBe(replies.filter((r) => r.status === 201).length);
+    expect(replies.every((r) => r.status === 201 || r.status === 403)).toBe(true);
+    for (const record of delivered) expect(record.seq).toBeLessThan(revokedAt);
+    await w.close();
+    // Read back, the fold checks each message again at its place in the log, and agrees.
+    expect(await verifyGatewayLog({ dir })).toMatchObject({ ok: true });
   });
 
   it("always lets an agent answer the operator, whatever its grants", async () => {
