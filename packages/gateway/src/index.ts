@@ -1,4 +1,4 @@
-export { type AgentApi, startAgentApi } from "./agent-api/server.js";
+export { type AgentApi, type AgentApiOptions, startAgentApi } from "./agent-api/server.js";
 export {
   checkBindAddress,
   confirmBoundAddress,
