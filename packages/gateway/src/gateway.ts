@@ -122,7 +122,7 @@ export class Gateway {
       pendingTotalCap: options.pendingTotalCap ?? 256,
       mountsRoot: options.mountsRoot ?? null,
       tools: options.tools ?? COMPILED_IN_TOOLS,
-      modelProviders: options.modelProviders ?? DEFAULT_MODEL_PROVIDERS,
+      modelProviders: frozenProviders(options.modelProviders ?? DEFAULT_MODEL_PROVIDERS),
       ...(options.effects === undefined ? {} : { effects: options.effects }),
     };
   }
@@ -559,6 +559,15 @@ export class Gateway {
     if (!this.#log.failed) await this.#append({ type: "gateway.stopped" }).catch(() => undefined);
     await this.#log.close();
   }
+}
+
+/** A copy the caller cannot change afterwards: what the chain judges by is what the gateway was given. */
+function frozenProviders(providers: ModelProviders): ModelProviders {
+  const copy = new Map<string, { readonly models: readonly string[] | null }>();
+  for (const [name, { models }] of providers) {
+    copy.set(name, Object.freeze({ models: models === null ? null : Object.freeze([...models]) }));
+  }
+  return copy;
 }
 
 function parseFailure(error: z.core.$ZodError, what: string): string {

@@ -116,6 +116,26 @@ describe("the model change", () => {
   });
 });
 
+describe("the providers a gateway was given", () => {
+  it("are a copy: changing the caller's map or list afterwards widens nothing", async () => {
+    const providers = new Map([["anthropic", { models: ["claude-sonnet-4-5"] }]]);
+    const w = await world(await newDir(), ["alpha"], { modelProviders: providers });
+    providers.set("openai", { models: ["gpt-4o"] });
+    (providers.get("anthropic") as { models: string[] }).models.push("claude-opus-4");
+    for (const [provider, model] of [
+      ["openai", "gpt-4o"],
+      ["anthropic", "claude-opus-4"],
+    ]) {
+      const { refusal } = await w.gateway.submit(OPERATOR, {
+        kind: "model",
+        payload: { ...MOCK, provider, model },
+      });
+      expect(refusal?.verifier, provider).toBe("model_provider");
+    }
+    await w.close();
+  });
+});
+
 describe("the log, read back from disk", () => {
   it("folds to the same registry (model, grants, peers) and inboxes, and verifies", async () => {
     const dir = await newDir();
