@@ -244,6 +244,22 @@ describe("messages.read", () => {
 });
 
 describe("the refusal audit", () => {
+  it("records a change asked for another agent as well, and no malformed or unknown request", async () => {
+    const w = await world(await newDir(), ["alpha", "beta"]);
+    const alpha = socketOf(w, "alpha");
+    const other = await call(alpha, "POST", "/v1/changes", {
+      ...CHANGE,
+      payload: { ...CHANGE.payload, agent: "beta" },
+    });
+    expect(other.status).toBe(403);
+    expect((await call(alpha, "GET", "/v1/nothing")).status).toBe(404);
+    expect((await call(alpha, "POST", "/v1/messages", { text: "" })).status).toBe(400);
+    const audited = await w.refusals();
+    expect(audited).toHaveLength(1);
+    expect(audited[0]).toMatchObject({ agent: "alpha", code: "IC_CHANGE_FORBIDDEN", path: "/v1/changes" });
+    await w.close();
+  });
+
   it("writes refusals one by one up to its budget, then one record with the count", async () => {
     const w = await world(await newDir(), ["alpha"], {}, () => ({ refusalAudit: { perWindow: 3 } }));
     await w.approve("permissions", { agent: "alpha", grants: [] });
