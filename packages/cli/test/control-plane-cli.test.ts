@@ -3,7 +3,7 @@ import { appendFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type CommandIo, run } from "@ironclaw/cli";
-import { type ControlPlane, sealRecord, startControlPlane } from "@ironclaw/gateway";
+import { CHANGE_KINDS, type ControlPlane, sealRecord, startControlPlane } from "@ironclaw/gateway";
 import { afterEach, describe, expect, it } from "vitest";
 import { BIN, runCli } from "./helpers.js";
 
@@ -63,6 +63,49 @@ describe("ironclaw changes", () => {
     const missing = await cli(state, "changes", "show", "c9");
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("IC_CHANGE_NOT_FOUND");
+  });
+
+  it("submits, shows and approves a model change, names every kind in its help, and refuses an unknown provider", async () => {
+    const { plane, state } = await started();
+    const help = await runCli(["changes", "submit", "--help"], { cwd: state, env: {} });
+    for (const kind of CHANGE_KINDS) expect(help.stdout, kind).toMatch(new RegExp(`\\b${kind}\\b`));
+    const created = await cli(state, "changes", "submit", "create_agent", "--payload", '{"agent":"demo"}');
+    const createDigest = /--digest (sha256:[0-9a-f]{64})/.exec(created.stdout)?.[1] as string;
+    expect((await cli(state, "changes", "approve", "c1", "--digest", createDigest)).code).toBe(0);
+    const payload = {
+      agent: "demo",
+      action: "set",
+      provider: "mock",
+      model: "mock-1",
+      maxOutputTokens: 1024,
+      dailyTokens: 100_000,
+    };
+    const held = await cli(state, "changes", "submit", "model", "--payload", JSON.stringify(payload));
+    expect(held.code).toBe(0);
+    expect(held.stdout).toMatch(/^HELD {2}c2 {2}model for agent demo/);
+    const shown = await cli(state, "changes", "show", "c2");
+    expect(shown.stdout).toContain('"provider": "mock"');
+    const digest = /--digest (sha256:[0-9a-f]{64})/.exec(held.stdout)?.[1] as string;
+    expect((await cli(state, "changes", "approve", "c2", "--digest", digest)).code).toBe(0);
+    expect(plane.gateway.registry.agents.demo?.model).toEqual({
+      provider: "mock",
+      model: "mock-1",
+      maxOutputTokens: 1024,
+      dailyTokens: 100_000,
+    });
+    const unknown = await cli(
+      state,
+      "changes",
+      "submit",
+      "model",
+      "--payload",
+      JSON.stringify({ ...payload, provider: "openai" }),
+    );
+    expect(unknown.code).toBe(1);
+    expect(unknown.stdout).toMatch(/^REJECTED {2}c3/);
+    expect(unknown.stdout).toContain(
+      "verifier model_provider refused the change: no model provider named openai",
+    );
   });
 
   it("reports a verifier's refusal with exit 1, and a malformed payload with exit 2", async () => {

@@ -111,6 +111,39 @@ describe.skipIf(!haveChromium)("what the approvals console shows, in chromium", 
     expect(problems).toEqual([]);
   });
 
+  it("shows a model change as the agent's model before and after, and the model on the agent's card", async () => {
+    const h = await harness();
+    await withAgent(h, { name: "helper", instructions: "Be brief." });
+    const set = await h.submit("model", {
+      agent: "builder",
+      action: "set",
+      provider: "mock",
+      model: "mock-1",
+      maxOutputTokens: 1024,
+      dailyTokens: 100_000,
+    });
+    const { page, problems } = await openConsole(h);
+    await signIn(page, h.operatorToken);
+    const card = page.locator(`article[data-change="${set.id}"]`);
+    const added = await card.locator("pre.diff .add").allTextContents();
+    expect(added.join("\n")).toContain('"provider": "mock"');
+    expect(added.join("\n")).toContain('"dailyTokens": 100000');
+    // Before: the new agent has no model (no lines); the action and agent are not part of what it becomes.
+    expect(await card.locator("pre.diff .del").allTextContents()).toEqual([]);
+    expect(added.join("\n")).not.toContain("action");
+    await h.plane.gateway.approve(OPERATOR, set.id, { digest: set.digest });
+    const revoke = await h.submit("model", { agent: "builder", action: "revoke" });
+    await page.reload();
+    const agent = page.locator('article[data-agent="builder"]');
+    await expect(agent.textContent()).resolves.toContain('"provider":"mock","model":"mock-1"');
+    const revoked = page.locator(`article[data-change="${revoke.id}"]`);
+    expect(await revoked.locator("pre.diff .add").allTextContents()).toEqual([]);
+    expect((await revoked.locator("pre.diff .del").allTextContents()).join("\n")).toContain(
+      '"model": "mock-1"',
+    );
+    expect(problems).toEqual([]);
+  });
+
   it("treats an agent named constructor as a name, not as Object.prototype's", async () => {
     const h = await harness();
     const created = await h.submit("create_agent", { agent: "constructor" });

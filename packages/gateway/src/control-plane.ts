@@ -33,6 +33,8 @@ export interface ControlPlaneOptions {
   readonly checkpointEvery?: number;
   readonly pendingCap?: number;
   readonly pendingTotalCap?: number;
+  /** See GatewayOptions.modelProviders (default: only the offline `mock` provider). */
+  readonly modelProviders?: GatewayOptions["modelProviders"];
   /** See GatewayOptions.witness. */
   readonly witness?: string;
   readonly limits?: ApiServerLimits;
@@ -85,6 +87,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     ...(options.pendingCap === undefined ? {} : { pendingCap: options.pendingCap }),
     ...(options.pendingTotalCap === undefined ? {} : { pendingTotalCap: options.pendingTotalCap }),
     ...(options.witness === undefined ? {} : { witness: options.witness }),
+    ...(options.modelProviders === undefined ? {} : { modelProviders: options.modelProviders }),
   };
   const gateway = await Gateway.open(gatewayOptions);
   try {

@@ -4,6 +4,7 @@ import * as z from "zod/mini";
 import { type Change, type ChangeState, changeDigest } from "./changes/change.js";
 import { type AgentMessage, foldsRecordType, GatewayState, LIFECYCLE_VERSION } from "./changes/fold.js";
 import {
+  AGENT_NAME,
   type ChangeKind,
   EXACT_VERSION,
   PACKAGE_NAME,
@@ -14,6 +15,7 @@ import {
 } from "./changes/kinds.js";
 import { COMPILED_IN_TOOLS } from "./changes/tools.js";
 import {
+  type ModelProviders,
   type PackageChecker,
   type PackageVerdict,
   packageKey,
@@ -22,6 +24,7 @@ import {
   type VerifierContext,
 } from "./changes/verifiers.js";
 import { GatewayError } from "./errors.js";
+import { peerMessageProblem, requireGrant } from "./grants.js";
 import type { JsonObject, JsonValue } from "./json.js";
 import {
   type Checkpoint,
@@ -57,6 +60,8 @@ export interface GatewayOptions {
    * registry is configured, so no package can be approved.
    */
   readonly packages?: PackageChecker | null;
+  /** The model providers configured on the host and the models each allows; default: `mock`, any model. */
+  readonly modelProviders?: ModelProviders;
   readonly effects?: ApplyEffects;
   readonly checkpointEvery?: number;
   /** Also append every checkpoint to this witness directory's append-only file. */
@@ -72,10 +77,16 @@ export interface SubmitResult {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** Without configured providers, only the built-in offline `mock` provider exists. */
+export const DEFAULT_MODEL_PROVIDERS: ModelProviders = new Map([["mock", { models: null }]]);
 const APPROVAL_SCHEMA = z.strictObject({ digest: z.string().check(z.regex(/^sha256:[0-9a-f]{64}$/)) });
 const REJECTION_SCHEMA = z.strictObject({ reason: shortText(1024, 1) });
 const EMPTY_SCHEMA = z.strictObject({});
 const MESSAGE_SCHEMA = z.strictObject({ text: shortText(4096, 1) });
+const PEER_MESSAGE_SCHEMA = z.strictObject({
+  to: z.string().check(z.regex(AGENT_NAME, "an agent name: a-z, 0-9 and '-', starting with a letter, ≤ 32")),
+  text: shortText(4096, 1),
+});
 
 function parseBody<T>(schema: z.ZodMiniType<T>, body: unknown, what: string): T {
   const result = schema.safeParse(body ?? {});
@@ -122,6 +133,7 @@ export class Gateway {
       mountsRoot: options.mountsRoot ?? null,
       tools: options.tools ?? COMPILED_IN_TOOLS,
       packages: options.packages ?? null,
+      modelProviders: frozenProviders(options.modelProviders ?? DEFAULT_MODEL_PROVIDERS),
       ...(options.effects === undefined ? {} : { effects: options.effects }),
     };
   }
@@ -244,6 +256,7 @@ export class Gateway {
 
   async submit(principal: Principal, body: unknown): Promise<SubmitResult> {
     requireRole(principal, ["operator", "agent"], "submit changes");
+    this.#requireChangesRequest(principal);
     // Before anything is parsed or recorded: a full queue must not turn into log growth either.
     await this.expireDue();
     const capped = pendingCapProblem(this.#pendingCounts(principal));
@@ -279,6 +292,8 @@ export class Gateway {
     const digest = changeDigest({ id, kind, payload: stored, requester: principal.id });
     const chain = runVerifierChain({ kind, payload }, context);
     const expiresAt = new Date(this.#now().getTime() + this.#options.ttlMs).toISOString();
+    // Again with nothing awaited before the record: a revocation applied meanwhile holds.
+    this.#requireChangesRequest(principal);
     this.#recordPrincipal(principal);
     let durable = this.#append({
       type: "change.submitted",
@@ -303,6 +318,12 @@ export class Gateway {
     await durable;
     const change = this.#mustGet(id);
     return chain.refusal === undefined ? { change } : { change, refusal: chain.refusal };
+  }
+
+  /** An agent asks for changes only while it holds `changes.request`, whichever API it comes through. */
+  #requireChangesRequest(principal: Principal): void {
+    if (principal.role !== "agent") return;
+    requireGrant(this.#state.registry, principal.agent ?? "", "changes.request", "request changes");
   }
 
   async #refuse(principal: Principal, kind: ChangeKind | undefined, reason: string): Promise<never> {
@@ -385,6 +406,7 @@ export class Gateway {
       pendingNewAgents: this.#state.pendingNewAgents,
       mounts,
       packages,
+      modelProviders: this.#options.modelProviders,
     };
   }
 
@@ -536,6 +558,22 @@ export class Gateway {
     return this.#state.messages(agent, direction, seq - 1)[0] as AgentMessage;
   }
 
+  /**
+   * A message from one agent to another: allowed while the sender holds `messages.send` and the peer is
+   * wired to it, checked against the registry the record folds onto (nothing awaited in between). It is
+   * recorded as the peer's inbound message from `agent:<sender>`, and the fold checks it again.
+   */
+  async sendPeerMessage(principal: Principal, body: unknown): Promise<AgentMessage> {
+    requireRole(principal, ["agent"], "message other agents");
+    const sender = principal.agent ?? "";
+    const { to, text } = parseBody(PEER_MESSAGE_SCHEMA, body, "message");
+    const problem = peerMessageProblem(this.#state.registry, sender, to);
+    if (problem !== undefined) throw new GatewayError("IC_API_FORBIDDEN", problem);
+    const seq = this.#log.head.seq + 1;
+    await this.#append({ type: "agent.message", agent: to, direction: "in", from: principal.id, text });
+    return this.#state.messages(to, "in", seq - 1)[0] as AgentMessage;
+  }
+
   messages(principal: Principal, agent: string, direction: "in" | "out", after: number): AgentMessage[] {
     if (principal.role === "agent" && principal.agent !== agent) {
       throw new GatewayError("IC_API_FORBIDDEN", `${principal.id} may read only its own messages`);
@@ -575,6 +613,15 @@ export class Gateway {
     if (!this.#log.failed) await this.#append({ type: "gateway.stopped" }).catch(() => undefined);
     await this.#log.close();
   }
+}
+
+/** A copy the caller cannot change afterwards: what the chain judges by is what the gateway was given. */
+function frozenProviders(providers: ModelProviders): ModelProviders {
+  const copy = new Map<string, { readonly models: readonly string[] | null }>();
+  for (const [name, { models }] of providers) {
+    copy.set(name, Object.freeze({ models: models === null ? null : Object.freeze([...models]) }));
+  }
+  return copy;
 }
 
 function parseFailure(error: z.core.$ZodError, what: string): string {

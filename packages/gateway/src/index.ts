@@ -1,4 +1,4 @@
-export { type AgentApi, startAgentApi } from "./agent-api/server.js";
+export { type AgentApi, type AgentApiOptions, startAgentApi } from "./agent-api/server.js";
 export {
   checkBindAddress,
   confirmBoundAddress,
@@ -15,12 +15,24 @@ export { gatewayRoutes } from "./api/routes.js";
 export type { ApiHandler, ApiRequest, ApiResponse } from "./api/types.js";
 export { CHANGE_STATES, type Change, type ChangeState, changeDigest } from "./changes/change.js";
 export type { AgentMessage } from "./changes/fold.js";
-export { CHANGE_KINDS, type ChangeKind } from "./changes/kinds.js";
+export {
+  CHANGE_KINDS,
+  type ChangeKind,
+  DEFAULT_GRANTS,
+  PERMISSION_GRANTS,
+  type PermissionGrant,
+} from "./changes/kinds.js";
 export { COMPILED_IN_TOOLS } from "./changes/tools.js";
-export type { PackageChecker, PackageRequest, PackageVerdict } from "./changes/verifiers.js";
+export type { ModelProviders, PackageChecker, PackageRequest, PackageVerdict } from "./changes/verifiers.js";
 export { API_FILE, type ControlPlane, type ControlPlaneOptions, startControlPlane } from "./control-plane.js";
 export * from "./errors.js";
-export { type ApplyEffects, Gateway, type GatewayOptions, type SubmitResult } from "./gateway.js";
+export {
+  type ApplyEffects,
+  DEFAULT_MODEL_PROVIDERS,
+  Gateway,
+  type GatewayOptions,
+  type SubmitResult,
+} from "./gateway.js";
 export type { JsonObject, JsonValue } from "./json.js";
 export {
   type Checkpoint,
@@ -33,5 +45,11 @@ export {
   verifyEventLog,
 } from "./log/index.js";
 export type { Principal, Role } from "./principal.js";
-export { type AgentPackage, type AgentRecord, agentNamed, type Registry } from "./registry.js";
+export {
+  type AgentPackage,
+  type AgentRecord,
+  agentNamed,
+  type ModelApproval,
+  type Registry,
+} from "./registry.js";
 export { verifyGatewayLog } from "./verify-gateway-log.js";

@@ -1,4 +1,4 @@
-import type { ChangeKind, PayloadOf } from "./changes/kinds.js";
+import { type ChangeKind, DEFAULT_GRANTS, type PayloadOf } from "./changes/kinds.js";
 import type { JsonValue } from "./json.js";
 
 /**
@@ -25,6 +25,15 @@ export interface AgentRecord {
     readonly description: string;
     readonly instructions: string;
   }[];
+  /** The model the agent may call through the model proxy; null until a `model` change is approved. */
+  readonly model: ModelApproval | null;
+}
+
+export interface ModelApproval {
+  readonly provider: string;
+  readonly model: string;
+  readonly maxOutputTokens: number;
+  readonly dailyTokens: number;
 }
 
 /** An approved npm package: the store holds it under its integrity (see @ironclaw/package-store). */
@@ -91,6 +100,7 @@ const FIELDS_BY_KIND = {
   egress: ["egress"],
   mcp_servers: ["mcpServers"],
   skills: ["skills"],
+  model: ["model"],
 } as const satisfies Record<ChangeKind, readonly Field[]>;
 
 type Update<K extends ChangeKind> = { readonly [F in (typeof FIELDS_BY_KIND)[K][number]]: AgentRecord[F] };
@@ -120,6 +130,17 @@ const UPDATERS: { readonly [K in ChangeKind]: (payload: PayloadOf<K>, agent: Age
   skills: (p) => ({
     skills: p.skills.map(({ name, description, instructions }) => ({ name, description, instructions })),
   }),
+  model: (p) => ({
+    model:
+      p.action === "set"
+        ? {
+            provider: p.provider,
+            model: p.model,
+            maxOutputTokens: p.maxOutputTokens,
+            dailyTokens: p.dailyTokens,
+          }
+        : null,
+  }),
 };
 
 function deepFreeze<T>(value: T): T {
@@ -142,11 +163,12 @@ function newAgent(name: string, createdBy: string, payload: PayloadOf<"create_ag
     tools: [],
     packages: [],
     peers: [],
-    grants: [],
+    grants: [...DEFAULT_GRANTS].sort(),
     mounts: [],
     egress: [],
     mcpServers: [],
     skills: [],
+    model: null,
   };
 }
 

@@ -124,7 +124,10 @@ describe("the gateway's change lifecycle", () => {
   it("lets an agent submit only for itself and see only its own changes", async () => {
     const dir = await newDir();
     const gateway = await withAgent(dir);
-    await gateway.submit(OPERATOR, { kind: "create_agent", payload: { agent: "beta" } });
+    // beta exists (with the default grants), so what refuses it below is the agent it names.
+    const created = (await gateway.submit(OPERATOR, { kind: "create_agent", payload: { agent: "beta" } }))
+      .change;
+    await gateway.approve(OPERATOR, created.id, { digest: created.digest });
     const beta = agentPrincipal("beta");
     expect(
       await codeOf(

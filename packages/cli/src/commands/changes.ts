@@ -3,7 +3,7 @@ import type { ChangesFlags } from "./changes-action.js";
 import type { CommandContext } from "./context.js";
 
 const KINDS =
-  "persona, enabled_tools, packages, wiring, permissions, mounts, create_agent, egress, mcp_servers, skills";
+  "persona, enabled_tools, packages, wiring, permissions, mounts, create_agent, egress, mcp_servers, skills, model";
 
 function connectionOptions(command: Command): Command {
   return command
@@ -41,8 +41,13 @@ export function registerChangesCommands(program: Command, context: CommandContex
       .addHelpText(
         "after",
         `
-Example:
-  ironclaw changes submit create_agent --payload '{"agent":"demo"}'`,
+Examples:
+  ironclaw changes submit create_agent --payload '{"agent":"demo"}'
+  ironclaw changes submit model --payload '{"agent":"demo","action":"set","provider":"mock","model":"mock-1","maxOutputTokens":1024,"dailyTokens":100000}'
+  ironclaw changes submit model --payload '{"agent":"demo","action":"revoke"}'
+
+A model change names a provider configured on the host (the offline "mock" provider always exists)
+and a model it allows; the agent never names one itself.`,
       ),
   ).action(run("submit"));
   connectionOptions(

@@ -141,6 +141,11 @@ export const APP_JS = String.raw`"use strict";
     var agent = has(registry.agents, change.agent) ? registry.agents[change.agent] : null;
     var p = change.payload;
     if (change.kind === "create_agent") return { before: agent, after: p, label: "agent " + change.agent };
+    if (change.kind === "model") {
+      // The registry's model entry: what a "set" makes it, or none for a "revoke".
+      var next = p.action === "set" ? { provider: p.provider, model: p.model, maxOutputTokens: p.maxOutputTokens, dailyTokens: p.dailyTokens } : null;
+      return { before: agent && has(agent, "model") ? agent.model : null, after: next, label: "model" };
+    }
     if (change.kind === "egress") {
       var now = agent ? agent.egress : [];
       var rest = now.filter(function (e) { return !(e.host === p.host && e.port === p.port); });
@@ -300,7 +305,7 @@ export const APP_JS = String.raw`"use strict";
       filter, holder]));
   }
   function agentCard(name, agent, messages, sandbox) {
-    var fields = ["persona", "tools", "packages", "peers", "grants", "mounts", "egress", "mcpServers", "skills"];
+    var fields = ["persona", "tools", "packages", "peers", "grants", "mounts", "egress", "mcpServers", "skills", "model"];
     var card = el("article", { class: "card", "data-agent": name }, [el("h3", {}, [marked(name)]),
       el("div", { class: "meta sandbox", text: "sandbox: " + sandbox }),
       table(["field", "value"], fields.map(function (f) { return [f, JSON.stringify(has(agent, f) ? agent[f] : null)]; }))]);

@@ -6,108 +6,107 @@ import { parseRequestTarget } from "../api/request-target.js";
 import { errorBody, sendJson } from "../api/respond.js";
 import { GatewayError, isGatewayError } from "../errors.js";
 import type { Gateway } from "../gateway.js";
-import type { JsonValue } from "../json.js";
 import type { Principal } from "../principal.js";
-import { agentNamed } from "../registry.js";
+import { RefusalAudit } from "./refusal-audit.js";
+import { agentRoute } from "./routes.js";
 
 export interface AgentApi {
   readonly socketPath: string;
   close(): Promise<void>;
 }
 
+export interface AgentApiOptions {
+  readonly gateway: Gateway;
+  readonly agent: string;
+  readonly socketPath: string;
+  /**
+   * Called after the agent polled its inbox (GET /v1/messages) and nothing new was waiting: it is
+   * between tasks, so a supervisor may restart it now without cutting one short.
+   */
+  readonly onIdle?: () => void;
+  /** How refusals are audited; see RefusalAudit (tests shorten the window). */
+  readonly refusalAudit?: { readonly perWindow?: number; readonly windowMs?: number };
+}
+
 const BODY_LIMIT = 64 * 1024;
+/** Refusals that say an approval is missing; each is audited as a security event. */
+const REFUSAL_CODES: ReadonlySet<string> = new Set(["IC_API_FORBIDDEN", "IC_CHANGE_FORBIDDEN"]);
 
 /**
  * The agent's only line to the host: a unix socket bound into its sandbox. Who is calling is decided
  * by which socket the request came on, never by anything in the request.
  */
-export async function startAgentApi(options: {
-  readonly gateway: Gateway;
-  readonly agent: string;
-  readonly socketPath: string;
-  /** Called when the agent polls GET /v1/messages and nothing new is waiting: it is between tasks. */
-  readonly onIdle?: () => void;
-}): Promise<AgentApi> {
-  const { gateway, agent, socketPath, onIdle } = options;
+export async function startAgentApi(options: AgentApiOptions): Promise<AgentApi> {
+  const { gateway, agent, socketPath } = options;
   const principal: Principal = Object.freeze({ id: `agent:${agent}`, role: "agent", agent });
+  const audit = new RefusalAudit({
+    agent,
+    emit: (event) => gateway.recordSecurityEvent(event),
+    ...(options.refusalAudit ?? {}),
+  });
+  const context: Context = { gateway, principal, agent, audit, onIdle: options.onIdle };
   const server = createServer({ maxHeaderSize: 16 * 1024 }, (request, response) => {
-    handle(gateway, principal, request, response, onIdle).catch(() => response.destroy());
+    handle(context, request, response).catch(() => response.destroy());
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
+  const auditFlush = setInterval(() => audit.flush(), options.refusalAudit?.windowMs ?? 60_000);
+  auditFlush.unref();
   await rm(socketPath, { force: true });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(socketPath, () => resolve());
-  });
-  await chmod(socketPath, 0o600);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(socketPath, () => resolve());
+    });
+    await chmod(socketPath, 0o600);
+  } catch (error) {
+    clearInterval(auditFlush);
+    server.close();
+    throw error;
+  }
   return {
     socketPath,
     async close() {
+      clearInterval(auditFlush);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      audit.flush();
       await rm(socketPath, { force: true });
     },
   };
 }
 
-async function handle(
-  gateway: Gateway,
-  principal: Principal,
-  request: IncomingMessage,
-  response: ServerResponse,
-  onIdle: (() => void) | undefined,
-): Promise<void> {
+interface Context {
+  readonly gateway: Gateway;
+  readonly principal: Principal;
+  readonly agent: string;
+  readonly audit: RefusalAudit;
+  readonly onIdle: (() => void) | undefined;
+}
+
+async function handle(context: Context, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const { gateway, principal, agent } = context;
+  const method = request.method ?? "";
+  let path = "";
   try {
-    const { path, query } = parseRequestTarget(request.url ?? "");
+    const target = parseRequestTarget(request.url ?? "");
+    path = target.path;
     const body = await readJsonBody(request, BODY_LIMIT);
-    const [status, answer] = await route(gateway, principal, request.method ?? "", path, query, body, onIdle);
-    sendJson(response, status, answer);
+    if (!gateway.ready) throw new GatewayError("IC_API_UNAVAILABLE", "the event log cannot be written");
+    const answer = await agentRoute({ gateway, principal, agent, method, path, query: target.query, body });
+    sendJson(response, answer.status, answer.body);
+    if (answer.idle === true) {
+      try {
+        context.onIdle?.();
+      } catch {
+        // The supervisor's listener must not break the agent's API.
+      }
+    }
   } catch (error) {
     if (!isGatewayError(error)) throw error;
+    if (REFUSAL_CODES.has(error.code)) {
+      context.audit.note({ method, path, code: error.code, reason: error.message });
+    }
     sendJson(response, statusForErrorCode(error.code), errorBody(error.code, error.message));
   }
-}
-
-function afterParam(query: URLSearchParams): number {
-  const raw = query.get("after") ?? "0";
-  if (!/^(0|[1-9][0-9]{0,15})$/.test(raw)) {
-    throw new GatewayError("IC_CHANGE_INVALID", `after must be a record number, not ${raw}`);
-  }
-  return Number(raw);
-}
-
-async function route(
-  gateway: Gateway,
-  principal: Principal,
-  method: string,
-  path: string,
-  query: URLSearchParams,
-  body: JsonValue | undefined,
-  onIdle: (() => void) | undefined,
-): Promise<[number, JsonValue]> {
-  const agent = principal.agent as string;
-  if (!gateway.ready) throw new GatewayError("IC_API_UNAVAILABLE", "the event log cannot be written");
-  if (method === "GET" && path === "/v1/self") {
-    const record = agentNamed(gateway.registry, agent);
-    if (record === undefined) throw new GatewayError("IC_API_NOT_FOUND", `agent ${agent} does not exist`);
-    return [200, { agent: record as unknown as JsonValue }];
-  }
-  if (method === "GET" && path === "/v1/messages") {
-    const messages = gateway.messages(principal, agent, "in", afterParam(query));
-    if (messages.length === 0) onIdle?.();
-    return [200, { messages: messages as unknown as JsonValue }];
-  }
-  if (method === "POST" && path === "/v1/messages") {
-    return [201, { message: (await gateway.sendMessage(principal, agent, body)) as unknown as JsonValue }];
-  }
-  if (method === "POST" && path === "/v1/changes") {
-    const result = await gateway.submit(principal, body);
-    return [result.refusal === undefined ? 201 : 422, result as unknown as JsonValue];
-  }
-  const change = /^\/v1\/changes\/(c[1-9][0-9]{0,9})$/.exec(path);
-  if (method === "GET" && change !== null) {
-    return [200, { change: gateway.show(principal, change[1] as string) as unknown as JsonValue }];
-  }
-  throw new GatewayError("IC_API_NOT_FOUND", `no route ${method} ${path}`);
 }

@@ -1,4 +1,5 @@
 import type { GatewayError } from "../errors.js";
+import { peerMessageProblem } from "../grants.js";
 import type { JsonObject } from "../json.js";
 import type { Role } from "../principal.js";
 import { EMPTY_REGISTRY, foldRegistry, type Registry } from "../registry.js";
@@ -158,6 +159,21 @@ export class GatewayState {
         from: record.from as string,
         text: record.text as string,
       });
+      // A message from an agent into another's inbox was allowed by the registry at this point of the
+      // log, or the live gateway would not have written it.
+      if (message.direction === "in" && message.from.startsWith("agent:")) {
+        const problem = peerMessageProblem(
+          this.#registry,
+          message.from.slice("agent:".length),
+          message.agent,
+        );
+        if (problem !== undefined) {
+          throw corrupt(
+            record,
+            `a message from ${message.from} to ${message.agent} that was not allowed: ${problem}`,
+          );
+        }
+      }
       const key = `${message.direction}:${message.agent}`;
       const box = this.#mailboxes.get(key) ?? [];
       box.push(message);

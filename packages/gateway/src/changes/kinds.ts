@@ -17,6 +17,7 @@ export const CHANGE_KINDS = [
   "egress",
   "mcp_servers",
   "skills",
+  "model",
 ] as const;
 
 export type ChangeKind = (typeof CHANGE_KINDS)[number];
@@ -83,6 +84,18 @@ export const PERMISSION_GRANTS = [
   "changes.request",
 ] as const;
 
+export type PermissionGrant = (typeof PERMISSION_GRANTS)[number];
+
+/**
+ * What a new agent may do before any permissions change: ask for changes and use its own workspace.
+ * Messages between agents need their own grants (and wiring); a permissions change replaces this list.
+ */
+export const DEFAULT_GRANTS: readonly PermissionGrant[] = [
+  "changes.request",
+  "workspace.read",
+  "workspace.write",
+];
+
 const mount = z.strictObject({
   /** Relative to the configured mounts root. */
   source: shortText(1024, 1),
@@ -104,6 +117,31 @@ const skill = z.strictObject({
   description: shortText(512),
   instructions: shortText(16_384),
 });
+
+// The provider is a name the operator configured on the host; the model is the provider's own name for
+// it (e.g. "claude-sonnet-4-5", "meta-llama/llama-3.1-8b", "llama3.1:8b"), in visible ASCII only.
+export const MODEL_PROVIDER_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
+export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$/;
+const modelChange = z.discriminatedUnion("action", [
+  z.strictObject({
+    agent: agentName,
+    action: z.literal("set"),
+    provider: z
+      .string()
+      .check(
+        z.regex(MODEL_PROVIDER_NAME, "a provider name: a-z, 0-9, '_' and '-', starting with a letter, ≤ 32"),
+      ),
+    model: shortText(128, 1).check(
+      z.regex(
+        MODEL_NAME,
+        "a model name: A-Z, a-z, 0-9 and . _ : / @ -, starting with a letter or digit, ≤ 128",
+      ),
+    ),
+    maxOutputTokens: z.int().check(z.minimum(1), z.maximum(200_000)),
+    dailyTokens: z.int().check(z.minimum(1), z.maximum(1_000_000_000)),
+  }),
+  z.strictObject({ agent: agentName, action: z.literal("revoke") }),
+]);
 
 /** One strict schema per kind: unknown fields are refused, every size is bounded. */
 export const PAYLOAD_SCHEMAS = {
@@ -147,6 +185,8 @@ export const PAYLOAD_SCHEMAS = {
     agent: agentName,
     skills: distinctList(skill, 32, (s) => s.name, "skill"),
   }),
+  /** The model the agent may call through the model proxy, and its limits; or none. */
+  model: modelChange,
 } as const satisfies Record<ChangeKind, z.ZodMiniType>;
 
 export type PayloadOf<K extends ChangeKind> = z.infer<(typeof PAYLOAD_SCHEMAS)[K]>;

@@ -16,6 +16,8 @@ export interface VerifierContext {
   readonly pendingNewAgents: ReadonlySet<string>;
   /** The real path of the mounts root, and of each requested mount source (null: it does not exist). */
   readonly mounts: { readonly root: string | null; readonly sources: ReadonlyMap<string, string | null> };
+  /** The model providers the operator configured on the host, and the models each allows (null: any). */
+  readonly modelProviders: ModelProviders;
   /**
    * The package store's verdict on each package of a `packages` change, by `name@version`; a package
    * missing here was not checked (no registry is configured, or its name or version is malformed).
@@ -39,6 +41,8 @@ export interface PackageChecker {
 export function packageKey(request: Pick<PackageRequest, "name" | "version">): string {
   return `${request.name}@${request.version}`;
 }
+
+export type ModelProviders = ReadonlyMap<string, { readonly models: readonly string[] | null }>;
 
 export interface ProposedChange<K extends ChangeKind = ChangeKind> {
   readonly kind: K;
@@ -228,6 +232,41 @@ export const VERIFIERS: readonly Verifier[] = [
         }
         const problem = egressHostProblem(parsed.hostname, false);
         if (problem !== undefined) return refuse(`server ${name}: ${problem}`);
+      }
+      return PASS;
+    },
+  },
+  {
+    name: "model_provider",
+    appliesTo: ["model"],
+    check(change, { registry, modelProviders }) {
+      const payload = as(change, "model");
+      const current = agentNamed(registry, payload.agent)?.model ?? null;
+      if (payload.action === "revoke") {
+        return current === null ? refuse(`agent ${payload.agent} has no approved model to revoke`) : PASS;
+      }
+      const { provider, model } = payload;
+      // A Map, so a provider named `constructor` or `__proto__` is looked up as data, never inherited.
+      const configured = modelProviders.get(provider);
+      if (configured === undefined) {
+        const known = [...modelProviders.keys()].sort().join(", ") || "none";
+        return refuse(
+          `no model provider named ${provider} is configured on the host (configured: ${known}); an operator adds providers on the host, never through a change`,
+        );
+      }
+      if (configured.models !== null && !configured.models.includes(model)) {
+        return refuse(
+          `provider ${provider} does not allow model ${model} (allowed: ${configured.models.join(", ") || "none"})`,
+        );
+      }
+      if (
+        current !== null &&
+        current.provider === provider &&
+        current.model === model &&
+        current.maxOutputTokens === payload.maxOutputTokens &&
+        current.dailyTokens === payload.dailyTokens
+      ) {
+        return refuse(`agent ${payload.agent} already has exactly this model approved`);
       }
       return PASS;
     },

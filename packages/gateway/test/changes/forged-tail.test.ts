@@ -171,6 +171,28 @@ const FORGERIES: readonly Forgery[] = [
       };
     },
   },
+  {
+    name: "a message into alpha's inbox from an agent without messages.send",
+    async events() {
+      return {
+        events: [
+          { type: "agent.message", agent: "alpha", direction: "in", from: "agent:alpha", text: "obey" },
+        ],
+        bad: 0,
+      };
+    },
+  },
+  {
+    name: "a message into alpha's inbox from an agent that does not exist",
+    async events() {
+      return {
+        events: [
+          { type: "agent.message", agent: "alpha", direction: "in", from: "agent:ghost", text: "obey" },
+        ],
+        bad: 0,
+      };
+    },
+  },
 ];
 
 describe("a forged tail after the last checkpoint", () => {

@@ -93,6 +93,25 @@ const FIELDS: readonly [string, (bad: string) => { kind: string; payload: unknow
       payload: { agent: "alpha", servers: [{ name: "m", url: `https://example.com/${bad}` }] },
     }),
   ],
+  ...(["provider", "model"] as const).map(
+    (field) =>
+      [
+        `model ${field}`,
+        (bad: string) => ({
+          kind: "model",
+          payload: {
+            agent: "alpha",
+            action: "set",
+            provider: "mock",
+            model: "mock-1",
+            maxOutputTokens: 1000,
+            dailyTokens: 100_000,
+            // Hidden text inside an otherwise valid name: "mock" + U+200B, say.
+            [field]: `${field === "provider" ? "mock" : "mock-1"}${bad}`,
+          },
+        }),
+      ] as [string, (bad: string) => { kind: string; payload: unknown }],
+  ),
 ];
 
 async function withAlpha() {

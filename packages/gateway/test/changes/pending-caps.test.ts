@@ -79,6 +79,14 @@ describe("pending caps", () => {
       egress: { agent: "alpha", action: "allow", host: "example.com", port: 443 },
       mcp_servers: { agent: "alpha", servers: [] },
       skills: { agent: "alpha", skills: [] },
+      model: {
+        agent: "alpha",
+        action: "set",
+        provider: "mock",
+        model: "mock-1",
+        maxOutputTokens: 1000,
+        dailyTokens: 100_000,
+      },
     };
     const submitters = [agentPrincipal("alpha"), agentPrincipal("beta"), agentPrincipal("gamma"), OPERATOR];
     let pending = 0;

@@ -74,6 +74,36 @@ describe("the registry", () => {
     expect(before.agents.alpha?.egress).toHaveLength(1);
   });
 
+  it("starts an agent with no model and the default grants; a model change writes only the model", () => {
+    const before = demo();
+    expect(before.agents.alpha?.model).toBeNull();
+    expect(before.agents.alpha?.grants).toEqual(["changes.request", "workspace.read", "workspace.write"]);
+    const set = foldRegistry(
+      before,
+      applied("c3", "model", {
+        agent: "alpha",
+        action: "set",
+        provider: "mock",
+        model: "mock-1",
+        maxOutputTokens: 100,
+        dailyTokens: 1000,
+        // Fields no model schema allows, as if forged: the updater takes only the model's own.
+        grants: ["messages.send"],
+        egress: [{ host: "evil.example", port: 443 }],
+      }),
+    );
+    expect(set.agents.alpha?.model).toEqual({
+      provider: "mock",
+      model: "mock-1",
+      maxOutputTokens: 100,
+      dailyTokens: 1000,
+    });
+    expect({ ...set.agents.alpha, model: null }).toEqual(before.agents.alpha);
+    expect(Object.isFrozen(set.agents.alpha?.model)).toBe(true);
+    const revoked = foldRegistry(set, applied("c4", "model", { agent: "alpha", action: "revoke" }));
+    expect(revoked.agents.alpha).toEqual(before.agents.alpha);
+  });
+
   it("refuses an applied change for an unknown agent or a second creation", () => {
     expect(() =>
       foldRegistry(

@@ -39,10 +39,34 @@ const baseContext: VerifierContext = {
     ]),
   },
   packages: new Map(),
+  modelProviders: new Map([
+    ["mock", { models: null }],
+    ["anthropic", { models: ["claude-sonnet-4-5"] }],
+    ["closed", { models: [] }],
+  ]),
 };
 
 /** What every package of a `packages` change names besides name and version. */
 const PINNED = { integrity: `sha512-${"A".repeat(86)}==`, repository: "github.com/acme/tool" };
+
+const SET_MODEL = {
+  agent: "alpha",
+  action: "set",
+  provider: "anthropic",
+  model: "claude-sonnet-4-5",
+  maxOutputTokens: 4096,
+  dailyTokens: 1_000_000,
+};
+
+/** The registry after alpha's model change was applied. */
+function withModel(payload: Record<string, unknown>): Registry {
+  return foldRegistry(baseContext.registry, {
+    type: "change.applied",
+    id: "c9",
+    kind: "model",
+    payload,
+  } as never);
+}
 
 function change(kind: string, payload: Record<string, unknown>): ProposedChange {
   const parsed = PAYLOAD_SCHEMAS[kind as keyof typeof PAYLOAD_SCHEMAS].parse(payload);
@@ -259,6 +283,51 @@ describe("the verifier chain", () => {
   });
 });
 
+describe("the model_provider verifier", () => {
+  it("lets through a provider the host configured, with a model it allows or any model for null", () => {
+    expect(runVerifierChain(change("model", SET_MODEL), baseContext)).toEqual({
+      passed: ["agent_reference", "pending_cap", "model_provider"],
+    });
+    expect(
+      refusal(change("model", { ...SET_MODEL, provider: "mock", model: "whatever/any:1" })),
+    ).toBeUndefined();
+  });
+
+  it.each([
+    ["an unknown provider", { ...SET_MODEL, provider: "openai" }, "no model provider named openai"],
+    ["a provider named constructor", { ...SET_MODEL, provider: "constructor" }, "no model provider named"],
+    ["a provider named __proto__-like", { ...SET_MODEL, provider: "proto__" }, "no model provider named"],
+    ["a model the provider does not allow", { ...SET_MODEL, model: "claude-opus-4" }, "does not allow model"],
+    [
+      "any model of a provider that allows none",
+      { ...SET_MODEL, provider: "closed" },
+      "does not allow model",
+    ],
+  ])("refuses %s", (_name, payload, reason) => {
+    expect(refusal(change("model", payload))).toEqual({
+      verifier: "model_provider",
+      reason: expect.stringContaining(reason),
+    });
+  });
+
+  it("refuses revoking a model nobody approved, and approving the one already approved", () => {
+    const revoke = change("model", { agent: "alpha", action: "revoke" });
+    expect(refusal(revoke)?.reason).toContain("has no approved model");
+    const registry = withModel(SET_MODEL);
+    expect(refusal(revoke, { registry })).toBeUndefined();
+    expect(refusal(change("model", SET_MODEL), { registry })?.reason).toContain(
+      "already has exactly this model",
+    );
+    expect(refusal(change("model", { ...SET_MODEL, dailyTokens: 5 }), { registry })).toBeUndefined();
+  });
+
+  it("refuses every model when the host configured no provider", () => {
+    expect(
+      refusal(change("model", { ...SET_MODEL, provider: "mock" }), { modelProviders: new Map() })?.reason,
+    ).toContain("configured: none");
+  });
+});
+
 describe("payload schemas", () => {
   it.each([
     [
@@ -297,7 +366,36 @@ describe("payload schemas", () => {
       { agent: "alpha", action: "allow", host: "example.com", port: 443, ipLiteral: false },
     ],
     ["an unknown grant", "permissions", { agent: "alpha", grants: ["root"] }],
+    ["a model action other than set or revoke", "model", { ...SET_MODEL, action: "grant" }],
+    ["a revoke carrying a model", "model", { agent: "alpha", action: "revoke", model: "mock-1" }],
+    ["a model without limits", "model", { agent: "alpha", action: "set", provider: "mock", model: "m" }],
+    ["an upper-case provider", "model", { ...SET_MODEL, provider: "Mock" }],
+    ["a provider named __proto__", "model", { ...SET_MODEL, provider: "__proto__" }],
+    ["a model with a space", "model", { ...SET_MODEL, model: "gpt 4" }],
+    ["a model starting with '/'", "model", { ...SET_MODEL, model: "/etc/passwd" }],
+    ["a model of 129 characters", "model", { ...SET_MODEL, model: "m".repeat(129) }],
+    ["a model with a zero-width space", "model", { ...SET_MODEL, model: "claude\u200b-sonnet" }],
+    ["a model with a Cyrillic letter", "model", { ...SET_MODEL, model: "cl\u0430ude" }],
+    ["zero output tokens", "model", { ...SET_MODEL, maxOutputTokens: 0 }],
+    ["more than 200000 output tokens", "model", { ...SET_MODEL, maxOutputTokens: 200_001 }],
+    ["fractional daily tokens", "model", { ...SET_MODEL, dailyTokens: 1.5 }],
+    ["more than 10^9 daily tokens", "model", { ...SET_MODEL, dailyTokens: 1_000_000_001 }],
   ])("refuses %s", (_name, kind, payload) => {
     expect(PAYLOAD_SCHEMAS[kind as keyof typeof PAYLOAD_SCHEMAS].safeParse(payload).success).toBe(false);
+  });
+
+  it("accepts the model names providers use, at the bounds", () => {
+    for (const model of [
+      "mock-1",
+      "meta-llama/llama-3.1-8b-instruct",
+      "llama3.1:8b",
+      "gpt-4o@2024",
+      "m".repeat(128),
+    ]) {
+      expect(PAYLOAD_SCHEMAS.model.safeParse({ ...SET_MODEL, model }).success, model).toBe(true);
+    }
+    expect(
+      PAYLOAD_SCHEMAS.model.safeParse({ ...SET_MODEL, maxOutputTokens: 200_000, dailyTokens: 1e9 }).success,
+    ).toBe(true);
   });
 });

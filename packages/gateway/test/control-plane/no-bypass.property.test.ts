@@ -71,6 +71,35 @@ const payloadArb = fc.oneof(
       peers: fc.uniqueArray(fc.constantFrom(...AGENTS)),
     }),
   }),
+  fc.record({
+    kind: fc.constant("permissions"),
+    payload: fc.record({
+      agent: fc.constantFrom(...AGENTS),
+      grants: fc.uniqueArray(
+        fc.constantFrom(
+          "changes.request",
+          "messages.send",
+          "messages.read",
+          "workspace.read",
+          "workspace.write",
+        ),
+      ),
+    }),
+  }),
+  fc.record({
+    kind: fc.constant("model"),
+    payload: fc.oneof(
+      fc.record({
+        agent: fc.constantFrom(...AGENTS),
+        action: fc.constant("set"),
+        provider: fc.constantFrom("mock", "openai", "constructor"),
+        model: fc.constantFrom("mock-1", "mock-2", "mock\u200b"),
+        maxOutputTokens: fc.constantFrom(1, 200_000, 0),
+        dailyTokens: fc.constantFrom(1, 1000),
+      }),
+      fc.record({ agent: fc.constantFrom(...AGENTS), action: fc.constant("revoke") }),
+    ),
+  }),
   // Junk: unknown kinds and fields, a forged requester or state.
   fc.record({
     kind: fc.constantFrom("root", "persona"),
