@@ -43,12 +43,21 @@ try {
     const { change } = await gateway.submit(OPERATOR, { kind, payload });
     await gateway.approve(OPERATOR, change.id, { digest: change.digest });
   }
-  const channels = { agent: join(dir, "agent.sock"), model: join(dir, "model.sock"), egress: join(dir, "egress.sock") };
+  const channels = {
+    agent: join(dir, "agent.sock"),
+    model: join(dir, "model.sock"),
+    egress: join(dir, "egress.sock"),
+  };
   const api = await startAgentApi({ gateway, agent: "bench", socketPath: channels.agent });
   const proxy = await startModelProxy({
     socketPath: channels.model,
     agent: "bench",
-    approval: () => ({ provider: "mock", model: "mock-1", maxOutputTokens: 1024, dailyTokens: 1_000_000_000 }),
+    approval: () => ({
+      provider: "mock",
+      model: "mock-1",
+      maxOutputTokens: 1024,
+      dailyTokens: 1_000_000_000,
+    }),
     providers: new Map([["mock", provider]]),
     ledger: createMemoryLedger(),
     audit: () => undefined,
@@ -76,12 +85,24 @@ try {
   for (let i = 0; i < warmup + rounds; i += 1) {
     const start = performance.now();
     const messages = [{ role: "user", content: "what is here?" }];
-    const first = await provider.complete({ system: "", messages, tools, model: "mock-1", maxOutputTokens: 1024 });
+    const first = await provider.complete({
+      system: "",
+      messages,
+      tools,
+      model: "mock-1",
+      maxOutputTokens: 1024,
+    });
     const call = first.content.find((block) => block.type === "tool_call");
     const output = readdirSync(workspace).sort().join("\n");
     messages.push({ role: "assistant", content: first.content });
     messages.push({ role: "tool", results: [{ toolCallId: call.id, output, isError: false }] });
-    const second = await provider.complete({ system: "", messages, tools, model: "mock-1", maxOutputTokens: 1024 });
+    const second = await provider.complete({
+      system: "",
+      messages,
+      tools,
+      model: "mock-1",
+      maxOutputTokens: 1024,
+    });
     if (second.content[0]?.text !== "the workspace holds notes.txt") throw new Error("the floor went wrong");
     const ms = performance.now() - start;
     if (i >= warmup) floor.push(ms);
@@ -95,7 +116,9 @@ try {
   console.log(`agent loop, one tool step with the mock model (${rounds} rounds after ${warmup} warm-up)`);
   console.log(`  loop over the sockets   p50 ${fmt(p50)}  p99 ${fmt(percentile(loop, 99))}`);
   console.log(`  same work in-process    p50 ${fmt(floorP50)}  p99 ${fmt(percentile(floor, 99))}`);
-  console.log(`  ratio (p50)             ${(p50 / floorP50).toFixed(1)}×   target: loop p50 ≤ 20 ms: ${p50 <= 20 ? "met" : "NOT met"}`);
+  console.log(
+    `  ratio (p50)             ${(p50 / floorP50).toFixed(1)}×   target: loop p50 ≤ 20 ms: ${p50 <= 20 ? "met" : "NOT met"}`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -73,6 +73,14 @@ export class LoopHarness {
   async model(
     answer: (request: SeenRequest, step: number) => Completion | Promise<Completion>,
   ): Promise<void> {
+    await this.approve("model", {
+      agent: "demo",
+      action: "set",
+      provider: "mock",
+      model: "mock-1",
+      maxOutputTokens: 1024,
+      dailyTokens: 1_000_000,
+    });
     this.#model = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
