@@ -1,3 +1,4 @@
+export type { AgentMcp, McpToolView } from "./agent-api/mcp-routes.js";
 export { type AgentApi, startAgentApi } from "./agent-api/server.js";
 export {
   checkBindAddress,
@@ -15,7 +16,7 @@ export { gatewayRoutes } from "./api/routes.js";
 export type { ApiHandler, ApiRequest, ApiResponse } from "./api/types.js";
 export { CHANGE_STATES, type Change, type ChangeState, changeDigest } from "./changes/change.js";
 export type { AgentMessage } from "./changes/fold.js";
-export { CHANGE_KINDS, type ChangeKind } from "./changes/kinds.js";
+export { CHANGE_KINDS, type ChangeKind, type McpServerApproval } from "./changes/kinds.js";
 export { COMPILED_IN_TOOLS } from "./changes/tools.js";
 export { API_FILE, type ControlPlane, type ControlPlaneOptions, startControlPlane } from "./control-plane.js";
 export * from "./errors.js";

@@ -9,6 +9,7 @@ import type { Gateway } from "../gateway.js";
 import type { JsonValue } from "../json.js";
 import type { Principal } from "../principal.js";
 import { agentNamed } from "../registry.js";
+import { type AgentMcp, mcpRoute } from "./mcp-routes.js";
 
 export interface AgentApi {
   readonly socketPath: string;
@@ -25,11 +26,13 @@ export async function startAgentApi(options: {
   readonly gateway: Gateway;
   readonly agent: string;
   readonly socketPath: string;
+  /** The MCP broker; without one the agent has no MCP tools. */
+  readonly mcp?: AgentMcp;
 }): Promise<AgentApi> {
-  const { gateway, agent, socketPath } = options;
+  const { gateway, agent, socketPath, mcp } = options;
   const principal: Principal = Object.freeze({ id: `agent:${agent}`, role: "agent", agent });
   const server = createServer({ maxHeaderSize: 16 * 1024 }, (request, response) => {
-    handle(gateway, principal, request, response).catch(() => response.destroy());
+    handle(gateway, principal, mcp, request, response).catch(() => response.destroy());
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
@@ -52,13 +55,18 @@ export async function startAgentApi(options: {
 async function handle(
   gateway: Gateway,
   principal: Principal,
+  mcp: AgentMcp | undefined,
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
   try {
     const { path, query } = parseRequestTarget(request.url ?? "");
     const body = await readJsonBody(request, BODY_LIMIT);
-    const [status, answer] = await route(gateway, principal, request.method ?? "", path, query, body);
+    const method = request.method ?? "";
+    if (!gateway.ready) throw new GatewayError("IC_API_UNAVAILABLE", "the event log cannot be written");
+    const [status, answer] =
+      (await mcpRoute(mcp, principal.agent as string, method, path, body)) ??
+      (await route(gateway, principal, method, path, query, body));
     sendJson(response, status, answer);
   } catch (error) {
     if (!isGatewayError(error)) throw error;
