@@ -12,6 +12,7 @@ import {
   HUGE,
   INVISIBLE,
   PATTERNED,
+  PROBE_NET,
   PROTO,
   STALL,
   UNAPPROVED,
@@ -230,6 +231,24 @@ describe("the MCP broker with a Streamable HTTP server", () => {
     await expect(broker.call("alpha", "mcp__srv__nothing", {})).rejects.toMatchObject({
       code: "IC_MCP_AUDIT_FAILED",
     });
+  });
+});
+
+describe("the network probe the stdio tests rely on", () => {
+  it("reaches a loopback listener when the server runs on the host, so its ECONNREFUSED in a sandbox means something", async () => {
+    const { createServer } = await import("node:net");
+    let connections = 0;
+    const listener = createServer((socket) => {
+      connections += 1;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve));
+    const port = (listener.address() as { port: number }).port;
+    const { broker } = await setup([approve(PROBE_NET)]);
+    const answer = await broker.call("alpha", "mcp__srv__probe_net", { port });
+    await new Promise<void>((resolve) => listener.close(() => resolve()));
+    expect(JSON.parse(answer.output)).toMatchObject({ tcp: "connected" });
+    expect(connections).toBe(1);
   });
 });
 
