@@ -1,7 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import { lstat, mkdir, readFile, realpath, stat } from "node:fs/promises";
 import { isAbsolute, join, posix, sep } from "node:path";
-import { launchSandbox, type SandboxLimits } from "@ironclaw/sandbox";
+import { launchSandbox, mcpServerSpec, type SandboxLimits } from "@ironclaw/sandbox";
 import { McpBrokerError } from "./errors.js";
 
 const PACKAGE_JSON_BYTES = 1024 * 1024;
@@ -74,8 +74,9 @@ export async function resolveBin(packageDir: string, packageName: string, comman
 }
 
 /**
- * Starts the server in its own bubblewrap sandbox, built by @ironclaw/sandbox exactly as an agent's is
- * (namespaces, no capabilities, seccomp, rlimits, Node's permission model, empty environment), holding
+ * Starts the server in its own bubblewrap sandbox, @ironclaw/sandbox's mcpServerSpec (which the
+ * containment self-test probes): an agent's in every layer (namespaces, no capabilities, seccomp,
+ * rlimits, Node's permission model, empty environment), holding
  * only node, its libraries, the package (read-only), a private /workspace and /tmp. Its network
  * namespace is its own: no interface but loopback, so no network at all. With an egress socket
  * directory it can also reach that socket, and through it only what that egress broker allows.
@@ -86,17 +87,14 @@ export async function launchStdioServer(launch: StdioServerLaunch): Promise<Chil
   const emptySockets = join(launch.runDir, "sockets");
   await mkdir(workspaceDir, { recursive: true, mode: 0o700 });
   await mkdir(emptySockets, { recursive: true, mode: 0o700 });
-  return launchSandbox(
-    {
-      nodePath: launch.nodePath,
-      runtimeDir: launch.packageDir,
-      entry,
-      workspaceDir,
-      socketDir: launch.egressSocketDir ?? emptySockets,
-      args: launch.args,
-      env: {},
-      limits: launch.limits,
-    },
-    { stdio: "pipe" },
-  );
+  const spec = mcpServerSpec({
+    nodePath: launch.nodePath,
+    packageDir: launch.packageDir,
+    entry,
+    workspaceDir,
+    socketDir: launch.egressSocketDir ?? emptySockets,
+    args: launch.args,
+    limits: launch.limits,
+  });
+  return launchSandbox(spec, { stdio: "pipe" });
 }

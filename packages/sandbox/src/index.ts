@@ -30,6 +30,7 @@ export * from "./errors.js";
 export { type LaunchOptions, launchSandbox } from "./launch.js";
 export { hostLibraries, parseLdd } from "./ldd.js";
 export { LIMIT_MECHANISMS, prlimitArgs } from "./limits.js";
+export { type McpServerSandbox, mcpServerSpec } from "./mcp-server-spec.js";
 export { maxOldSpaceMiB, permissionFlag, runtimeFlags } from "./node-flags.js";
 export { SECCOMP_DENIED_SYSCALLS, type SeccompArch, seccompArch, seccompFilter } from "./seccomp.js";
 export {

@@ -4,11 +4,13 @@
  * - "sandbox": the sandbox exactly as agents get it;
  * - "namespaces": the same sandbox without Node's permission model, so the OS layer (namespaces,
  *   mounts, capabilities, seccomp) is shown to hold on its own and not only behind ERR_ACCESS_DENIED;
- * - "egress": the sandbox once egress is approved, with the broker's socket present.
+ * - "egress": the sandbox once egress is approved, with the broker's socket present;
+ * - "mcp-server": a stdio MCP server's own sandbox (mcpServerSpec, as the MCP broker launches it): the
+ *   package read-only, a workspace of its own, no socket of the agent's, no network.
  * The "control-*" invariants expect "allowed": they show the probe can see what it should, so a
  * "denied" elsewhere is not just a probe that cannot do anything.
  */
-export const RUNS = ["sandbox", "namespaces", "egress"] as const;
+export const RUNS = ["sandbox", "namespaces", "egress", "mcp-server"] as const;
 export type RunName = (typeof RUNS)[number];
 
 export type Outcome = "denied" | "allowed";
@@ -20,7 +22,10 @@ export interface InvariantDefinition {
   readonly runs: readonly RunName[];
 }
 
-const BOTH: readonly RunName[] = ["sandbox", "namespaces"];
+/** The agent's sandbox with and without the permission model, and an MCP server's sandbox. */
+const BOTH: readonly RunName[] = ["sandbox", "namespaces", "mcp-server"];
+/** Node's permission model and flags, as the agent's runtime and an MCP server both run. */
+const NODE_FLAGS: readonly RunName[] = ["sandbox", "mcp-server"];
 
 export const INVARIANTS: readonly InvariantDefinition[] = [
   {
@@ -87,16 +92,16 @@ export const INVARIANTS: readonly InvariantDefinition[] = [
     id: "spawn-child",
     description: "the runtime cannot start a child process",
     expected: "denied",
-    runs: ["sandbox"],
+    runs: NODE_FLAGS,
   },
   {
     id: "code-from-strings",
     description: "eval and new Function are refused",
     expected: "denied",
-    runs: ["sandbox"],
+    runs: NODE_FLAGS,
   },
-  { id: "native-addon", description: "no native addon can be loaded", expected: "denied", runs: ["sandbox"] },
-  { id: "worker", description: "no Worker thread can be started", expected: "denied", runs: ["sandbox"] },
+  { id: "native-addon", description: "no native addon can be loaded", expected: "denied", runs: NODE_FLAGS },
+  { id: "worker", description: "no Worker thread can be started", expected: "denied", runs: NODE_FLAGS },
   {
     id: "host-pids",
     description: "no host process is visible: /proc shows only the sandbox's own, signals to host pids fail",
@@ -136,6 +141,19 @@ export const INVARIANTS: readonly InvariantDefinition[] = [
     runs: ["egress"],
   },
   {
+    id: "mcp-agent-socket",
+    description:
+      "an MCP server's sandbox holds no socket of the agent's: /run/ironclaw/agent.sock does not exist",
+    expected: "denied",
+    runs: ["mcp-server"],
+  },
+  {
+    id: "mcp-agent-workspace",
+    description: "an MCP server does not see the agent's workspace: its /workspace is its own",
+    expected: "denied",
+    runs: ["mcp-server"],
+  },
+  {
     id: "control-agent-socket",
     description: "control: the host's agent socket at /run/ironclaw/agent.sock answers",
     expected: "allowed",
@@ -146,6 +164,13 @@ export const INVARIANTS: readonly InvariantDefinition[] = [
     description: "control: the agent's own /workspace can be written and read back",
     expected: "allowed",
     runs: BOTH,
+  },
+  {
+    id: "control-workspace-marker",
+    description:
+      "control: the agent's sandbox finds the marker file in its /workspace, so an MCP server's not finding it means something",
+    expected: "allowed",
+    runs: ["sandbox"],
   },
   {
     id: "control-loopback",
@@ -179,4 +204,6 @@ export interface ProbeLine {
 }
 
 export const AGENT_SOCKET_GREETING = "ironclaw-agent-socket";
+/** A file the harness puts in the agent's workspace; an MCP server's /workspace must not hold it. */
+export const AGENT_WORKSPACE_MARKER = "agent-workspace-marker.txt";
 export const NOT_ALLOWLISTED_HOST = "not-on-the-allowlist.invalid";
