@@ -40,22 +40,26 @@ export function startMcpBroker(options: McpBrokerOptions): McpBroker {
   let closed = false;
 
   const sessionFor = async (agent: string, server: McpServerApproval): Promise<ServerSession> => {
-    if (closed) throw new McpBrokerError("IC_MCP_SERVER_UNAVAILABLE", "the broker is closed");
     const slot = JSON.stringify([agent, server.name]);
     const key = jcs(server.transport);
-    const known = sessions.get(slot);
-    if (known !== undefined) {
-      const session = await known.session.catch(() => undefined);
-      if (known.key === key && session?.isOpen === true) return session;
-      if (sessions.get(slot) === known) sessions.delete(slot);
-      await session?.close();
+    for (;;) {
+      if (closed) throw new McpBrokerError("IC_MCP_SERVER_UNAVAILABLE", "the broker is closed");
+      const known = sessions.get(slot);
+      if (known !== undefined) {
+        const session = await known.session.catch(() => undefined);
+        if (known.key === key && session?.isOpen === true) return session;
+        // Another call replaced it while this one waited: use theirs, never start a second one.
+        if (sessions.get(slot) !== known) continue;
+        sessions.delete(slot);
+        void session?.close();
+      }
+      const session = ServerSession.connect(agent, server, options, limits);
+      sessions.set(slot, { key, session });
+      session.catch(() => {
+        if (sessions.get(slot)?.session === session) sessions.delete(slot);
+      });
+      return session;
     }
-    const session = ServerSession.connect(agent, server, options, limits);
-    sessions.set(slot, { key, session });
-    session.catch(() => {
-      if (sessions.get(slot)?.session === session) sessions.delete(slot);
-    });
-    return session;
   };
 
   /** Closes the sessions of servers no longer approved for the agent. */
