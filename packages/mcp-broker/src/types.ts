@@ -7,18 +7,18 @@ export interface McpToolApproval {
 }
 
 export type McpTransportApproval =
-  | { readonly type: "http"; readonly url: string; readonly ipLiteral?: true }
+  | { readonly type: "http"; readonly url: string; readonly ipLiteral?: true | undefined }
   | {
       readonly type: "stdio";
       /** `<npm name>@<exact version>`, approved by a `packages` change. */
       readonly package: string;
       /** A name in the package's `bin`. */
       readonly command: string;
-      readonly args?: readonly string[];
-      readonly network?: true;
+      readonly args?: readonly string[] | undefined;
+      readonly network?: true | undefined;
     };
 
-/** One approved server, as the registry's `mcpServers` holds it. */
+/** One approved server, as the registry's `mcpServers` holds it (which this type accepts as it is). */
 export interface McpServerApproval {
   readonly name: string;
   readonly transport: McpTransportApproval;
