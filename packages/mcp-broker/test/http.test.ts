@@ -14,6 +14,7 @@ import {
   PATTERNED,
   PROBE_NET,
   PROTO,
+  PROTO_SCHEMA,
   STALL,
   UNAPPROVED,
 } from "./fixtures/mcp-server.js";
@@ -126,6 +127,25 @@ describe("the MCP broker with a Streamable HTTP server", () => {
       "IC_MCP_UNKNOWN_TOOL",
     );
     expect((await broker.call("alpha", "mcp__srv__toString", {})).code).toBe("IC_MCP_UNKNOWN_TOOL");
+  });
+
+  it("judges a schema with __proto__ keys as the SDK's parser hands it over, and refuses a __proto__ argument", async () => {
+    const { broker: inspector } = await setup([]);
+    const [report] = await inspector.inspect("alpha");
+    const seen = report?.tools.find((t) => t.name === "proto_schema");
+    // The SDK's zod parser drops keys named __proto__: the digest is of what the broker enforces and
+    // shows, so a digest taken from the server's raw text is not the approved one.
+    expect(seen?.digest).not.toBe(digestOf(PROTO_SCHEMA));
+    const { broker } = await setup([{ name: "proto_schema", digest: seen?.digest as string }]);
+    const [view] = await broker.tools("alpha");
+    expect(Object.keys(view?.inputSchema.properties as object)).toEqual(["a"]);
+    expect((await broker.call("alpha", "mcp__srv__proto_schema", JSON.parse('{"__proto__":"x"}'))).code).toBe(
+      "IC_MCP_BAD_ARGUMENTS",
+    );
+    expect(await broker.call("alpha", "mcp__srv__proto_schema", { a: "x" })).toEqual({
+      ok: true,
+      output: "called proto_schema",
+    });
   });
 
   it("refuses an endless result, a stalled call, a huge tool and a schema it cannot check, each with its code", async () => {
