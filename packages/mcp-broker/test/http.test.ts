@@ -111,7 +111,7 @@ describe("the MCP broker with a Streamable HTTP server", () => {
     expect(state.calls).toBe(0);
   });
 
-  it("calls tools named constructor and __proto__ as plain names, and never a lookalike with invisible Unicode", async () => {
+  it("calls tools named like Object.prototype members as plain names, and never a lookalike with invisible Unicode", async () => {
     const { broker } = await setup([approve(CONSTRUCTOR), approve(PROTO), approve(ECHO)]);
     const names = (await broker.tools("alpha")).map((t) => t.name);
     expect(names).toEqual(["mcp__srv__constructor", "mcp__srv____proto__", "mcp__srv__echo"]);
