@@ -10,6 +10,7 @@ export const DEFAULT_MCP_LIMITS: Limits = {
   messageBytes: 1024 * 1024,
   outputBytes: 64 * 1024,
   toolFaceBytes: 64 * 1024,
+  idleMs: 10 * 60 * 1000,
   tools: 512,
   pages: 16,
 };

@@ -21,6 +21,7 @@ const CLIENT_INFO = { name: "ironclaw-mcp-broker", version: "0.1.0" };
 /** One MCP client connected to one approved server on behalf of one agent. */
 export class ServerSession {
   private open = true;
+  private idle: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly client: Client,
@@ -61,7 +62,9 @@ export class ServerSession {
     const session = new ServerSession(client, transport, limits, failureOf);
     client.onclose = () => {
       session.open = false;
+      clearTimeout(session.idle);
     };
+    session.touch();
     return session;
   }
 
@@ -69,8 +72,17 @@ export class ServerSession {
     return this.open;
   }
 
+  /** Restarts the idle timer: an unused session is closed, and remade when it is next needed. */
+  private touch(): void {
+    clearTimeout(this.idle);
+    if (!this.open) return;
+    this.idle = setTimeout(() => void this.close(), this.limits.idleMs);
+    this.idle.unref();
+  }
+
   /** Every tool the server offers, all pages, bounded in count, pages and time. */
   async listTools(): Promise<Tool[]> {
+    this.touch();
     const tools: Tool[] = [];
     const deadline = Date.now() + this.limits.listTimeoutMs;
     let cursor: string | undefined;
@@ -104,6 +116,7 @@ export class ServerSession {
   }
 
   async callTool(name: string, args: Readonly<Record<string, unknown>>): Promise<CallToolResult> {
+    this.touch();
     const timeout = this.limits.callTimeoutMs;
     return this.client
       .request({ method: "tools/call", params: { name, arguments: args } }, CallToolResultSchema, {
@@ -112,11 +125,13 @@ export class ServerSession {
       })
       .catch((error: unknown) => {
         throw this.failed(error, `calling ${name}`);
-      });
+      })
+      .finally(() => this.touch());
   }
 
   async close(): Promise<void> {
     this.open = false;
+    clearTimeout(this.idle);
     await this.client.close().catch(() => {});
     await this.transport.close().catch(() => {});
   }

@@ -6,11 +6,14 @@ import { McpBrokerError } from "./errors.js";
 
 const PACKAGE_JSON_BYTES = 1024 * 1024;
 
-/** Default limits of a stdio server's sandbox; the caller may set others. */
+/**
+ * Default limits of a stdio server's sandbox, an agent's (the CLI's AGENT_LIMITS); the caller may set
+ * others. Past its CPU time the server is killed and started afresh at the next call.
+ */
 export const STDIO_SANDBOX_LIMITS: SandboxLimits = {
   memoryBytes: 512 * 1024 * 1024,
-  cpuSeconds: 600,
-  processes: 256,
+  cpuSeconds: 3600,
+  processes: 64,
   openFiles: 256,
   fileBytes: 64 * 1024 * 1024,
 };

@@ -74,6 +74,8 @@ export interface McpLimits {
   readonly outputBytes?: number;
   /** One tool's canonical {name, description, inputSchema} (default 64 KiB). */
   readonly toolFaceBytes?: number;
+  /** A session unused this long is closed, a stdio server's sandbox with it (default 10 min). */
+  readonly idleMs?: number;
   /** Tools read from one server, all pages together (default 512), and pages (default 16). */
   readonly tools?: number;
   readonly pages?: number;

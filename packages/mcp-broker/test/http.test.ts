@@ -228,6 +228,29 @@ describe("the MCP broker with a Streamable HTTP server", () => {
     expect(fixture.requests).toEqual([]);
   });
 
+  it("keeps one session while it is used, and closes it once idle, to start afresh at the next call", async () => {
+    const warm = await setup();
+    await warm.broker.call("alpha", "mcp__srv__echo", { text: "a" });
+    await warm.broker.call("alpha", "mcp__srv__echo", { text: "b" });
+    // initialize and its notification once, then a tools/list and a tools/call per call.
+    expect(warm.fixture.requests).toHaveLength(6);
+    const { fixture } = await setup();
+    const { broker } = brokerFor(
+      [
+        {
+          name: "srv",
+          transport: { type: "http", url: `https://127.0.0.1:${fixture.port}/mcp`, ipLiteral: true },
+          tools: [approve(ECHO)],
+        },
+      ],
+      { http: { ca: [pki.caCert] }, limits: { idleMs: 100 } },
+    );
+    await broker.call("alpha", "mcp__srv__echo", { text: "a" });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await broker.call("alpha", "mcp__srv__echo", { text: "b" })).output).toBe("echo: b");
+    expect(fixture.requests).toHaveLength(8);
+  });
+
   it("stops serving when the audit cannot be written", async () => {
     const { fixture } = await setup();
     const { broker } = brokerFor(
