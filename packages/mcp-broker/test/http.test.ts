@@ -232,8 +232,10 @@ describe("the MCP broker with a Streamable HTTP server", () => {
     const warm = await setup();
     await warm.broker.call("alpha", "mcp__srv__echo", { text: "a" });
     await warm.broker.call("alpha", "mcp__srv__echo", { text: "b" });
-    // initialize and its notification once, then a tools/list and a tools/call per call.
+    // initialize and its notification once, then a tools/list and a tools/call per call; never a GET
+    // (the server-to-client event stream the broker does not open).
     expect(warm.fixture.requests).toHaveLength(6);
+    expect(warm.fixture.requests.every((line) => line.startsWith("POST /mcp "))).toBe(true);
     const { fixture } = await setup();
     const { broker } = brokerFor(
       [

@@ -6,10 +6,12 @@ import { describe, expect, it } from "vitest";
 import { skipRealSandbox } from "../../sandbox/test/sandbox-gate.js";
 import { type McpServerApproval, resolveBin } from "../src/index.js";
 import {
+  ASK_HOST,
   CONSTRUCTOR,
   ECHO,
   ECHO_PULLED,
   FLOOD,
+  GARBAGE,
   PROBE_NET,
   STALL,
   UNAPPROVED,
@@ -125,6 +127,26 @@ describe.skipIf(skipRealSandbox)("the MCP broker with a stdio server in its own 
     expect(await broker.call("alpha", "mcp__srv__echo", { text: "after" })).toEqual({
       ok: true,
       output: "echo: after",
+    });
+  });
+
+  it("serves calls made at once over one server, each answered with its own result", async () => {
+    const { broker } = await setup();
+    const texts = ["a", "b", "c", "d", "e"];
+    const answers = await Promise.all(texts.map((text) => broker.call("alpha", "mcp__srv__echo", { text })));
+    expect(answers.map((a) => a.output)).toEqual(texts.map((text) => `echo: ${text}`));
+  });
+
+  it("ends a server that breaks the framing, and answers its server-to-client requests with no", async () => {
+    const { broker } = await setup({}, [approve(GARBAGE), approve(ASK_HOST), approve(ECHO)]);
+    expect((await broker.call("alpha", "mcp__srv__garbage", {})).code).toBe("IC_MCP_PROTOCOL");
+    const asked = await broker.call("alpha", "mcp__srv__ask_host", {});
+    expect(asked.ok).toBe(true);
+    expect(asked.output).toMatch(/^roots\/list: .*Method not found/m);
+    expect(asked.output).toMatch(/^sampling\/createMessage: .*Method not found/m);
+    expect(await broker.call("alpha", "mcp__srv__echo", { text: "x" })).toEqual({
+      ok: true,
+      output: "echo: x",
     });
   });
 
