@@ -163,7 +163,10 @@ export function startMcpBroker(options: McpBrokerOptions): McpBroker {
           formatted.isError ? "tool_error" : "ok",
         );
       } catch (error) {
-        if (!isMcpBrokerError(error) || error.code === "IC_MCP_AUDIT_FAILED") throw error;
+        if (isMcpBrokerError(error) && error.code === "IC_MCP_AUDIT_FAILED") throw error;
+        // Anything else (a sandbox that cannot start, say) is still a refusal, audited like the rest.
+        if (!isMcpBrokerError(error))
+          return refuse("IC_MCP_SERVER_UNAVAILABLE", error instanceof Error ? error.message : String(error));
         return refuse(error.code, error.message);
       }
     },

@@ -199,6 +199,24 @@ describe("the bin a stdio server runs", () => {
     });
   });
 
+  it("refuses, and audits, a call whose server's sandbox cannot start", async () => {
+    const dir = await packageWith({ run: "run.js" }, { "run.js": "" });
+    const runRoot = await tempDir();
+    const { broker, events } = brokerFor(
+      [
+        {
+          name: "srv",
+          transport: { type: "stdio", package: "@acme/tool@1.0.0", command: "run" },
+          tools: [approve(ECHO)],
+        },
+      ],
+      { stdio: { nodePath: "/nonexistent/node", packageDir: () => dir, runDir: () => runRoot } },
+    );
+    const answer = await broker.call("alpha", "mcp__srv__echo", { text: "a" });
+    expect(answer).toMatchObject({ ok: false, code: "IC_MCP_SERVER_UNAVAILABLE" });
+    expect(events).toMatchObject([{ decision: "refused", reason: "IC_MCP_SERVER_UNAVAILABLE" }]);
+  });
+
   it("refuses a bin that is a symlink out of the package", async () => {
     const dir = await packageWith({ run: "run.js" });
     await symlink("/etc/hostname", join(dir, "run.js"));
