@@ -64,7 +64,11 @@ describe("an agent reaches an MCP server only through its agent API and the brok
     const events: McpAuditEvent[] = [];
     const broker = startMcpBroker({
       servers: (agent) => agentNamed(gateway.registry, agent)?.mcpServers ?? [],
-      audit: (event) => events.push(event),
+      // As the host wires it: into the gateway's own hash-chained log, beside the egress records.
+      audit: (event) => {
+        events.push(event);
+        gateway.recordSecurityEvent({ ...event });
+      },
       http: { ca: [pki.caCert] },
     });
     onCleanup(() => broker.close());
@@ -109,5 +113,8 @@ describe("an agent reaches an MCP server only through its agent API and the brok
       ["alpha", "echo", "IC_MCP_DIGEST_MISMATCH"],
       ["alpha", "echo", "ok"],
     ]);
+    const logged = (await gateway.audit(0, 1000)).filter((record) => record.type === "mcp.call");
+    expect(logged.map((record) => record.reason)).toEqual(["ok", "IC_MCP_DIGEST_MISMATCH", "ok"]);
+    expect(JSON.stringify(await gateway.audit(0, 1000))).not.toContain("from the sandbox");
   });
 });
