@@ -173,20 +173,13 @@ export function startMcpBroker(options: McpBrokerOptions): McpBroker {
 
     async inspect(agent) {
       const reports: McpServerReport[] = [];
-      for (const server of options.servers(agent)) {
-        let offered: Tool[];
-        try {
-          offered = await (await sessionFor(agent, server)).listTools();
-        } catch (error) {
-          const { code, message } = isMcpBrokerError(error)
-            ? error
-            : { code: "IC_MCP_SERVER_UNAVAILABLE", message: String(error) };
-          reports.push({ server: server.name, error: { code, message }, tools: [] });
-          continue;
-        }
-        reports.push({ server: server.name, tools: report(server, offered, limits) });
-      }
+      for (const server of options.servers(agent))
+        reports.push(await inspected(server, () => sessionFor(agent, server), false, limits));
       return reports;
+    },
+
+    async inspectProposed(agent, server) {
+      return inspected(server, () => ServerSession.connect(agent, server, options, limits), true, limits);
     },
 
     async close() {
@@ -196,6 +189,30 @@ export function startMcpBroker(options: McpBrokerOptions): McpBroker {
       await Promise.all(all.map(async (entry) => (await entry.session.catch(() => undefined))?.close()));
     },
   };
+}
+
+/** One server's report; a session of its own (`own`) is closed after. */
+async function inspected(
+  server: McpServerApproval,
+  open: () => Promise<ServerSession>,
+  own: boolean,
+  limits: Limits,
+): Promise<McpServerReport> {
+  let session: ServerSession | undefined;
+  try {
+    session = await open();
+    return { server: server.name, tools: report(server, await session.listTools(), limits) };
+  } catch (error) {
+    const { code, message } = isMcpBrokerError(error)
+      ? error
+      : {
+          code: "IC_MCP_SERVER_UNAVAILABLE",
+          message: error instanceof Error ? error.message : String(error),
+        };
+    return { server: server.name, error: { code, message }, tools: [] };
+  } finally {
+    if (own) await session?.close();
+  }
 }
 
 /** The approved tool against the live list: offered once, by that exact name, with the approved digest. */

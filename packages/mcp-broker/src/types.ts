@@ -93,8 +93,8 @@ export interface McpStdioOptions {
   /** A private directory per agent and server, for the server's writable /workspace. */
   readonly runDir: (agent: string, server: string) => string;
   /**
-   * For `network: true` only: a directory holding `egress.sock`, an egress broker started for this
-   * server (bound read-only at /run/ironclaw). Without it a `network: true` server is refused.
+   * For `network: true` only: a directory holding only `egress.sock`, an egress broker started for
+   * this server (bound read-only at /run/ironclaw). Without it a `network: true` server is refused.
    */
   readonly egressSocketDir?: (agent: string, server: string) => string | undefined;
   readonly limits?: SandboxLimits;
@@ -123,6 +123,12 @@ export interface McpBroker {
   call(agent: string, name: string, args: unknown): Promise<McpCallResult>;
   /** For the operator: every tool each approved server offers, its live digest and how it stands. */
   inspect(agent: string): Promise<McpServerReport[]>;
+  /**
+   * For the operator, before approving: the same report for a proposed server, over a session of its
+   * own that is closed after. Only an operator's request may lead here: it dials the proposal's URL
+   * (under the egress rules) or starts its package (in its sandbox).
+   */
+  inspectProposed(agent: string, server: McpServerApproval): Promise<McpServerReport>;
   close(): Promise<void>;
 }
 

@@ -298,6 +298,22 @@ describe("the network probe the stdio tests rely on", () => {
 });
 
 describe("what an operator is shown", () => {
+  it("inspectProposed reports a server not yet approved, whose digests then approve its tools", async () => {
+    const { broker, server } = await setup([]);
+    const proposal = { ...server, name: "proposed" };
+    const report = await broker.inspectProposed("alpha", proposal);
+    const echo = report.tools.find((t) => t.name === "echo");
+    expect(echo).toEqual({ name: "echo", state: "not_approved", digest: digestOf(ECHO) });
+    expect(await broker.tools("alpha")).toEqual([]);
+    (server as { tools: unknown }).tools = [{ name: "echo", digest: echo?.digest }];
+    expect((await broker.call("alpha", "mcp__srv__echo", { text: "ok" })).output).toBe("echo: ok");
+    const unreachable = await broker.inspectProposed("alpha", {
+      ...proposal,
+      transport: { type: "http", url: "https://127.0.0.1:1/mcp" },
+    });
+    expect(unreachable.error?.code).toBe("IC_MCP_EGRESS_REFUSED");
+  });
+
   it("inspect lists every offered tool with its live digest and how it stands", async () => {
     const { broker, state } = await setup([approve(ECHO), { name: "gone", digest: digestOf(UNAPPROVED) }]);
     state.rugPulled = true;
