@@ -19,3 +19,9 @@ export type {
   EgressRule,
   ResolvedAddress,
 } from "./types.js";
+export {
+  requestUpstream,
+  type UpstreamExchange,
+  type UpstreamOutcome,
+  type UpstreamRequest,
+} from "./upstream.js";

@@ -1,3 +1,4 @@
+export type { AgentMcp, McpToolView } from "./agent-api/mcp-routes.js";
 export { type AgentApi, type AgentApiOptions, startAgentApi } from "./agent-api/server.js";
 export {
   checkBindAddress,
@@ -19,6 +20,7 @@ export {
   CHANGE_KINDS,
   type ChangeKind,
   DEFAULT_GRANTS,
+  type McpServerApproval,
   PERMISSION_GRANTS,
   type PermissionGrant,
 } from "./changes/kinds.js";

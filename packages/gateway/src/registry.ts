@@ -1,4 +1,4 @@
-import { type ChangeKind, DEFAULT_GRANTS, type PayloadOf } from "./changes/kinds.js";
+import { type ChangeKind, DEFAULT_GRANTS, type McpServerApproval, type PayloadOf } from "./changes/kinds.js";
 import type { JsonValue } from "./json.js";
 
 /**
@@ -19,7 +19,8 @@ export interface AgentRecord {
     readonly readOnly: boolean;
   }[];
   readonly egress: readonly { readonly host: string; readonly port: number }[];
-  readonly mcpServers: readonly { readonly name: string; readonly url: string }[];
+  /** As approved: transport, and each tool pinned by its digest; the MCP broker reads it at each call. */
+  readonly mcpServers: readonly McpServerApproval[];
   readonly skills: readonly {
     readonly name: string;
     readonly description: string;
@@ -126,7 +127,7 @@ const UPDATERS: { readonly [K in ChangeKind]: (payload: PayloadOf<K>, agent: Age
     const others = agent.egress.filter((e) => !(e.host === p.host && e.port === p.port));
     return { egress: p.action === "allow" ? [...others, { host: p.host, port: p.port }] : others };
   },
-  mcp_servers: (p) => ({ mcpServers: p.servers.map(({ name, url }) => ({ name, url })) }),
+  mcp_servers: (p) => ({ mcpServers: p.servers.map((server) => structuredClone(server)) }),
   skills: (p) => ({
     skills: p.skills.map(({ name, description, instructions }) => ({ name, description, instructions })),
   }),

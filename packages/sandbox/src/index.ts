@@ -31,6 +31,7 @@ export * from "./errors.js";
 export { type LaunchOptions, launchSandbox } from "./launch.js";
 export { hostLibraries, parseLdd } from "./ldd.js";
 export { LIMIT_MECHANISMS, prlimitArgs } from "./limits.js";
+export { type McpServerSandbox, mcpServerSpec } from "./mcp-server-spec.js";
 export {
   checkMountSource,
   checkMounts,

@@ -34,7 +34,7 @@ export interface SandboxSpec {
   readonly nodePath: string;
   /** Host directory holding the bundled JS, read-only at /runtime/app. */
   readonly runtimeDir: string;
-  /** File name inside runtimeDir. */
+  /** File inside runtimeDir: plain names, "/" between them. */
   readonly entry: string;
   /** The agent's own workspace, at /workspace as `workspace` says; never another agent's. */
   readonly workspaceDir: string;
@@ -81,8 +81,10 @@ export function validateSpec(spec: SandboxSpec): void {
   hostPath("runtimeDir", spec.runtimeDir);
   hostPath("workspaceDir", spec.workspaceDir);
   hostPath("socketDir", spec.socketDir);
-  if (!/^[A-Za-z0-9._-]+$/.test(spec.entry) || spec.entry === "." || spec.entry === "..")
-    invalid(`entry must be a plain file name inside runtimeDir: ${spec.entry}`);
+  // Plain names joined by "/" (a package's bin may sit in a subdirectory); never "." or "..".
+  const segments = spec.entry.split("/");
+  if (!segments.every((segment) => /^[A-Za-z0-9._-]+$/.test(segment) && segment !== "." && segment !== ".."))
+    invalid(`entry must be a relative path of plain names inside runtimeDir: ${spec.entry}`);
   for (const arg of spec.args ?? []) if (arg.includes("\0")) invalid("an argument contains a NUL byte");
   for (const [key, value] of Object.entries(spec.env ?? {})) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) invalid(`environment variable name is not portable: ${key}`);

@@ -288,13 +288,21 @@ describe("bwrapArgs", () => {
     });
   });
 
+  it("runs an entry in a subdirectory of the runtime dir, as a package's bin may be", () => {
+    const args = bwrapArgs(agent("a", { entry: "dist/cli.js" }), LIBS, NODE_20);
+    expect(args.slice(args.indexOf("--") + 1)).toContain("/runtime/app/dist/cli.js");
+  });
+
   describe("refuses a spec that would not mean what it says", () => {
     const cases: [string, Partial<SandboxSpec>][] = [
       ["a relative workspace", { workspaceDir: "workspaces/a" }],
       ["a workspace spelled with ..", { workspaceDir: "/var/lib/ironclaw/workspaces/a/../b" }],
       ["the host's root as workspace", { workspaceDir: "/" }],
       ["an entry outside the runtime dir", { entry: "../agent.mjs" }],
-      ["an entry with a directory", { entry: "lib/agent.mjs" }],
+      ["an entry whose path climbs out", { entry: "lib/../../agent.mjs" }],
+      ["an absolute entry", { entry: "/lib/agent.mjs" }],
+      ["an entry with an empty segment", { entry: "lib//agent.mjs" }],
+      ["an entry ending in a dot segment", { entry: "lib/." }],
       ["NODE_OPTIONS", { env: { NODE_OPTIONS: "--allow-child-process" } }],
       ["LD_PRELOAD", { env: { LD_PRELOAD: "/workspace/x.so" } }],
       ["a NUL in an argument", { args: ["a\0b"] }],

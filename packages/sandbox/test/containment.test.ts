@@ -42,6 +42,11 @@ describe.skipIf(skipRealSandbox)("containment self-test (real sandboxes)", () =>
         bwrap: expect.stringMatching(/^bubblewrap \d/) as string,
       });
       expect(report.commit).toMatch(/^([0-9a-f]{40}|unknown)$/);
+      // The MCP server's own sandbox was probed too, and holds on its own.
+      for (const id of ["net-host-loopback", "write-runtime", "host-state", "code-from-strings"])
+        expect(held(report, id)?.detail, id).toMatch(/mcp-server: denied/);
+      expect(held(report, "mcp-agent-workspace")?.detail).toMatch(/^mcp-server: denied/);
+      expect(held(report, "control-workspace-marker")?.detail).toMatch(/^sandbox: allowed/);
       expect(report.limits.memoryBytes.enforced).toBe(true);
       expect(report.limits.fileBytes.enforced).toBe(true);
       expect(report.limits.processes.enforced).toBe(process.getuid?.() !== 0);

@@ -7,6 +7,7 @@ import { errorBody, sendJson } from "../api/respond.js";
 import { GatewayError, isGatewayError } from "../errors.js";
 import type { Gateway } from "../gateway.js";
 import type { Principal } from "../principal.js";
+import { type AgentMcp, mcpRoute } from "./mcp-routes.js";
 import { RefusalAudit } from "./refusal-audit.js";
 import { agentRoute } from "./routes.js";
 
@@ -24,6 +25,8 @@ export interface AgentApiOptions {
    * between tasks, so a supervisor may restart it now without cutting one short.
    */
   readonly onIdle?: () => void;
+  /** The MCP broker; without one the agent has no MCP tools. */
+  readonly mcp?: AgentMcp;
   /** How refusals are audited; see RefusalAudit (tests shorten the window). */
   readonly refusalAudit?: { readonly perWindow?: number; readonly windowMs?: number };
 }
@@ -44,7 +47,7 @@ export async function startAgentApi(options: AgentApiOptions): Promise<AgentApi>
     emit: (event) => gateway.recordSecurityEvent(event),
     ...(options.refusalAudit ?? {}),
   });
-  const context: Context = { gateway, principal, agent, audit, onIdle: options.onIdle };
+  const context: Context = { gateway, principal, agent, audit, onIdle: options.onIdle, mcp: options.mcp };
   const server = createServer({ maxHeaderSize: 16 * 1024 }, (request, response) => {
     handle(context, request, response).catch(() => response.destroy());
   });
@@ -82,6 +85,7 @@ interface Context {
   readonly agent: string;
   readonly audit: RefusalAudit;
   readonly onIdle: (() => void) | undefined;
+  readonly mcp: AgentMcp | undefined;
 }
 
 async function handle(context: Context, request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -93,6 +97,11 @@ async function handle(context: Context, request: IncomingMessage, response: Serv
     path = target.path;
     const body = await readJsonBody(request, BODY_LIMIT);
     if (!gateway.ready) throw new GatewayError("IC_API_UNAVAILABLE", "the event log cannot be written");
+    const mcpAnswer = await mcpRoute(context.mcp, agent, method, path, body);
+    if (mcpAnswer !== undefined) {
+      sendJson(response, mcpAnswer[0], mcpAnswer[1]);
+      return;
+    }
     const answer = await agentRoute({ gateway, principal, agent, method, path, query: target.query, body });
     sendJson(response, answer.status, answer.body);
     if (answer.idle === true) {

@@ -107,10 +107,70 @@ const mount = z.strictObject({
 const egressHost = shortText(253, 1);
 const port = z.int().check(z.minimum(1), z.maximum(65_535));
 
-const mcpServer = z.strictObject({
-  name: z.string().check(z.regex(/^[a-z][a-z0-9_-]{0,63}$/)),
-  url: shortText(2048),
+/**
+ * An MCP server's name: no "__" and no trailing "_", so `mcp__<server>__<tool>` splits one way only.
+ * A tool's name: what model APIs accept in a tool name; the whole `mcp__…` name is at most 64.
+ */
+export const MCP_SERVER_NAME = /^[a-z](?:[a-z0-9-]|_(?=[a-z0-9-])){0,31}$/;
+export const MCP_TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+export const MCP_TOOL_DIGEST = /^sha256:[0-9a-f]{64}$/;
+const MCP_FULL_NAME_MAX = 64;
+// "<npm name>@<exact version>": the package a `packages` change approved for this agent.
+const MCP_PACKAGE = /^((?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*)@(.+)$/;
+
+const mcpTool = z.strictObject({
+  name: z.string().check(z.regex(MCP_TOOL_NAME, "an MCP tool name: A-Z, a-z, 0-9, '_' and '-', ≤ 64")),
+  /** SHA-256 of the tool's canonical {name, description, inputSchema} (see @ironclaw/mcp-broker). */
+  digest: z.string().check(z.regex(MCP_TOOL_DIGEST, "a tool digest: sha256: and 64 lower-case hex digits")),
 });
+
+const mcpTransport = z.discriminatedUnion("type", [
+  z.strictObject({
+    type: z.literal("http"),
+    url: shortText(2048, 1),
+    /** An IP literal host is refused unless the change says, in so many words, that it is one. */
+    ipLiteral: z.optional(z.literal(true)),
+  }),
+  z.strictObject({
+    type: z.literal("stdio"),
+    package: z.string().check(
+      z.maxLength(280),
+      z.refine((text) => {
+        const match = MCP_PACKAGE.exec(text);
+        return match !== null && PACKAGE_NAME.test(match[1] ?? "") && EXACT_VERSION.test(match[2] ?? "");
+      }, "a package as <npm name>@<exact version>"),
+    ),
+    /** A name in the package's `bin`. */
+    command: z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "a bin name of the package")),
+    args: z.optional(z.array(shortText(1024)).check(z.maxLength(32))),
+    /** The server's own sandbox has no network unless this says so (see the MCP broker's README). */
+    network: z.optional(z.literal(true)),
+  }),
+]);
+
+const mcpServer = z
+  .strictObject({
+    name: z
+      .string()
+      .check(z.regex(MCP_SERVER_NAME, "an MCP server name: a-z, 0-9, '-' and single '_' inside, ≤ 32")),
+    transport: mcpTransport,
+    tools: z.array(mcpTool).check(
+      z.maxLength(64),
+      z.refine<{ name: string }[]>(
+        (tools) => new Set(tools.map((t) => t.name)).size === tools.length,
+        "a tool is listed twice",
+      ),
+    ),
+  })
+  .check(
+    z.refine(
+      (server) => server.tools.every((t) => `mcp__${server.name}__${t.name}`.length <= MCP_FULL_NAME_MAX),
+      `a tool's full name mcp__<server>__<tool> must be at most ${MCP_FULL_NAME_MAX} characters`,
+    ),
+  );
+
+/** One approved MCP server as the registry holds it. */
+export type McpServerApproval = z.infer<typeof mcpServer>;
 
 const skill = z.strictObject({
   name: z.string().check(z.regex(/^[a-z][a-z0-9_-]{0,63}$/)),

@@ -212,7 +212,9 @@ export const VERIFIERS: readonly Verifier[] = [
     name: "mcp_server_url",
     appliesTo: ["mcp_servers"],
     check(change) {
-      for (const { name, url } of as(change, "mcp_servers").servers) {
+      for (const { name, transport } of as(change, "mcp_servers").servers) {
+        if (transport.type !== "http") continue;
+        const { url } = transport;
         // ASCII only, so the host the approver reads is the host that is called: an IDN host is
         // written as its A-label (xn--…), which `changes show` spells out beside it.
         if (!/^[\x21-\x7e]*$/.test(url)) {
@@ -230,7 +232,8 @@ export const VERIFIERS: readonly Verifier[] = [
         if (parsed.username !== "" || parsed.password !== "") {
           return refuse(`server ${name}: credentials in the URL are not allowed`);
         }
-        const problem = egressHostProblem(parsed.hostname, false);
+        const host = parsed.hostname.replace(/^\[(.*)\]$/, "$1");
+        const problem = egressHostProblem(host, transport.ipLiteral === true);
         if (problem !== undefined) return refuse(`server ${name}: ${problem}`);
       }
       return PASS;
@@ -267,6 +270,24 @@ export const VERIFIERS: readonly Verifier[] = [
         current.dailyTokens === payload.dailyTokens
       ) {
         return refuse(`agent ${payload.agent} already has exactly this model approved`);
+      }
+      return PASS;
+    },
+  },
+  {
+    name: "mcp_server_package",
+    appliesTo: ["mcp_servers"],
+    check(change, { registry }) {
+      const { agent, servers } = as(change, "mcp_servers");
+      const approved = agentNamed(registry, agent)?.packages ?? [];
+      for (const { name, transport } of servers) {
+        if (transport.type !== "stdio") continue;
+        // Only code a `packages` change approved for this agent ever runs as its MCP server.
+        if (!approved.some((p) => `${p.name}@${p.version}` === transport.package)) {
+          return refuse(
+            `server ${name}: the package ${transport.package} is not approved for ${agent}; approve a packages change naming it first`,
+          );
+        }
       }
       return PASS;
     },

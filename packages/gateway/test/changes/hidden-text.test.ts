@@ -90,7 +90,10 @@ const FIELDS: readonly [string, (bad: string) => { kind: string; payload: unknow
     "MCP server URL",
     (bad) => ({
       kind: "mcp_servers",
-      payload: { agent: "alpha", servers: [{ name: "m", url: `https://example.com/${bad}` }] },
+      payload: {
+        agent: "alpha",
+        servers: [{ name: "m", transport: { type: "http", url: `https://example.com/${bad}` }, tools: [] }],
+      },
     }),
   ],
   ...(["provider", "model"] as const).map(
@@ -171,7 +174,7 @@ describe("host names", () => {
   });
   const mcp = (url: string) => ({
     kind: "mcp_servers",
-    payload: { agent: "alpha", servers: [{ name: "m", url }] },
+    payload: { agent: "alpha", servers: [{ name: "m", transport: { type: "http", url }, tools: [] }] },
   });
 
   it("refuse mixed-script A-labels, invalid A-labels and non-ASCII URLs; accept single-script A-labels", async () => {

@@ -228,14 +228,17 @@ describe("the verifier chain", () => {
     ],
     [
       "an http MCP server",
-      change("mcp_servers", { agent: "alpha", servers: [{ name: "s", url: "http://mcp.example.com/" }] }),
+      change("mcp_servers", {
+        agent: "alpha",
+        servers: [{ name: "s", transport: { type: "http", url: "http://mcp.example.com/" }, tools: [] }],
+      }),
       "mcp_server_url",
     ],
     [
       "an MCP URL with credentials",
       change("mcp_servers", {
         agent: "alpha",
-        servers: [{ name: "s", url: "https://u:p@mcp.example.com/" }],
+        servers: [{ name: "s", transport: { type: "http", url: "https://u:p@mcp.example.com/" }, tools: [] }],
       }),
       "mcp_server_url",
     ],

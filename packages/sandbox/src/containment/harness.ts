@@ -1,16 +1,17 @@
-import { copyFile, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, writeFile } from "node:fs/promises";
 import { release } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SandboxError } from "../errors.js";
 import { hostLibraries } from "../ldd.js";
+import { mcpServerSpec } from "../mcp-server-spec.js";
 import type { SandboxLimits, SandboxSpec, Weakening } from "../spec.js";
 import { INSIDE } from "../spec.js";
 import { sandboxSupport } from "../support.js";
 import { buildProbe, PROBE_FILE } from "./build-probe.js";
 import { createHostFixtures, type HostFixtures, MOUNT_CONTENT, MOUNT_FILE } from "./host-fixtures.js";
 import { gitCommit, type LimitsReport, limitsReport } from "./host-info.js";
-import type { ProbeConfig, RunName } from "./invariants.js";
+import { AGENT_WORKSPACE_MARKER, type ProbeConfig, type RunName } from "./invariants.js";
 import { type EgressBrokerHook, placeholderBroker } from "./placeholder-broker.js";
 import { type ModelProxyHook, placeholderModelProxy } from "./placeholder-model-proxy.js";
 import { CONTAINMENT_SCHEMA, type InvariantResult, judge, type Verdict, verdictOf } from "./report.js";
@@ -109,6 +110,7 @@ export async function runContainmentSelftest(options: ContainmentOptions = {}): 
     if (options.probe === undefined) await buildProbe(fixtures.appDir);
     else await copyFile(options.probe, join(fixtures.appDir, PROBE_FILE));
     await writeFile(join(fixtures.appDir, FAKE_ADDON), "not a native addon\n");
+    await writeFile(join(fixtures.workspaceDir, AGENT_WORKSPACE_MARKER), "the agent's own file\n");
 
     const spec = (run: RunName, socketDir: string, extra: readonly Weakening[] = []): SandboxSpec => ({
       nodePath,
@@ -155,6 +157,7 @@ export async function runContainmentSelftest(options: ContainmentOptions = {}): 
     } finally {
       await proxy.close();
     }
+    runs.set("mcp-server", await runMcpServerProbe(fixtures, nodePath, limits, weaken, timeoutMs));
   } finally {
     await fixtures.close();
   }
@@ -186,6 +189,40 @@ export async function runContainmentSelftest(options: ContainmentOptions = {}): 
     invariants,
     verdict: verdictOf(invariants),
   };
+}
+
+/**
+ * The probe as a stdio MCP server's bin, in a package directory, run in the sandbox mcpServerSpec
+ * builds (the MCP broker's): its own workspace and an empty socket directory. The agent's workspace
+ * holds a marker file (written before every run) the probe must not find.
+ */
+async function runMcpServerProbe(
+  fixtures: HostFixtures,
+  nodePath: string,
+  limits: SandboxLimits,
+  weaken: readonly Weakening[],
+  timeoutMs: number,
+): Promise<ProbeRun> {
+  const packageDir = join(fixtures.root, "mcp-package");
+  const runDir = join(fixtures.root, "mcp-run");
+  for (const dir of [join(packageDir, "dist"), join(runDir, "workspace"), join(runDir, "sockets")])
+    await mkdir(dir, { recursive: true });
+  await copyFile(join(fixtures.appDir, PROBE_FILE), join(packageDir, "dist", PROBE_FILE));
+  await writeFile(join(packageDir, FAKE_ADDON), "not a native addon\n");
+  await writeFile(
+    join(packageDir, "package.json"),
+    JSON.stringify({ name: "probe", version: "1.0.0", bin: { probe: `dist/${PROBE_FILE}` } }),
+  );
+  const spec = mcpServerSpec({
+    nodePath,
+    packageDir,
+    entry: `dist/${PROBE_FILE}`,
+    workspaceDir: join(runDir, "workspace"),
+    socketDir: join(runDir, "sockets"),
+    args: [JSON.stringify(probeConfig("mcp-server", fixtures, nodePath))],
+    limits,
+  });
+  return runProbe({ ...spec, weaken }, "mcp-server", timeoutMs);
 }
 
 function packageDir(): string {

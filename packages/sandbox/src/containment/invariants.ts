@@ -8,10 +8,12 @@
  * - "model": the sandbox once a model is approved, with the model proxy's socket present and a
  *   provider key held by the host; without Node's permission model, so a key the OS layer lets
  *   through is found.
+ * - "mcp-server": a stdio MCP server's own sandbox (mcpServerSpec, as the MCP broker launches it): the
+ *   package read-only, a workspace of its own, no socket of the agent's, no network.
  * The "control-*" invariants expect "allowed": they show the probe can see what it should, so a
  * "denied" elsewhere is not just a probe that cannot do anything.
  */
-export const RUNS = ["sandbox", "namespaces", "egress", "model"] as const;
+export const RUNS = ["sandbox", "namespaces", "egress", "model", "mcp-server"] as const;
 export type RunName = (typeof RUNS)[number];
 
 export type Outcome = "denied" | "allowed";
@@ -23,7 +25,12 @@ export interface InvariantDefinition {
   readonly runs: readonly RunName[];
 }
 
-const BOTH: readonly RunName[] = ["sandbox", "namespaces"];
+/** The agent's sandbox with and without the permission model, and an MCP server's sandbox. */
+const BOTH: readonly RunName[] = ["sandbox", "namespaces", "mcp-server"];
+/** Node's permission model and flags, as the agent's runtime and an MCP server both run. */
+const NODE_FLAGS: readonly RunName[] = ["sandbox", "mcp-server"];
+/** The agent's sandbox with and without the permission model: what only an agent is given (mounts). */
+const AGENT_RUNS: readonly RunName[] = ["sandbox", "namespaces"];
 
 export const INVARIANTS: readonly InvariantDefinition[] = [
   {
@@ -90,16 +97,16 @@ export const INVARIANTS: readonly InvariantDefinition[] = [
     id: "spawn-child",
     description: "the runtime cannot start a child process",
     expected: "denied",
-    runs: ["sandbox"],
+    runs: NODE_FLAGS,
   },
   {
     id: "code-from-strings",
     description: "eval and new Function are refused",
     expected: "denied",
-    runs: ["sandbox"],
+    runs: NODE_FLAGS,
   },
-  { id: "native-addon", description: "no native addon can be loaded", expected: "denied", runs: ["sandbox"] },
-  { id: "worker", description: "no Worker thread can be started", expected: "denied", runs: ["sandbox"] },
+  { id: "native-addon", description: "no native addon can be loaded", expected: "denied", runs: NODE_FLAGS },
+  { id: "worker", description: "no Worker thread can be started", expected: "denied", runs: NODE_FLAGS },
   {
     id: "host-pids",
     description: "no host process is visible: /proc shows only the sandbox's own, signals to host pids fail",
@@ -143,14 +150,14 @@ export const INVARIANTS: readonly InvariantDefinition[] = [
     description:
       "an approved read-only mount cannot be written: no file created, appended, renamed or removed",
     expected: "denied",
-    runs: BOTH,
+    runs: AGENT_RUNS,
   },
   {
     id: "mount-only-approved",
     description:
       "nothing outside the approved mounts is visible: not the mounts root, not a sibling, no descriptor to a source",
     expected: "denied",
-    runs: BOTH,
+    runs: AGENT_RUNS,
   },
   {
     id: "model-before-approval",
@@ -187,7 +194,20 @@ export const INVARIANTS: readonly InvariantDefinition[] = [
     id: "control-mount",
     description: "control: the approved mount is at its target and reads back the host's content",
     expected: "allowed",
-    runs: BOTH,
+    runs: AGENT_RUNS,
+  },
+  {
+    id: "mcp-agent-socket",
+    description:
+      "an MCP server's sandbox holds no socket of the agent's: /run/ironclaw/agent.sock does not exist",
+    expected: "denied",
+    runs: ["mcp-server"],
+  },
+  {
+    id: "mcp-agent-workspace",
+    description: "an MCP server does not see the agent's workspace: its /workspace is its own",
+    expected: "denied",
+    runs: ["mcp-server"],
   },
   {
     id: "control-agent-socket",
@@ -200,6 +220,13 @@ export const INVARIANTS: readonly InvariantDefinition[] = [
     description: "control: the agent's own /workspace can be written and read back",
     expected: "allowed",
     runs: BOTH,
+  },
+  {
+    id: "control-workspace-marker",
+    description:
+      "control: the agent's sandbox finds the marker file in its /workspace, so an MCP server's not finding it means something",
+    expected: "allowed",
+    runs: ["sandbox"],
   },
   {
     id: "control-loopback",
@@ -244,6 +271,8 @@ export interface ProbeLine {
 }
 
 export const AGENT_SOCKET_GREETING = "ironclaw-agent-socket";
+/** A file the harness puts in the agent's workspace; an MCP server's /workspace must not hold it. */
+export const AGENT_WORKSPACE_MARKER = "agent-workspace-marker.txt";
 export const NOT_ALLOWLISTED_HOST = "not-on-the-allowlist.invalid";
 
 /**

@@ -9,7 +9,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import type { ProbeConfig } from "./invariants.js";
+import { AGENT_WORKSPACE_MARKER, type ProbeConfig } from "./invariants.js";
 import { attempt, type Observation, observe } from "./probe-util.js";
 
 /** Tries to create `dir` (when missing) and a file in it; either succeeding is a write. */
@@ -65,6 +65,14 @@ export const hostState = (config: ProbeConfig) =>
 
 export const otherWorkspace = (config: ProbeConfig) =>
   tryRead({ dirs: [config.otherWorkspaceDir], files: [join(config.otherWorkspaceDir, "secret.txt")] });
+
+/** An MCP server's /workspace is its own: the file the harness put in the agent's is not there. */
+export function mcpAgentWorkspace(): Observation {
+  const file = `/workspace/${AGENT_WORKSPACE_MARKER}`;
+  const seen = attempt(() => existsSync(file));
+  if (!seen.ok) return observe("inconclusive", [`exists ${file}: ${seen.reason}`]);
+  return observe(seen.value ? "allowed" : "denied", [`exists ${file}: ${String(seen.value)}`]);
+}
 
 /** Control: the agent's own workspace takes a write and gives it back. */
 export function controlWorkspace(config: ProbeConfig): Observation {

@@ -42,6 +42,17 @@ export async function egressBeforeApproval(): Promise<Observation> {
   ]);
 }
 
+/** An MCP server's sandbox: the agent's socket must be neither there nor reachable. */
+export async function mcpAgentSocket(): Promise<Observation> {
+  const exists = attempt(() => existsSync(AGENT_SOCKET));
+  const exchange = await unixExchange(AGENT_SOCKET);
+  const present = exists.ok && exists.value === true;
+  return observe(present || exchange.connected ? "allowed" : "denied", [
+    `exists ${AGENT_SOCKET}: ${exists.ok ? String(exists.value) : exists.reason}`,
+    exchange.detail,
+  ]);
+}
+
 export async function controlAgentSocket(): Promise<Observation> {
   const exchange = await unixExchange(AGENT_SOCKET);
   const answered = exchange.received.startsWith(AGENT_SOCKET_GREETING);

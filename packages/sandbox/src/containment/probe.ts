@@ -8,6 +8,7 @@ import { execOtherBinary, execShell, spawnChild } from "./probe-exec.js";
 import {
   controlWorkspace,
   hostState,
+  mcpAgentWorkspace,
   otherWorkspace,
   writeDev,
   writeEtc,
@@ -33,7 +34,12 @@ import {
 } from "./probe-net.js";
 import { hostPids, limits, mount, ptrace, seccomp } from "./probe-proc.js";
 import { codeFromStrings, nativeAddon, worker } from "./probe-runtime.js";
-import { controlAgentSocket, egressAllowlist, egressBeforeApproval } from "./probe-sockets.js";
+import {
+  controlAgentSocket,
+  egressAllowlist,
+  egressBeforeApproval,
+  mcpAgentSocket,
+} from "./probe-sockets.js";
 import { type Check, why } from "./probe-util.js";
 
 const CHECKS: Readonly<Record<string, Check>> = {
@@ -69,6 +75,9 @@ const CHECKS: Readonly<Record<string, Check>> = {
   "mount-read-only": mountReadOnly,
   "mount-only-approved": mountOnlyApproved,
   "control-mount": controlMount,
+  "mcp-agent-socket": mcpAgentSocket,
+  "mcp-agent-workspace": mcpAgentWorkspace,
+  "control-workspace-marker": mcpAgentWorkspace,
   "control-agent-socket": controlAgentSocket,
   "control-workspace": controlWorkspace,
   "control-loopback": controlLoopback,
