@@ -18,3 +18,4 @@ export {
   verifySkill,
   verifySkillSignature,
 } from "./skills/verify-skill.js";
+export { readBounded } from "./files/read-bounded.js";

@@ -8,7 +8,6 @@ import { GatewayError, isGatewayError } from "../errors.js";
 import type { Gateway } from "../gateway.js";
 import type { JsonValue } from "../json.js";
 import type { Principal } from "../principal.js";
-import { agentNamed } from "../registry.js";
 
 export interface AgentApi {
   readonly socketPath: string;
@@ -85,7 +84,8 @@ async function route(
   const agent = principal.agent as string;
   if (!gateway.ready) throw new GatewayError("IC_API_UNAVAILABLE", "the event log cannot be written");
   if (method === "GET" && path === "/v1/self") {
-    const record = agentNamed(gateway.registry, agent);
+    // Skills as the agent sees them: what each says (verified, from the skill store), not where it came from.
+    const record = await gateway.agentView(agent);
     if (record === undefined) throw new GatewayError("IC_API_NOT_FOUND", `agent ${agent} does not exist`);
     return [200, { agent: record as unknown as JsonValue }];
   }

@@ -38,6 +38,7 @@ const baseContext: VerifierContext = {
       ["gone", null],
     ]),
   },
+  skills: { root: null, facts: new Map() },
 };
 
 function change(kind: string, payload: Record<string, unknown>): ProposedChange {
@@ -276,7 +277,18 @@ describe("payload schemas", () => {
     [
       "a bidi override",
       "skills",
-      { agent: "alpha", skills: [{ name: "s", description: "\u202e", instructions: "" }] },
+      {
+        agent: "alpha",
+        skills: [
+          {
+            name: "s",
+            source: "s-1.0.0.tar.gz\u202e",
+            version: "1.0.0",
+            digest: `sha256:${"0".repeat(64)}`,
+            signer: { repository: "acme/skills" },
+          },
+        ],
+      },
     ],
     ["a bad agent name", "create_agent", { agent: "Alpha!" }],
     ["a duplicate tool", "enabled_tools", { agent: "alpha", tools: ["read_file", "read_file"] }],
