@@ -11,6 +11,7 @@ import { CliError } from "../errors.js";
 import { writeFileAtomic } from "../fs/atomic-write.js";
 import { AgentSupervisor } from "../runtime/supervisor.js";
 import { type CommandContext, writeJson } from "./context.js";
+import { loadTrustedRoot } from "./verify-bundle-action.js";
 
 export interface UpFlags {
   readonly dev?: boolean;
@@ -20,6 +21,7 @@ export interface UpFlags {
   readonly consoleOrigin?: string;
   readonly ttl?: string;
   readonly mountsRoot?: string;
+  readonly skillsRoot?: string;
   readonly witness?: string;
   readonly pendingCap?: string;
   readonly pendingTotalCap?: string;
@@ -123,6 +125,12 @@ export async function upAction(flags: UpFlags, context: CommandContext): Promise
     ttlMs: parseDuration(flags.ttl ?? "24h"),
     ...(flags.listen === undefined ? {} : { listen: flags.listen }),
     ...(flags.mountsRoot === undefined ? {} : { mountsRoot: flags.mountsRoot }),
+    ...(flags.skillsRoot === undefined
+      ? {}
+      : {
+          skillsRoot: resolve(io.cwd, flags.skillsRoot),
+          skillsTrustedRoot: await loadTrustedRoot(undefined, io),
+        }),
     ...(flags.witness === undefined ? {} : { witness: resolve(io.cwd, flags.witness) }),
     ...(flags.pendingCap === undefined ? {} : { pendingCap: positive(flags.pendingCap, "--pending-cap") }),
     ...(flags.pendingTotalCap === undefined
