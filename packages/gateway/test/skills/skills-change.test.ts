@@ -3,6 +3,7 @@ import { request } from "node:http";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { startAgentApi } from "../../src/agent-api/server.js";
+import { gatewayRoutes } from "../../src/api/routes.js";
 import { GatewayError } from "../../src/errors.js";
 import { Gateway } from "../../src/gateway.js";
 import { OPERATOR, temporaryDirectories } from "../helpers.js";
@@ -73,6 +74,15 @@ describe("a skills change through the gateway", () => {
       tools: ["list_files", "read_file"],
       missingTools: ["list_files"],
     });
+    // What `changes show` and the console read: the same notes, beside the change, through the API.
+    const shown = await gatewayRoutes(gateway)({
+      method: "GET",
+      path: `/v1/changes/${result.change.id}`,
+      query: new URLSearchParams(),
+      principal: OPERATOR,
+      body: undefined,
+    });
+    expect(shown.body).toMatchObject({ change: { id: result.change.id, skills: [note] } });
     await gateway.approve(OPERATOR, result.change.id, { digest: result.change.digest });
     expect(gateway.registry.agents.demo?.skills).toEqual([
       { name: "pdf-summary", version: "1.2.0", digest, source: SOURCE, signer: BY_IDENTITY },
