@@ -33,4 +33,5 @@ export {
 } from "./log/index.js";
 export type { Principal, Role } from "./principal.js";
 export { type AgentRecord, agentNamed, type Registry } from "./registry.js";
+export type { AgentSkillView, SkillNote } from "./skills/views.js";
 export { verifyGatewayLog } from "./verify-gateway-log.js";

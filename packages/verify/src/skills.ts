@@ -1,4 +1,6 @@
 /** Skills: reproducible archives of instructions and resources, keyless-signed, verified offline. */
+
+export { readBounded } from "./files/read-bounded.js";
 export { packSkillFiles, readSkillArchive, type SkillArchive, skillDigest } from "./skills/archive.js";
 export { SKILL_LIMITS, SKILL_MANIFEST } from "./skills/limits.js";
 export { parseSkillManifest, type SkillManifest } from "./skills/manifest.js";
@@ -18,4 +20,3 @@ export {
   verifySkill,
   verifySkillSignature,
 } from "./skills/verify-skill.js";
-export { readBounded } from "./files/read-bounded.js";
