@@ -1,4 +1,4 @@
-import { symlink, writeFile } from "node:fs/promises";
+import { stat, symlink, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -261,5 +261,28 @@ describe("a skills change through the gateway", () => {
     const bare = await setUp({ skillsRoot: null });
     await refusedBySkillVerifier(bare.gateway, skillChange({ digest }), /no skills root is configured/);
     await bare.gateway.close();
+  });
+  it("serves only what the store still vouches for, and keeps one copy when two submissions race", async () => {
+    const { gateway, root, stateDir } = await setUp();
+    const digest = await world.publish(root, SOURCE, archiveOf(skillMd()));
+    const [first, second] = await Promise.all([
+      gateway.submit(OPERATOR, skillChange({ digest })),
+      gateway.submit(OPERATOR, skillChange({ digest })),
+    ]);
+    expect([first?.change.state, second?.change.state]).toEqual(["pending", "pending"]);
+    const stored = join(stateDir, "skills", `${digest.slice("sha256:".length)}.tar.gz`);
+    expect((await stat(stored)).mode & 0o777).toBe(0o600);
+    await gateway.approve(OPERATOR, first.change.id, { digest: first.change.digest });
+    expect((await gateway.agentView("demo"))?.skills.map((s) => s.name)).toEqual(["pdf-summary"]);
+    await gateway.close();
+    // A fresh gateway reads the store from disk; a stored archive that no longer matches its digest is not served.
+    await writeFile(stored, archiveOf(skillMd({ tools: "[http_fetch]" })));
+    const reopened = await Gateway.open({ stateDir, skillsRoot: root, skillsTrustedRoot: world.trustedRoot });
+    try {
+      const view = await reopened.agentView("demo");
+      expect(view?.skills).toEqual([]);
+    } finally {
+      await reopened.close();
+    }
   });
 });
