@@ -210,7 +210,7 @@ describe("a skills change through the gateway", () => {
     await gateway.close();
   });
 
-  it("refuses constructor and __proto__ as skill names, and invisible Unicode in a name", async () => {
+  it("refuses Object.prototype names as skill names, and invisible Unicode in a name", async () => {
     const { gateway, root } = await setUp();
     const digest = await world.publish(root, "c.tar.gz", archiveOf(skillMd({ name: "constructor" })));
     await refusedBySkillVerifier(
