@@ -160,6 +160,29 @@ describe("ironclaw skills pack | sign | verify", () => {
     ).toBe(2);
   });
 
+  it("adds an RFC 3161 timestamp when a timestamp authority is named, and the bundle still verifies", async () => {
+    skillDir("stamped");
+    await runCli(["skills", "pack", "stamped", "-o", "st.tar.gz"], { cwd });
+    const signed = await runCli(
+      [
+        "skills",
+        "sign",
+        "st.tar.gz",
+        "--fulcio-url",
+        sigstore.urls.fulcio,
+        "--rekor-url",
+        sigstore.urls.rekor,
+        "--tsa-url",
+        sigstore.urls.tsa as string,
+      ],
+      { cwd, env: { SIGSTORE_ID_TOKEN: sigstore.identityToken(PUBLISHER) } },
+    );
+    expect(signed.code).toBe(0);
+    const bundle = JSON.parse(readFileSync(join(cwd, "st.tar.gz.sigstore.json"), "utf8"));
+    expect(bundle.verificationMaterial.timestampVerificationData.rfc3161Timestamps).toHaveLength(1);
+    expect((await verify("st.tar.gz", "--repo", "acme/skills")).code).toBe(0);
+  });
+
   it("refuses to pack a symlink or to sign without an identity token", async () => {
     const dir = skillDir("linked");
     symlinkSync("/dev/zero", join(dir, "zero"));
