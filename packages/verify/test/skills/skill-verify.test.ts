@@ -1,6 +1,6 @@
 import { githubWorkflowIdentity } from "@ironclaw/sigstore-local";
 import { gzipDeterministic } from "@ironclaw/verify/archive";
-import { publicGoodTrustedRoot } from "@ironclaw/verify/sigstore";
+import { parseTrustedRoot, publicGoodTrustedRoot } from "@ironclaw/verify/sigstore";
 import {
   packSkillDirectory,
   verifySkill,
@@ -158,6 +158,25 @@ describe("skills: the blob-signature path on a real-world bundle (sigstore-pytho
           identity:
             "https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.3",
         }),
+      "IC_POLICY_IDENTITY_MISMATCH",
+    );
+  });
+
+  it("accepts an email identity's blob bundle against another instance's trusted root (staging), and refuses another email", () => {
+    // sigstore-python's bundle_v3.txt, signed on Sigstore staging by william@yossarian.net via GitHub OAuth.
+    const staging = parseTrustedRoot(
+      realFile("sigstore-python/staging_trusted_root.json"),
+      "sigstore-python staging root",
+    );
+    const options = (identity: string) => ({
+      archive: realFile("sigstore-python/bundle_v3.txt"),
+      bundle: realFile("sigstore-python/bundle_v3.txt.sigstore"),
+      signer: { issuer: "https://github.com/login/oauth", identity },
+      trustedRoot: staging,
+    });
+    expect(verifySkillSignature(options("william@yossarian.net")).identity).toBe("william@yossarian.net");
+    expectVerifyError(
+      () => verifySkillSignature(options("someone@yossarian.net")),
       "IC_POLICY_IDENTITY_MISMATCH",
     );
   });
