@@ -183,7 +183,7 @@ describe("ironclaw skills pack | sign | verify", () => {
     expect((await verify("st.tar.gz", "--repo", "acme/skills")).code).toBe(0);
   });
 
-  it("refuses to pack a symlink or to sign without an identity token", async () => {
+  it("refuses to pack a symlink or into the skill itself, to sign what is not a skill, or to sign without an identity token", async () => {
     const dir = skillDir("linked");
     symlinkSync("/dev/zero", join(dir, "zero"));
     const packed = await runCli(["skills", "pack", "linked", "-o", "l.tar.gz", "--json"], { cwd });
@@ -191,6 +191,15 @@ describe("ironclaw skills pack | sign | verify", () => {
     expect(JSON.parse(packed.stdout).error).toMatchObject({ code: "IC_SKILL_ENTRY_REFUSED" });
     skillDir("plain");
     await runCli(["skills", "pack", "plain", "-o", "p.tar.gz"], { cwd });
+    const inside = await runCli(["skills", "pack", "plain", "-o", "plain/p.tar.gz", "--json"], { cwd });
+    expect(inside.code).toBe(2);
+    writeFileSync(join(cwd, "not-a-skill.tar.gz"), "plain text");
+    const notSkill = await runCli(["skills", "sign", "not-a-skill.tar.gz", "--json"], {
+      cwd,
+      env: { SIGSTORE_ID_TOKEN: sigstore.identityToken(PUBLISHER) },
+    });
+    expect(notSkill.code).toBe(1);
+    expect(JSON.parse(notSkill.stdout).error.code).toBe("IC_SKILL_ARCHIVE_INVALID");
     const unsigned = await runCli(["skills", "sign", "p.tar.gz", "--json"], { cwd, env: {} });
     expect(unsigned.code).toBe(2);
     expect(JSON.parse(unsigned.stdout).error.message).toContain("SIGSTORE_ID_TOKEN");

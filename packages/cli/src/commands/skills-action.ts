@@ -52,8 +52,16 @@ const readArchive = (path: string) =>
 
 export async function packAction(dir: string, options: PackOptions, context: CommandContext): Promise<void> {
   const { io } = context;
-  const { archive, skill } = await packSkillDirectory(resolve(io.cwd, dir));
+  const source = resolve(io.cwd, dir);
   const output = resolve(io.cwd, options.output);
+  // An archive written into the skill would be packed into the next one, and change its digest.
+  if (output.startsWith(`${source}/`)) {
+    throw new CliError(
+      "IC_USAGE",
+      `write the archive outside the skill directory ${source}, not to ${output}`,
+    );
+  }
+  const { archive, skill } = await packSkillDirectory(source);
   await writeFileAtomic(output, archive);
   const { name, version, tools } = skill.manifest;
   if (options.json === true) {
