@@ -200,6 +200,25 @@ describe("ironclaw skills pack | sign | verify", () => {
     });
     expect(notSkill.code).toBe(1);
     expect(JSON.parse(notSkill.stdout).error.code).toBe("IC_SKILL_ARCHIVE_INVALID");
+    // A Fulcio that is not there: an environment failure (exit 3) that says where it failed.
+    const offline = await runCli(
+      [
+        "skills",
+        "sign",
+        "p.tar.gz",
+        "--json",
+        "--fulcio-url",
+        "http://127.0.0.1:9",
+        "--rekor-url",
+        sigstore.urls.rekor,
+      ],
+      { cwd, env: { SIGSTORE_ID_TOKEN: sigstore.identityToken(PUBLISHER) } },
+    );
+    expect(offline.code).toBe(3);
+    expect(JSON.parse(offline.stdout).error).toMatchObject({
+      code: "IC_NETWORK",
+      message: expect.stringContaining("signing failed"),
+    });
     const unsigned = await runCli(["skills", "sign", "p.tar.gz", "--json"], { cwd, env: {} });
     expect(unsigned.code).toBe(2);
     expect(JSON.parse(unsigned.stdout).error.message).toContain("SIGSTORE_ID_TOKEN");

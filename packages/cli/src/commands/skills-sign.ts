@@ -6,6 +6,7 @@ import {
   TSAWitness,
   type Witness,
 } from "@sigstore/sign";
+import { CliError } from "../errors.js";
 
 export interface SkillSigningServices {
   /** The OIDC identity token Fulcio issues the certificate for. */
@@ -34,8 +35,23 @@ export async function signSkillArchive(
   const witnesses: Witness[] = [new RekorWitness({ rekorBaseURL: services.rekorURL, ...FETCH })];
   if (services.tsaURL !== undefined)
     witnesses.push(new TSAWitness({ tsaBaseURL: services.tsaURL, ...FETCH }));
-  const bundle = await new MessageSignatureBundleBuilder({ signer, witnesses }).create({
-    data: Buffer.from(archive),
-  });
-  return bundleToJSON(bundle);
+  try {
+    const bundle = await new MessageSignatureBundleBuilder({ signer, witnesses }).create({
+      data: Buffer.from(archive),
+    });
+    return bundleToJSON(bundle);
+  } catch (cause) {
+    // sigstore-js wraps the service's answer in `cause`: say all of it, and that it is the network's side.
+    throw new CliError(
+      "IC_NETWORK",
+      `signing failed: ${causes(cause)}; check the identity token and the Fulcio, Rekor and TSA URLs`,
+      { cause },
+    );
+  }
+}
+
+function causes(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error; e instanceof Error && parts.length < 5; e = e.cause) parts.push(e.message);
+  return parts.join(": ");
 }
