@@ -62,7 +62,11 @@ export async function gatherSkillFacts(options: {
   const facts = new Map<string, SkillFacts>();
   if (options.root === null) return { root: null, facts };
   const root = await realpath(options.root).catch(() => null);
-  if (root === null) return { root: null, facts };
+  if (root === null) {
+    const reason = `the skills root ${options.root} cannot be read; create it or start \`ironclaw up\` with another --skills-root`;
+    for (const skill of options.payload.skills) facts.set(skill.name, { read: "failed", reason });
+    return { root: options.root, facts };
+  }
   for (const skill of options.payload.skills) {
     if (skillSourceProblem(skill.source) !== undefined) continue;
     facts.set(skill.name, await factsOf(root, skill, options));

@@ -240,7 +240,7 @@ describe("a skills change through the gateway", () => {
     await gateway.close();
   });
 
-  it("refuses a source that escapes the root through a symlink, a FIFO, and a change when no root is configured", async () => {
+  it("refuses a source that escapes the root through a symlink, a FIFO, a root that is gone, and a change when no root is configured", async () => {
     const { gateway, root } = await setUp();
     const outside = await newDir("ironclaw-outside-");
     const digest = await world.publish(outside, SOURCE, archiveOf(skillMd()));
@@ -258,6 +258,13 @@ describe("a skills change through the gateway", () => {
       /plain relative path/,
     );
     await gateway.close();
+    const gone = await setUp({ skillsRoot: join(outside, "no-such-dir") });
+    await refusedBySkillVerifier(
+      gone.gateway,
+      skillChange({ digest }),
+      /the skills root .*no-such-dir cannot be read/,
+    );
+    await gone.gateway.close();
     const bare = await setUp({ skillsRoot: null });
     await refusedBySkillVerifier(bare.gateway, skillChange({ digest }), /no skills root is configured/);
     await bare.gateway.close();
