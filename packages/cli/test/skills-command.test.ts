@@ -1,4 +1,6 @@
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { githubWorkflowIdentity, LocalSigstore } from "@ironclaw/sigstore-local";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -158,6 +160,46 @@ describe("ironclaw skills pack | sign | verify", () => {
         )
       ).code,
     ).toBe(2);
+  });
+
+  it("signs in a GitHub Actions job with the job's own OIDC token (a stand-in on loopback)", async () => {
+    const token = sigstore.identityToken(PUBLISHER);
+    const server = createServer((_req, res) => res.end(JSON.stringify({ value: token })));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      skillDir("actions");
+      await runCli(["skills", "pack", "actions", "-o", "ac.tar.gz"], { cwd });
+      const port = (server.address() as AddressInfo).port;
+      const signed = await runCli(
+        [
+          "skills",
+          "sign",
+          "ac.tar.gz",
+          "--fulcio-url",
+          sigstore.urls.fulcio,
+          "--rekor-url",
+          sigstore.urls.rekor,
+        ],
+        {
+          cwd,
+          env: {
+            ACTIONS_ID_TOKEN_REQUEST_URL: `http://127.0.0.1:${port}/token?api-version=2.0`,
+            ACTIONS_ID_TOKEN_REQUEST_TOKEN: "runner-secret",
+          },
+        },
+      );
+      expect(signed.code).toBe(0);
+      const verified = await verify(
+        "ac.tar.gz",
+        "--repo",
+        "acme/skills",
+        "--signer-workflow",
+        ".github/workflows/publish.yml",
+      );
+      expect(verified.code).toBe(0);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it("adds an RFC 3161 timestamp when a timestamp authority is named, and the bundle still verifies", async () => {

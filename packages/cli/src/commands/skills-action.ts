@@ -12,6 +12,7 @@ import {
 import { CliError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
 import { writeFileAtomic } from "../fs/atomic-write.js";
+import { githubActionsIdToken } from "./actions-token.js";
 import { type CommandContext, type JsonOption, writeJson } from "./context.js";
 import { signSkillArchive } from "./skills-sign.js";
 import { loadTrustedRoot } from "./verify-bundle-action.js";
@@ -90,12 +91,12 @@ async function identityToken(options: SignOptions, context: CommandContext): Pro
       ? await readInputFile(resolve(io.cwd, options.identityToken), "the identity token", undefined, {
           maxBytes: 64 * 1024,
         })
-      : io.env.SIGSTORE_ID_TOKEN;
+      : (io.env.SIGSTORE_ID_TOKEN ?? (await githubActionsIdToken(io.env)));
   const token = raw?.toString().trim() ?? "";
   if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token)) {
     throw new CliError(
       "IC_USAGE",
-      "no OIDC identity token: give --identity-token FILE or set SIGSTORE_ID_TOKEN to a JWT (in GitHub Actions, request one with audience sigstore)",
+      "no OIDC identity token: give --identity-token FILE, set SIGSTORE_ID_TOKEN to a JWT, or run in a GitHub Actions job with permissions: id-token: write",
     );
   }
   return token;
