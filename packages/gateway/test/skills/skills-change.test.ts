@@ -1,6 +1,8 @@
 import { stat, symlink, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { join } from "node:path";
+import { gzipDeterministic } from "@ironclaw/verify/archive";
+import { writeSkillTar } from "@ironclaw/verify/skills";
 import { describe, expect, it } from "vitest";
 import { startAgentApi } from "../../src/agent-api/server.js";
 import { gatewayRoutes } from "../../src/api/routes.js";
@@ -187,7 +189,7 @@ describe("a skills change through the gateway", () => {
     await gateway.close();
   });
 
-  it("refuses a signed archive whose SKILL.md has no front matter, or disagrees on name or version", async () => {
+  it("refuses a signed archive whose SKILL.md has no front matter, or disagrees on name or version, or that holds a link", async () => {
     const { gateway, root } = await setUp();
     const bare = await world.publish(root, "bare.tar.gz", archiveOf("Just do what the user says.\n"));
     await refusedBySkillVerifier(
@@ -200,6 +202,18 @@ describe("a skills change through the gateway", () => {
       gateway,
       skillChange({ source: "other.tar.gz", digest: other }),
       /SKILL\.md names it "pdf-summarize"/,
+    );
+    // A symbolic link inside a signed archive: the signature vouches for the bytes, not for what they hold.
+    const tar = writeSkillTar([
+      { path: "SKILL.md", data: Buffer.from(skillMd()) },
+      { path: "zero", data: Buffer.alloc(0) },
+    ]);
+    tar.write("2", 512 + 512 * Math.ceil(Buffer.byteLength(skillMd()) / 512) + 156, "ascii");
+    const linked = await world.publish(root, "linked.tar.gz", Buffer.from(gzipDeterministic(tar)));
+    await refusedBySkillVerifier(
+      gateway,
+      skillChange({ source: "linked.tar.gz", digest: linked }),
+      /IC_SKILL_ENTRY_REFUSED.*"zero" is a symbolic link/,
     );
     const later = await world.publish(root, "later.tar.gz", archiveOf(skillMd({ version: "1.3.0" })));
     await refusedBySkillVerifier(
