@@ -8,6 +8,7 @@ import { registerChecksumsCommands } from "./commands/checksums.js";
 import type { CommandContext } from "./commands/context.js";
 import { registerReleaseVerifyCommands } from "./commands/release-verify.js";
 import { registerSandboxCommands } from "./commands/sandbox.js";
+import { registerSkillsCommands } from "./commands/skills.js";
 import { registerUpCommand } from "./commands/up.js";
 import { registerUpgradeCommand } from "./commands/upgrade.js";
 import { registerVerifyBundleCommand } from "./commands/verify-bundle.js";
@@ -48,6 +49,7 @@ Exit codes (every command): 0 success; 1 a verification or policy said no;
   registerAuditCommands(program, context);
   registerAgentsCommands(program, context);
   registerSandboxCommands(program, context);
+  registerSkillsCommands(program, context);
   acceptJsonEverywhere(program);
   program.addHelpText(
     "after",

@@ -67,7 +67,7 @@ describe("--json on every command", () => {
     paths.filter(
       (path) =>
         !path.includes(" ") &&
-        ["checksums", "attestation", "changes", "audit", "agents", "sandbox"].includes(path),
+        ["checksums", "attestation", "changes", "audit", "agents", "sandbox", "skills"].includes(path),
     ),
   )("ironclaw %s --json without its command says which commands it has, in JSON", async (path) => {
     const { io, out, err } = memoryIo();

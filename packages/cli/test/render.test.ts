@@ -31,6 +31,31 @@ describe("what changes show prints", () => {
     expect(terminalSafe("Sé útil 日本語 😀")).toBe("Sé útil 日本語 😀");
   });
 
+  it("says which tools a skill needs that the agent does not have, in capitals", () => {
+    const shown = renderChange({
+      ...change({ agent: "alpha", skills: [] }),
+      kind: "skills",
+      skills: [
+        {
+          name: "pdf-summary",
+          version: "1.2.0",
+          description: "Summarise PDFs",
+          tools: ["list_files", "read_file"],
+          missingTools: ["list_files"],
+        },
+      ],
+    });
+    expect(shown).toContain("skill         pdf-summary 1.2.0: Summarise PDFs");
+    expect(shown).toContain("needs tools   list_files, read_file");
+    expect(shown).toContain("NOT ENABLED   list_files for alpha: a skill grants nothing");
+    const complete = renderChange({
+      ...change({}),
+      kind: "skills",
+      skills: [{ name: "s", version: "1.0.0", description: "d", tools: ["read_file"], missingTools: [] }],
+    });
+    expect(complete).not.toContain("NOT ENABLED");
+  });
+
   it("spells out each A-label host beside its Unicode", () => {
     const shown = renderChange(
       change({ agent: "alpha", action: "allow", host: "xn--bcher-kva.de", port: 443 }),

@@ -51,9 +51,19 @@ export async function consoleView(
 ) {
   await verdicts.update(gateway);
   const all = gateway.list(principal);
-  const pending = all
-    .filter((change) => change.state === "pending")
-    .map((change) => ({ ...change, verifiers: verdicts.passed(change.id) }));
+  const pending = await Promise.all(
+    all
+      .filter((change) => change.state === "pending")
+      .map(async (change) => {
+        // A skills change: what each skill needs and which of those tools the agent does not have.
+        const skills = await gateway.skillNotes(change);
+        return {
+          ...change,
+          verifiers: verdicts.passed(change.id),
+          ...(skills === undefined ? {} : { skills }),
+        };
+      }),
+  );
   const decided = all
     .filter((change) => change.state !== "pending")
     .slice(-RECENT_DECIDED)

@@ -28,6 +28,10 @@ export interface ControlPlaneOptions {
   readonly mountsRoot?: string;
   /** The package store's checker for `packages` changes; absent: no package can be approved. */
   readonly packages?: PackageChecker;
+  /** Where skill archives and their bundles are read; unset: no skill can be approved. */
+  readonly skillsRoot?: string;
+  /** The trusted root skill signatures verify against (default: the embedded public-good root). */
+  readonly skillsTrustedRoot?: GatewayOptions["skillsTrustedRoot"];
   readonly now?: () => Date;
   readonly interfaces?: NodeJS.Dict<NetworkInterfaceInfo[]>;
   readonly checkpointEvery?: number;
@@ -82,6 +86,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     ...(options.ttlMs === undefined ? {} : { ttlMs: options.ttlMs }),
     ...(options.mountsRoot === undefined ? {} : { mountsRoot: options.mountsRoot }),
     ...(options.packages === undefined ? {} : { packages: options.packages }),
+    ...(options.skillsRoot === undefined ? {} : { skillsRoot: options.skillsRoot }),
+    ...(options.skillsTrustedRoot === undefined ? {} : { skillsTrustedRoot: options.skillsTrustedRoot }),
     ...(options.now === undefined ? {} : { now: options.now }),
     ...(options.checkpointEvery === undefined ? {} : { checkpointEvery: options.checkpointEvery }),
     ...(options.pendingCap === undefined ? {} : { pendingCap: options.pendingCap }),

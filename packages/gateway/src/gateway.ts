@@ -1,5 +1,6 @@
 import { realpath } from "node:fs/promises";
 import { resolve } from "node:path";
+import { type LoadedTrustedRoot, publicGoodTrustedRoot } from "@ironclaw/verify/sigstore";
 import * as z from "zod/mini";
 import { type Change, type ChangeState, changeDigest } from "./changes/change.js";
 import { type AgentMessage, foldsRecordType, GatewayState, LIFECYCLE_VERSION } from "./changes/fold.js";
@@ -35,7 +36,11 @@ import {
   type RecoveryReport,
 } from "./log/index.js";
 import type { Principal } from "./principal.js";
-import { agentNamed, foldRegistry, type Registry } from "./registry.js";
+import { type AgentRecord, agentNamed, foldRegistry, type Registry } from "./registry.js";
+import { gatherSkillFacts } from "./skills/edge.js";
+import type { SkillsContext } from "./skills/facts.js";
+import { SkillStore } from "./skills/store.js";
+import { type AgentSkillView, agentSkills, type SkillNote, skillNotes } from "./skills/views.js";
 
 /** Side effects of applying a change, outside the registry (which the log alone decides). */
 export interface ApplyEffects {
@@ -54,6 +59,10 @@ export interface GatewayOptions {
   readonly pendingTotalCap?: number;
   /** Mount sources must resolve under this directory; null: no mount can be approved. */
   readonly mountsRoot?: string | null;
+  /** Skill archives (and their bundles) are read under this directory; null: no skill can be approved. */
+  readonly skillsRoot?: string | null;
+  /** The Sigstore trusted root skill signatures verify against; default the embedded public-good root. */
+  readonly skillsTrustedRoot?: LoadedTrustedRoot;
   readonly tools?: readonly string[];
   /**
    * Fetches and verifies each package of a `packages` change (@ironclaw/package-store); null: no
@@ -113,11 +122,19 @@ export class Gateway {
   #durableRegistry: Registry;
   readonly #registryListeners = new Set<(registry: Registry) => void>();
   readonly #options: Required<
-    Omit<GatewayOptions, "effects" | "checkpointEvery" | "fileHandleFactory" | "witness">
+    Omit<
+      GatewayOptions,
+      "effects" | "checkpointEvery" | "fileHandleFactory" | "witness" | "skillsRoot" | "skillsTrustedRoot"
+    >
   > & {
     effects?: ApplyEffects;
   };
   readonly recovery: RecoveryReport;
+  readonly #skills: {
+    readonly root: string | null;
+    readonly trustedRoot: () => LoadedTrustedRoot;
+    readonly store: SkillStore;
+  };
 
   private constructor(log: EventLog, state: GatewayState, recovery: RecoveryReport, options: GatewayOptions) {
     this.#log = log;
@@ -135,6 +152,13 @@ export class Gateway {
       packages: options.packages ?? null,
       modelProviders: frozenProviders(options.modelProviders ?? DEFAULT_MODEL_PROVIDERS),
       ...(options.effects === undefined ? {} : { effects: options.effects }),
+    };
+    const trustedRoot = options.skillsTrustedRoot;
+    this.#skills = {
+      root: options.skillsRoot ?? null,
+      // Loaded only when a skill is checked: the embedded root is parsed once, on first use.
+      trustedRoot: trustedRoot === undefined ? publicGoodTrustedRoot : () => trustedRoot,
+      store: new SkillStore(options.stateDir),
     };
   }
 
@@ -285,8 +309,9 @@ export class Gateway {
     // The only I/O the chain needs, done first: from here to the record nothing awaits.
     const mounts = await this.#resolveMounts(kind, payload);
     const packages = await this.#checkPackages(kind, payload);
+    const skills = await this.#resolveSkills(kind, payload);
     await this.expireDue();
-    const context = this.#verifierContext(principal, mounts, packages);
+    const context = this.#verifierContext(principal, mounts, packages, skills);
     const id = `c${this.#state.submittedCount + 1}`;
     const stored = payload as unknown as JsonObject;
     const digest = changeDigest({ id, kind, payload: stored, requester: principal.id });
@@ -385,6 +410,25 @@ export class Gateway {
     return verdicts;
   }
 
+  #resolveSkills(kind: ChangeKind, payload: PayloadOf<ChangeKind>): Promise<SkillsContext> {
+    if (kind !== "skills") return Promise.resolve({ root: null, facts: new Map() });
+    return gatherSkillFacts({ ...this.#skills, payload: payload as PayloadOf<"skills"> });
+  }
+
+  /** An agent's record as the agent is shown it: its skills as what they say, read from the skill store. */
+  async agentView(
+    agent: string,
+  ): Promise<(Omit<AgentRecord, "skills"> & { skills: AgentSkillView[] }) | undefined> {
+    const record = agentNamed(this.registry, agent);
+    if (record === undefined) return undefined;
+    return { ...record, skills: await agentSkills(this.#skills.store, record) };
+  }
+
+  /** For a `skills` change: each skill's description and needed tools, and which are not enabled now. */
+  skillNotes(change: Change): Promise<SkillNote[] | undefined> {
+    return skillNotes(this.#skills.store, this.registry, change);
+  }
+
   #pendingCounts(principal: Principal) {
     return {
       pendingForRequester: this.#state.pendingBy(principal.id),
@@ -398,6 +442,7 @@ export class Gateway {
     principal: Principal,
     mounts: VerifierContext["mounts"],
     packages: VerifierContext["packages"],
+    skills: SkillsContext,
   ): VerifierContext {
     return {
       registry: this.#state.registry,
@@ -407,6 +452,7 @@ export class Gateway {
       mounts,
       packages,
       modelProviders: this.#options.modelProviders,
+      skills,
     };
   }
 

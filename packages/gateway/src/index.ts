@@ -54,4 +54,5 @@ export {
   type ModelApproval,
   type Registry,
 } from "./registry.js";
+export type { AgentSkillView, SkillNote } from "./skills/views.js";
 export { verifyGatewayLog } from "./verify-gateway-log.js";

@@ -21,10 +21,15 @@ export interface AgentRecord {
   readonly egress: readonly { readonly host: string; readonly port: number }[];
   /** As approved: transport, and each tool pinned by its digest; the MCP broker reads it at each call. */
   readonly mcpServers: readonly McpServerApproval[];
+  /** Approved skills, each pinned by the digest of its signed archive; what it says is in the skill store. */
   readonly skills: readonly {
     readonly name: string;
-    readonly description: string;
-    readonly instructions: string;
+    readonly version: string;
+    readonly digest: string;
+    readonly source: string;
+    readonly signer:
+      | { readonly issuer: string; readonly identity: string }
+      | { readonly repository: string; readonly workflow?: string };
   }[];
   /** The model the agent may call through the model proxy; null until a `model` change is approved. */
   readonly model: ModelApproval | null;
@@ -129,7 +134,19 @@ const UPDATERS: { readonly [K in ChangeKind]: (payload: PayloadOf<K>, agent: Age
   },
   mcp_servers: (p) => ({ mcpServers: p.servers.map((server) => structuredClone(server)) }),
   skills: (p) => ({
-    skills: p.skills.map(({ name, description, instructions }) => ({ name, description, instructions })),
+    skills: p.skills.map(({ name, version, digest, source, signer }) => ({
+      name,
+      version,
+      digest,
+      source,
+      signer:
+        "identity" in signer
+          ? { issuer: signer.issuer, identity: signer.identity }
+          : {
+              repository: signer.repository,
+              ...(signer.workflow === undefined ? {} : { workflow: signer.workflow }),
+            },
+    })),
   }),
   model: (p) => ({
     model:

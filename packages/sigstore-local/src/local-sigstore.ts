@@ -135,6 +135,15 @@ export class LocalSigstore {
     return toLegacyCosignBundle(await signMessageBundle(this.#services(identity), artifact));
   }
 
+  /**
+   * An OIDC identity token this instance's Fulcio accepts for `identity`, for a client that signs by
+   * itself (as `cosign sign-blob --identity-token` or `ironclaw skills sign` do) against `urls`.
+   */
+  identityToken(identity: SigningIdentity): string {
+    if (this.#stopped) throw new Error("LocalSigstore: the instance has been stopped");
+    return this.#minter.mint(identity);
+  }
+
   /** Closes every server; later signing fails. Safe to call twice. */
   async stop(): Promise<void> {
     this.#stopped = true;

@@ -74,6 +74,16 @@ export const VERIFY_ERROR_CODES = [
   "IC_POLICY_SELF_HOSTED_RUNNER",
   "IC_POLICY_SOURCE_REF_MISMATCH",
   "IC_POLICY_SOURCE_DIGEST_MISMATCH",
+  // Skills: the archive, its SKILL.md, and what a change or command line says it is.
+  "IC_SKILL_ARCHIVE_INVALID",
+  "IC_SKILL_ENTRY_REFUSED",
+  "IC_SKILL_TOO_LARGE",
+  "IC_SKILL_MANIFEST_INVALID",
+  "IC_SKILL_NAME_INVALID",
+  "IC_SKILL_NAME_MISMATCH",
+  "IC_SKILL_VERSION_MISMATCH",
+  "IC_SKILL_DIGEST_MISMATCH",
+  "IC_SKILL_UNSIGNED",
 ] as const;
 
 export type VerifyErrorCode = (typeof VERIFY_ERROR_CODES)[number];

@@ -23,6 +23,7 @@ export interface UpFlags {
   readonly ttl?: string;
   readonly mountsRoot?: string;
   readonly packageRegistry?: string;
+  readonly skillsRoot?: string;
   readonly witness?: string;
   readonly pendingCap?: string;
   readonly pendingTotalCap?: string;
@@ -146,6 +147,12 @@ export async function upAction(flags: UpFlags, context: CommandContext): Promise
     ...(flags.listen === undefined ? {} : { listen: flags.listen }),
     ...(flags.mountsRoot === undefined ? {} : { mountsRoot: flags.mountsRoot }),
     packages: packageChecker(packages),
+    ...(flags.skillsRoot === undefined
+      ? {}
+      : {
+          skillsRoot: resolve(io.cwd, flags.skillsRoot),
+          skillsTrustedRoot: await loadTrustedRoot(undefined, io),
+        }),
     ...(flags.witness === undefined ? {} : { witness: resolve(io.cwd, flags.witness) }),
     ...(flags.pendingCap === undefined ? {} : { pendingCap: positive(flags.pendingCap, "--pending-cap") }),
     ...(flags.pendingTotalCap === undefined

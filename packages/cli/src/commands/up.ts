@@ -35,6 +35,10 @@ export function registerUpCommand(program: Command, context: CommandContext): vo
       "https://registry.npmjs.org/",
     )
     .option(
+      "--skills-root <dir>",
+      "the only directory skill archives (<name>-<version>.tar.gz and .tar.gz.sigstore.json) are read from (default: none, so no skill can be approved); signatures verify against $IRONCLAW_TRUSTED_ROOT or the embedded public-good root",
+    )
+    .option(
       "--witness <dir>",
       "also append every checkpoint to <dir>/checkpoints.jsonl, a file another user owns that this user can only append to",
     )

@@ -67,6 +67,29 @@ export interface ChangeView {
   readonly decidedBy?: string;
   readonly reason?: string;
   readonly applyError?: string;
+  /** A skills change: what each skill needs, from its verified SKILL.md, and which tools the agent lacks. */
+  readonly skills?: readonly {
+    readonly name: string;
+    readonly version: string;
+    readonly description: string | null;
+    readonly tools: readonly string[];
+    readonly missingTools: readonly string[];
+  }[];
+}
+
+/** Per skill: what it is, the tools it needs, and in capitals those the agent does not have. */
+function skillLines(change: ChangeView): string[] {
+  const lines: string[] = [];
+  for (const skill of change.skills ?? []) {
+    lines.push(`  skill         ${skill.name} ${skill.version}: ${skill.description ?? "(not verified)"}`);
+    lines.push(`  needs tools   ${skill.tools.length === 0 ? "(none)" : skill.tools.join(", ")}`);
+    if (skill.missingTools.length > 0) {
+      lines.push(
+        `  NOT ENABLED   ${skill.missingTools.join(", ")} for ${change.agent}: a skill grants nothing; enabling them takes changes of their own`,
+      );
+    }
+  }
+  return lines;
 }
 
 const LABELS: Record<string, string> = {
@@ -110,6 +133,7 @@ export function renderChange(change: ChangeView, options: { readonly payload?: b
   if (change.decidedBy !== undefined) lines.push(`  decided by    ${change.decidedBy}`);
   if (change.reason !== undefined) lines.push(`  reason        ${change.reason}`);
   if (change.applyError !== undefined) lines.push(`  apply error   ${change.applyError}`);
+  lines.push(...skillLines(change));
   if (options.payload === true) {
     lines.push(
       ...aLabelHosts(change.payload),

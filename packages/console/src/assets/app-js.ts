@@ -210,6 +210,14 @@ export const APP_JS = String.raw`"use strict";
       card.appendChild(el("div", { class: "warnings unattested", role: "note" }, [el("strong", { text: "UNATTESTED: no provenance" }),
         el("ul", {}, unattested.map(function (label) { var li = el("li"); li.appendChild(marked(label)); return li; }))]));
     }
+    (change.skills || []).forEach(function (s) {
+      var items = [el("li", {}, ["skill ", marked(s.name + " " + s.version), ": ", marked(s.description === null ? "(not verified)" : s.description)]),
+        el("li", { text: "needs tools: " + (s.tools.length > 0 ? s.tools.join(", ") : "none") })];
+      if (s.missingTools.length > 0) {
+        items.push(el("li", { class: "missing-tools", text: "NOT ENABLED for this agent: " + s.missingTools.join(", ") + ". A skill grants nothing; each tool needs its own change." }));
+      }
+      card.appendChild(el("div", { class: s.missingTools.length > 0 ? "warnings skill" : "meta skill", role: "note" }, [el("ul", {}, items)]));
+    });
     card.appendChild(diffView(change, registry));
     card.appendChild(el("div", { class: "digest" }, ["digest of what is shown: ", el("code", { class: "shown-digest", text: computed })]));
     if (computed !== change.digest) {

@@ -4,7 +4,6 @@ import type { Gateway } from "../gateway.js";
 import { hasGrant } from "../grants.js";
 import type { JsonValue } from "../json.js";
 import type { Principal } from "../principal.js";
-import { agentNamed } from "../registry.js";
 
 export interface AgentRequest {
   readonly gateway: Gateway;
@@ -56,7 +55,8 @@ function postMessage(request: AgentRequest): Promise<AgentMessage> {
 export async function agentRoute(request: AgentRequest): Promise<AgentAnswer> {
   const { gateway, principal, agent, method, path, body } = request;
   if (method === "GET" && path === "/v1/self") {
-    const record = agentNamed(gateway.registry, agent);
+    // Skills as the agent sees them: what each says (verified, from the skill store), not where it came from.
+    const record = await gateway.agentView(agent);
     if (record === undefined) throw new GatewayError("IC_API_NOT_FOUND", `agent ${agent} does not exist`);
     return { status: 200, body: { agent: record as unknown as JsonValue } };
   }

@@ -99,7 +99,10 @@ const ROUTES: readonly Route[] = [
     pattern: new RegExp(`^/v1/changes/${ID}$`),
     roles: ["operator", "viewer", "agent"],
     async handle(gateway, request, [id]) {
-      return json(200, { change: changeView(gateway.show(request.principal, id as string)) });
+      const change = gateway.show(request.principal, id as string);
+      // A skills change also says what each skill needs and which of those tools the agent lacks.
+      const skills = await gateway.skillNotes(change);
+      return json(200, { change: { ...changeView(change), ...(skills === undefined ? {} : { skills }) } });
     },
   },
   ...(["approve", "reject", "cancel", "retry"] as const).map(

@@ -172,10 +172,34 @@ const mcpServer = z
 /** One approved MCP server as the registry holds it. */
 export type McpServerApproval = z.infer<typeof mcpServer>;
 
+/**
+ * Who must have signed a skill: an exact certificate identity and OIDC issuer, or a GitHub repository
+ * and optionally the workflow in it (then the issuer is GitHub Actions').
+ */
+const skillSigner = z.union([
+  z.strictObject({ issuer: shortText(512, 1), identity: shortText(1024, 1) }),
+  z.strictObject({
+    repository: z.string().check(z.regex(/^[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}$/, "owner/repository")),
+    workflow: z.optional(
+      z
+        .string()
+        .check(
+          z.regex(/^\.github\/workflows\/[A-Za-z0-9._-]{1,100}\.ya?ml$/, ".github/workflows/<file>.yml"),
+        ),
+    ),
+  }),
+]);
+
+/** A signed skill archive; what it says (description, instructions, tools) is read from it, verified. */
 const skill = z.strictObject({
-  name: z.string().check(z.regex(/^[a-z][a-z0-9_-]{0,63}$/)),
-  description: shortText(512),
-  instructions: shortText(16_384),
+  name: z
+    .string()
+    .check(z.regex(/^[a-z][a-z0-9_-]{0,63}$/, "a skill name: a-z, 0-9, '_' and '-', starting with a letter")),
+  /** The archive, relative to the configured skills root; its bundle is `<source>.sigstore.json`. */
+  source: shortText(1024, 1),
+  version: z.string().check(z.regex(EXACT_VERSION, "an exact version such as 1.2.3")),
+  digest: z.string().check(z.regex(/^sha256:[0-9a-f]{64}$/, "sha256:<64 lower-case hex digits>")),
+  signer: skillSigner,
 });
 
 // The provider is a name the operator configured on the host; the model is the provider's own name for

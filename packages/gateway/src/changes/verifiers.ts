@@ -1,5 +1,7 @@
 import { posix } from "node:path";
 import { agentNamed, type Registry } from "../registry.js";
+import type { SkillsContext } from "../skills/facts.js";
+import { skillSourceProblem } from "../skills/source-path.js";
 import { egressHostProblem } from "./hosts.js";
 import { type ChangeKind, EXACT_VERSION, PACKAGE_NAME, type PayloadOf } from "./kinds.js";
 
@@ -23,6 +25,8 @@ export interface VerifierContext {
    * missing here was not checked (no registry is configured, or its name or version is malformed).
    */
   readonly packages: ReadonlyMap<string, PackageVerdict>;
+  /** For a `skills` change: what the edge read and verified of each skill's archive and bundle. */
+  readonly skills: SkillsContext;
 }
 
 /** What the package store found: fetched, integrity checked, provenance verified (or allowed absent). */
@@ -90,6 +94,49 @@ export function pendingCapProblem(
   }
   return undefined;
 }
+
+/** Why one skill of a `skills` change must be refused, from the facts the edge gathered; undefined: none. */
+function skillProblem(
+  skill: PayloadOf<"skills">["skills"][number],
+  skills: SkillsContext,
+): string | undefined {
+  const { name, version, digest, source } = skill;
+  if (name in Object.prototype)
+    return `skill name ${JSON.stringify(name)} is an Object.prototype property name`;
+  if (skills.root === null)
+    return "no skills root is configured (ironclaw up --skills-root), so no skill can be approved";
+  const sourceProblem = skillSourceProblem(source);
+  if (sourceProblem !== undefined) return sourceProblem;
+  const facts = skills.facts.get(name);
+  if (facts === undefined) return `skill ${name}: the gateway has not read ${source}`;
+  if (facts.read === "failed") return `skill ${name}: ${facts.reason}`;
+  if (facts.digest !== digest) {
+    return `skill ${name}: tampered or another archive: ${source} has digest ${facts.digest}, the change names ${digest}`;
+  }
+  if (!facts.signature.verified) {
+    return `skill ${name}: signature refused (${facts.signature.code}): ${facts.signature.reason}`;
+  }
+  if (!facts.archive.ok) return `skill ${name}: ${facts.archive.code}: ${facts.archive.reason}`;
+  if (facts.archive.name !== name) {
+    return `skill ${name}: its SKILL.md names it ${JSON.stringify(facts.archive.name)}`;
+  }
+  if (facts.archive.version !== version) {
+    return `skill ${name}: its SKILL.md gives version ${facts.archive.version}, the change ${version}`;
+  }
+  return undefined;
+}
+
+const SKILL_VERIFIER: Verifier = {
+  name: "skill_signature",
+  appliesTo: ["skills"],
+  check(change, { skills }) {
+    for (const skill of as(change, "skills").skills) {
+      const problem = skillProblem(skill, skills);
+      if (problem !== undefined) return refuse(problem);
+    }
+    return PASS;
+  },
+};
 
 export const VERIFIERS: readonly Verifier[] = [
   {
@@ -292,6 +339,7 @@ export const VERIFIERS: readonly Verifier[] = [
       return PASS;
     },
   },
+  SKILL_VERIFIER,
 ];
 
 export interface ChainResult {

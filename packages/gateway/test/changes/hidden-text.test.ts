@@ -23,6 +23,16 @@ const HIDDEN: readonly [string, string][] = [
   ["an escape character", "Be \u001b[2Jhelpful"],
 ];
 
+/** A well-formed skill entry, with `fields` replaced. */
+const skill = (fields: Record<string, unknown>) => ({
+  name: "s",
+  source: "s-1.0.0.tar.gz",
+  version: "1.0.0",
+  digest: `sha256:${"0".repeat(64)}`,
+  signer: { repository: "acme/skills" },
+  ...fields,
+});
+
 /** Every text field of every kind, and of decisions, with `bad` put in it. */
 const FIELDS: readonly [string, (bad: string) => { kind: string; payload: unknown }][] = [
   [
@@ -41,17 +51,17 @@ const FIELDS: readonly [string, (bad: string) => { kind: string; payload: unknow
     }),
   ],
   [
-    "skill description",
+    "skill source",
     (bad) => ({
       kind: "skills",
-      payload: { agent: "alpha", skills: [{ name: "s", description: bad, instructions: "" }] },
+      payload: { agent: "alpha", skills: [skill({ source: `s${bad}.tar.gz` })] },
     }),
   ],
   [
-    "skill instructions",
+    "skill signer identity",
     (bad) => ({
       kind: "skills",
-      payload: { agent: "alpha", skills: [{ name: "s", description: "", instructions: bad }] },
+      payload: { agent: "alpha", skills: [skill({ signer: { issuer: "https://i", identity: `me${bad}` } })] },
     }),
   ],
   [

@@ -34,6 +34,7 @@ function context(packages: readonly { name: string; version: string }[] = []): V
     mounts: { root: null, sources: new Map() },
     modelProviders: new Map(),
     packages: new Map(),
+    skills: { root: null, facts: new Map() },
   };
 }
 

@@ -44,6 +44,7 @@ const baseContext: VerifierContext = {
     ["anthropic", { models: ["claude-sonnet-4-5"] }],
     ["closed", { models: [] }],
   ]),
+  skills: { root: null, facts: new Map() },
 };
 
 /** What every package of a `packages` change names besides name and version. */
@@ -352,7 +353,18 @@ describe("payload schemas", () => {
     [
       "a bidi override",
       "skills",
-      { agent: "alpha", skills: [{ name: "s", description: "\u202e", instructions: "" }] },
+      {
+        agent: "alpha",
+        skills: [
+          {
+            name: "s",
+            source: "s-1.0.0.tar.gz\u202e",
+            version: "1.0.0",
+            digest: `sha256:${"0".repeat(64)}`,
+            signer: { repository: "acme/skills" },
+          },
+        ],
+      },
     ],
     ["a bad agent name", "create_agent", { agent: "Alpha!" }],
     ["a duplicate tool", "enabled_tools", { agent: "alpha", tools: ["read_file", "read_file"] }],
