@@ -152,7 +152,7 @@ describe("a scripted mock", () => {
       name: "request_change",
       input: { kind: "egress", payload: { action: "allow", host: "a.example", port: 444 } },
     });
-    const second = reply.content[1] as { name: string; input: { payload: object } };
+    const second = reply.content[1] as unknown as { name: string; input: { payload: object } };
     expect(second.name).toBe("request_change");
     // The rule's own "__proto__" key stays a plain key, filled like any other, and sets no prototype.
     expect(JSON.stringify(second.input.payload)).toBe(
