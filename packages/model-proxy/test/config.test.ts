@@ -3,7 +3,7 @@ import { chmod, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspect } from "node:util";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { haveSystemTools } from "../../../test/support/system-tools.js";
 import { loadModelProviders, type ModelProviders } from "../src/index.js";
 
@@ -183,6 +183,19 @@ describe("an API key file", () => {
       expect(error, mode.toString(8)).toMatchObject({ code: "IC_MODEL_KEY_FILE_UNSAFE" });
       expect((error as Error).message).toContain("chmod 600");
       expect((error as Error).message).not.toContain(KEY);
+    }
+  });
+
+  it("is refused when another user owns it", async () => {
+    await keyFile();
+    const uid = process.getuid?.() ?? 0;
+    // The file stays this user's; the proxy is made to run as someone else (a test cannot chown).
+    const spy = vi.spyOn(process, "getuid").mockReturnValue(uid + 1);
+    try {
+      const message = await load().catch((e: Error) => e.message);
+      expect(message).toContain(`owned by uid ${uid}, not ${uid + 1}`);
+    } finally {
+      spy.mockRestore();
     }
   });
 

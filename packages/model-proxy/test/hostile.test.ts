@@ -234,6 +234,61 @@ describe("a hostile provider", () => {
     expect(error).toMatchObject({ code: "IC_MODEL_PROVIDER_UNREACHABLE" });
   });
 
+  it("that accepts the connection but never completes TLS is cut at the connect timeout", async () => {
+    const held = new Set<import("node:net").Socket>();
+    const silent: Server = createServer((socket) => {
+      held.add(socket);
+      socket.on("error", () => {});
+    });
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const port = (silent.address() as { port: number }).port;
+    const provider = anthropicProvider({
+      name: "silent",
+      baseUrl: new URL(`https://127.0.0.1:${port}`),
+      apiKey: KEY,
+      models: null,
+      limits: { ...LIMITS, connectTimeoutMs: 200, idleTimeoutMs: 5_000 },
+    });
+    const started = performance.now();
+    const error = await provider
+      .complete({
+        model: "m",
+        system: "",
+        messages: [{ role: "user", content: "x" }],
+        tools: [],
+        maxOutputTokens: 1,
+      })
+      .catch((e: unknown) => e);
+    const elapsed = performance.now() - started;
+    // The silent server never reads, so it would never see the client go: it lets go itself.
+    for (const socket of held) socket.destroy();
+    await new Promise<void>((resolve) => silent.close(() => resolve()));
+    expect(error).toMatchObject({
+      code: "IC_MODEL_PROVIDER_TIMEOUT",
+      message: expect.stringContaining("connect within 200 ms"),
+    });
+    expect(elapsed).toBeLessThan(1_000);
+  });
+
+  it("on localhost over plain http is reached only at a loopback address", async () => {
+    fake.reply(200, await fixture("anthropic-sdk-python/end-turn.json"));
+    const provider = anthropicProvider({
+      name: "local",
+      baseUrl: new URL(fake.origin.replace("127.0.0.1", "localhost")),
+      apiKey: KEY,
+      models: null,
+      limits: LIMITS,
+    });
+    const reply = await provider.complete({
+      model: "m",
+      system: "",
+      messages: [{ role: "user", content: "x" }],
+      tools: [],
+      maxOutputTokens: 1,
+    });
+    expect(reply.stop).toBe("end");
+  });
+
   it("never has the key in any answer or audit event", () => {
     expect(answers.length).toBeGreaterThanOrEqual(10);
     for (const answer of answers) expect(answer.text).not.toContain(KEY);

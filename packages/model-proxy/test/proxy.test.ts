@@ -1,4 +1,5 @@
 import { stat } from "node:fs/promises";
+import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   type Completion,
@@ -297,6 +298,65 @@ describe("serialization", () => {
     const busy = answers.filter((a) => a.json.error?.code === "IC_MODEL_BUSY");
     expect(answers.filter((a) => a.status === 200)).toHaveLength(2);
     expect(busy).toHaveLength(3);
+    expect(state.maxActive).toBe(1);
+  });
+});
+
+describe("a misbehaving agent", () => {
+  it("that sends its body too slowly is cut at the request timeout", async () => {
+    const { provider, state } = recordingProvider("mock", null);
+    harness = await startHarness({
+      providers: providersOf(provider),
+      approval: MOCK_APPROVAL,
+      limits: { requestTimeoutMs: 200 },
+    });
+    const socket = connect(harness.proxy.socketPath);
+    socket.write(
+      "POST /v1/complete HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{",
+    );
+    const answer = await new Promise<string>((resolve) => {
+      let text = "";
+      socket.on("data", (chunk) => {
+        text += chunk.toString();
+      });
+      socket.on("close", () => resolve(text));
+      socket.on("end", () => resolve(text));
+    });
+    expect(answer).toMatch(/^HTTP\/1.1 408/);
+    expect(answer).toContain("IC_MODEL_REQUEST_TIMEOUT");
+    expect(state.calls).toHaveLength(0);
+    socket.destroy();
+  });
+
+  it("that hangs up mid-call still pays for it: the call ends and is counted and audited", async () => {
+    const { provider, state } = recordingProvider("mock", null, 150);
+    harness = await startHarness({
+      providers: providersOf(provider),
+      approval: MOCK_APPROVAL,
+      now: () => new Date("2026-12-04T12:00:00Z"),
+    });
+    const body = JSON.stringify(simpleRequest());
+    const socket = connect(harness.proxy.socketPath);
+    socket.write(
+      `POST /v1/complete HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    socket.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(state.calls).toHaveLength(1);
+    expect(harness.ledger.used("demo", "2026-12-04")).toBe(15);
+    expect(harness.events).toEqual([
+      expect.objectContaining({ status: 200, inputTokens: 10, outputTokens: 5 }),
+    ]);
+  });
+
+  it("that floods calls gets four waiting behind the one under way, by default", async () => {
+    const { provider, state } = recordingProvider("mock", null, 100);
+    harness = await startHarness({ providers: providersOf(provider), approval: MOCK_APPROVAL });
+    const socket = harness.proxy.socketPath;
+    const answers = await Promise.all(Array.from({ length: 7 }, () => callProxy(socket, simpleRequest())));
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(5);
+    expect(answers.filter((a) => a.json.error?.code === "IC_MODEL_BUSY")).toHaveLength(2);
     expect(state.maxActive).toBe(1);
   });
 });
