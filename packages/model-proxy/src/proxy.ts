@@ -188,6 +188,8 @@ export async function startModelProxy(options: ModelProxyOptions): Promise<Model
     (request, response) => void handle(request, response),
   );
   server.maxHeadersCount = 64;
+  // One agent, one call at a time: a few connections are plenty, thousands are an attack.
+  server.maxConnections = 32;
   const file = await listenOnSocketFile(server, options.socketPath);
   let closing: Promise<void> | undefined;
   return {
@@ -256,15 +258,22 @@ function safeApproval(read: () => ModelApproval | undefined): ModelApproval | un
   }
 }
 
+/** Refusals that leave a body half read: the connection is closed after them, not drained. */
+const CLOSING_CODES = new Set(["IC_MODEL_REQUEST_TOO_LARGE", "IC_MODEL_REQUEST_TIMEOUT"]);
+
 function respond(response: ServerResponse, outcome: Outcome): void {
   const body = JSON.stringify(outcome.body);
   if (response.headersSent || response.destroyed) return;
+  const closing = outcome.code !== undefined && CLOSING_CODES.has(outcome.code);
   response.writeHead(outcome.status, {
     "content-type": "application/json",
     "content-length": Buffer.byteLength(body),
     "cache-control": "no-store",
+    ...(closing ? { connection: "close" } : {}),
   });
-  response.end(body);
+  response.end(body, () => {
+    if (closing) response.socket?.destroy();
+  });
 }
 
 async function closeServer(server: Server, chain: Promise<unknown>): Promise<void> {

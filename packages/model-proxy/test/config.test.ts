@@ -46,6 +46,13 @@ describe("loadModelProviders", () => {
     expect(providers.get("mock")).toMatchObject({ type: "mock", models: null });
   });
 
+  it("is the view the gateway's verifier reads: provider name to allowed models", async () => {
+    const providers = await load();
+    // The shape of VerifierContext.modelProviders in the shared design, checked by the compiler.
+    const view: ReadonlyMap<string, { readonly models: readonly string[] | null }> = providers;
+    expect(view.get("mock")?.models).toBeNull();
+  });
+
   it("requires a file named with --model-providers to exist", async () => {
     expect(await codeOf(load({}, join(state, "missing.json")))).toBe("IC_MODEL_PROVIDERS_UNREADABLE");
   });

@@ -145,3 +145,21 @@ describe("the neutral request", () => {
     );
   });
 });
+
+describe("the bounds the README states", () => {
+  it("are the ones in force", async () => {
+    const { DEFAULT_HTTP_LIMITS, DEFAULT_PROXY_LIMITS } = await import("../src/index.js");
+    expect(DEFAULT_HTTP_LIMITS).toMatchObject({
+      responseHeaderBytes: 16 * 1024,
+      responseBodyBytes: 8 * 1024 * 1024,
+    });
+    expect(DEFAULT_PROXY_LIMITS).toMatchObject({ requestBodyBytes: 1024 * 1024, queue: 4 });
+    expect(NEUTRAL_LIMITS).toMatchObject({
+      bodyBytes: 1024 * 1024,
+      messages: 256,
+      tools: 128,
+      jsonDepth: 32,
+      jsonNodes: 10_000,
+    });
+  });
+});

@@ -328,6 +328,27 @@ describe("a misbehaving agent", () => {
     socket.destroy();
   });
 
+  it("that declares a body over the cap is answered 413 and cut off, not drained", async () => {
+    harness = await startHarness({
+      providers: providersOf(mockProvider({ name: "mock" })),
+      approval: MOCK_APPROVAL,
+    });
+    const socket = connect(harness.proxy.socketPath);
+    socket.on("error", () => {});
+    socket.write(
+      `POST /v1/complete HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: ${64 * 1024 * 1024}\r\n\r\n{"system":`,
+    );
+    const answer = await new Promise<string>((resolve) => {
+      let text = "";
+      socket.on("data", (chunk) => {
+        text += chunk.toString();
+      });
+      socket.on("close", () => resolve(text));
+    });
+    expect(answer).toMatch(/^HTTP\/1.1 413/);
+    expect(answer).toContain("IC_MODEL_REQUEST_TOO_LARGE");
+  });
+
   it("that hangs up mid-call still pays for it: the call ends and is counted and audited", async () => {
     const { provider, state } = recordingProvider("mock", null, 150);
     harness = await startHarness({
