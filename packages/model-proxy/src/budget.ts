@@ -27,14 +27,15 @@ export interface CallPlan {
  * next UTC day. Calls of one agent are serialized, so no two calls spend the same room.
  */
 export function planCall(options: {
-  readonly approval: ModelApproval | undefined;
+  /** null, as the registry says for an agent without a model, is the same as undefined. */
+  readonly approval: ModelApproval | null | undefined;
   readonly providers: ModelProviders;
   readonly used: number;
   readonly reservedInput: number;
   readonly requestedMaxOutputTokens: number | undefined;
 }): CallPlan {
   const { approval } = options;
-  if (approval === undefined || !wellFormed(approval)) {
+  if (approval === undefined || approval === null || !wellFormed(approval)) {
     throw new ModelError(
       "IC_MODEL_NOT_APPROVED",
       "this agent has no approved model; ask the operator to approve a `model` change",

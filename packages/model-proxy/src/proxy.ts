@@ -20,7 +20,7 @@ export interface ModelProxyOptions {
   readonly socketPath: string;
   readonly agent: string;
   /** Read at every call: the registry's approved model for this agent, if any. */
-  readonly approval: () => ModelApproval | undefined;
+  readonly approval: () => ModelApproval | null | undefined;
   readonly providers: ModelProviders;
   readonly ledger: UsageLedger;
   /** Called once per call, success or failure, before the agent is answered. */
@@ -104,7 +104,7 @@ export async function startModelProxy(options: ModelProxyOptions): Promise<Model
   };
 
   const call = async (request: CompleteRequest): Promise<Outcome> => {
-    let approval: ModelApproval | undefined;
+    let approval: ModelApproval | null | undefined;
     try {
       approval = options.approval();
     } catch {
@@ -229,7 +229,7 @@ async function readCall(request: IncomingMessage, limits: ProxyLimits): Promise<
   return parsed.request;
 }
 
-function refusal(error: unknown, approval: ModelApproval | undefined): Outcome {
+function refusal(error: unknown, approval: ModelApproval | null | undefined): Outcome {
   // Anything not a ModelError is a bug or a provider surprise: its text is not passed on.
   const known = isModelError(error)
     ? error
@@ -247,7 +247,7 @@ function refusal(error: unknown, approval: ModelApproval | undefined): Outcome {
   };
 }
 
-function safeApproval(read: () => ModelApproval | undefined): ModelApproval | undefined {
+function safeApproval(read: () => ModelApproval | null | undefined): ModelApproval | undefined {
   try {
     const approval = read();
     return typeof approval?.provider === "string" && typeof approval.model === "string"

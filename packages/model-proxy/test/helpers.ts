@@ -100,7 +100,7 @@ export interface ProxyHarness {
   readonly proxy: ModelProxy;
   readonly events: ModelCallEvent[];
   readonly ledger: UsageLedger;
-  approval: ModelApproval | undefined;
+  approval: ModelApproval | null | undefined;
   close(): Promise<void>;
 }
 

@@ -168,6 +168,11 @@ describe("the approval, read at each call", () => {
     expect((await callProxy(harness.proxy.socketPath, simpleRequest())).json.error.code).toBe(
       "IC_MODEL_NOT_APPROVED",
     );
+    // The registry's AgentRecord.model is null for an agent without one.
+    harness.approval = null;
+    expect((await callProxy(harness.proxy.socketPath, simpleRequest())).json.error.code).toBe(
+      "IC_MODEL_NOT_APPROVED",
+    );
     expect([a.state.calls.length, b.state.calls.length]).toEqual([1, 1]);
   });
 
