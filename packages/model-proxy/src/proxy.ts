@@ -104,6 +104,9 @@ export async function startModelProxy(options: ModelProxyOptions): Promise<Model
   };
 
   const call = async (request: CompleteRequest): Promise<Outcome> => {
+    // A call that waited while the proxy closed (a revoked model) or lost its audit is not started.
+    if (unavailable !== undefined)
+      return refusal(new ModelError("IC_MODEL_UNAVAILABLE", unavailable), undefined);
     let approval: ModelApproval | null | undefined;
     try {
       approval = options.approval();

@@ -387,6 +387,22 @@ describe("a misbehaving agent", () => {
   });
 });
 
+describe("closing", () => {
+  it("lets the call under way finish and starts none of those waiting", async () => {
+    const { provider, state } = recordingProvider("mock", null, 150);
+    harness = await startHarness({ providers: providersOf(provider), approval: MOCK_APPROVAL });
+    const socket = harness.proxy.socketPath;
+    const answers = Promise.all(Array.from({ length: 3 }, () => callProxy(socket, simpleRequest())));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const closed = harness.proxy.close();
+    const [first, ...rest] = await answers;
+    await closed;
+    expect(first?.status).toBe(200);
+    expect(rest.map((a) => a.json.error.code)).toEqual(["IC_MODEL_UNAVAILABLE", "IC_MODEL_UNAVAILABLE"]);
+    expect(state.calls).toHaveLength(1);
+  });
+});
+
 describe("the audit", () => {
   it("records every call without content", async () => {
     harness = await startHarness({
