@@ -1,3 +1,4 @@
+import { lstat } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import * as z from "zod/mini";
 import { ANTHROPIC_DEFAULT_BASE_URL, anthropicProvider } from "./anthropic.js";
@@ -97,18 +98,15 @@ export async function loadModelProviders(options: LoadModelProvidersOptions): Pr
 }
 
 async function readProvidersFile(path: string, required: boolean): Promise<Buffer | undefined> {
-  try {
-    return await readBoundedFile(path, {
-      maxBytes: FILE_MAX_BYTES,
-      code: "IC_MODEL_PROVIDERS_UNREADABLE",
-      noSymlink: false,
-      private: false,
-      what: "the model providers file",
-    });
-  } catch (error) {
-    if (!required && error instanceof ModelError && error.message.includes("(ENOENT)")) return undefined;
-    throw error;
-  }
+  if (!required && (await lstat(path).catch((e: NodeJS.ErrnoException) => e.code)) === "ENOENT")
+    return undefined;
+  return readBoundedFile(path, {
+    maxBytes: FILE_MAX_BYTES,
+    code: "IC_MODEL_PROVIDERS_UNREADABLE",
+    noSymlink: false,
+    private: false,
+    what: "the model providers file",
+  });
 }
 
 function parseProvidersFile(path: string, raw: Buffer): ProviderEntry[] {
