@@ -65,6 +65,11 @@ interface Outcome {
  * call at a time; the provider, model, output cap and budget come from the approval read at each call.
  */
 export async function startModelProxy(options: ModelProxyOptions): Promise<ModelProxy> {
+  if (typeof options.agent !== "string" || !/^[a-z][a-z0-9-]{0,31}$/.test(options.agent))
+    throw new ModelError(
+      "IC_MODEL_OPTIONS_INVALID",
+      `expected an agent name, found ${JSON.stringify(options.agent)}`,
+    );
   const limits = { ...DEFAULT_PROXY_LIMITS, ...options.limits };
   for (const [name, value] of Object.entries(limits)) {
     if (!Number.isSafeInteger(value) || value < 1)

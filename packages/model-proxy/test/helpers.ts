@@ -134,6 +134,9 @@ export async function startHarness(options: {
     ...(options.ca === undefined ? {} : { ca: options.ca }),
     ...(options.limits === undefined ? {} : { limits: options.limits }),
     ...(options.now === undefined ? {} : { now: options.now }),
+  }).catch(async (error: unknown) => {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
   });
   return Object.assign(harness, {
     proxy,

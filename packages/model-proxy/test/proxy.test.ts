@@ -55,6 +55,16 @@ describe("the model proxy's socket", () => {
     await expect(stat(path)).rejects.toMatchObject({ code: "ENOENT" });
   });
 
+  it("is not started for a malformed agent name or limit", async () => {
+    const providers = providersOf(mockProvider({ name: "mock" }));
+    await expect(startHarness({ providers, agent: "Bad Agent" })).rejects.toMatchObject({
+      code: "IC_MODEL_OPTIONS_INVALID",
+    });
+    await expect(startHarness({ providers, limits: { queue: 0 } })).rejects.toMatchObject({
+      code: "IC_MODEL_OPTIONS_INVALID",
+    });
+  });
+
   it("answers only POST /v1/complete with a bounded JSON body", async () => {
     harness = await startHarness({
       providers: providersOf(mockProvider({ name: "mock" })),
