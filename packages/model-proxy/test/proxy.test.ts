@@ -1,6 +1,6 @@
 import { stat } from "node:fs/promises";
 import { connect } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   type Completion,
   createMemoryLedger,
@@ -302,7 +302,7 @@ describe("serialization", () => {
   });
 
   it("refuses calls beyond the queue instead of piling them up", async () => {
-    const { provider, state } = recordingProvider("mock", null, 100);
+    const { provider, state } = recordingProvider("mock", null, 400);
     harness = await startHarness({
       providers: providersOf(provider),
       approval: MOCK_APPROVAL,
@@ -365,7 +365,7 @@ describe("a misbehaving agent", () => {
   });
 
   it("that hangs up mid-call still pays for it: the call ends and is counted and audited", async () => {
-    const { provider, state } = recordingProvider("mock", null, 150);
+    const { provider, state } = recordingProvider("mock", null, 300);
     harness = await startHarness({
       providers: providersOf(provider),
       approval: MOCK_APPROVAL,
@@ -376,9 +376,10 @@ describe("a misbehaving agent", () => {
     socket.write(
       `POST /v1/complete HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
     );
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Hang up once the call is under way, then wait for it to end (polling: the machine may be busy).
+    await vi.waitFor(() => expect(state.calls).toHaveLength(1), { timeout: 5_000 });
     socket.destroy();
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await vi.waitFor(() => expect(harness?.events).toHaveLength(1), { timeout: 5_000 });
     expect(state.calls).toHaveLength(1);
     expect(harness.ledger.used("demo", "2026-12-04")).toBe(15);
     expect(harness.events).toEqual([
@@ -387,7 +388,7 @@ describe("a misbehaving agent", () => {
   });
 
   it("that floods calls gets four waiting behind the one under way, by default", async () => {
-    const { provider, state } = recordingProvider("mock", null, 100);
+    const { provider, state } = recordingProvider("mock", null, 400);
     harness = await startHarness({ providers: providersOf(provider), approval: MOCK_APPROVAL });
     const socket = harness.proxy.socketPath;
     const answers = await Promise.all(Array.from({ length: 7 }, () => callProxy(socket, simpleRequest())));
@@ -399,11 +400,11 @@ describe("a misbehaving agent", () => {
 
 describe("closing", () => {
   it("lets the call under way finish and starts none of those waiting", async () => {
-    const { provider, state } = recordingProvider("mock", null, 150);
+    const { provider, state } = recordingProvider("mock", null, 300);
     harness = await startHarness({ providers: providersOf(provider), approval: MOCK_APPROVAL });
     const socket = harness.proxy.socketPath;
     const answers = Promise.all(Array.from({ length: 3 }, () => callProxy(socket, simpleRequest())));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await vi.waitFor(() => expect(state.calls).toHaveLength(1), { timeout: 5_000 });
     const closed = harness.proxy.close();
     const [first, ...rest] = await answers;
     await closed;
