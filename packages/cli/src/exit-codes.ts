@@ -1,4 +1,5 @@
 import { type GatewayErrorCode, isGatewayError } from "@ironclaw/gateway/errors";
+import { isModelError, type ModelErrorCode } from "@ironclaw/model-proxy/errors";
 import { isVerifyError, type VerifyErrorCode } from "@ironclaw/verify/errors";
 import { CliError, type CliErrorCode } from "./errors.js";
 
@@ -15,7 +16,7 @@ export const ExitCode = {
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
-export type ErrorCode = VerifyErrorCode | GatewayErrorCode | CliErrorCode;
+export type ErrorCode = VerifyErrorCode | GatewayErrorCode | ModelErrorCode | CliErrorCode;
 
 /** The one place an error code becomes an exit code. A new code fails to compile until it is listed. */
 const EXIT_CODE_BY_ERROR: Readonly<Record<ErrorCode, ExitCode>> = {
@@ -136,6 +137,35 @@ const EXIT_CODE_BY_ERROR: Readonly<Record<ErrorCode, ExitCode>> = {
   IC_UPGRADE_NO_PREVIOUS: ExitCode.usage,
   IC_UPGRADE_BUSY: ExitCode.environment,
   IC_INSTALL_WRITE: ExitCode.environment,
+  // The model proxy: what the CLI can meet is the operator's providers file and keys at `up`.
+  IC_MODEL_BAD_REQUEST: ExitCode.usage,
+  IC_MODEL_NOT_FOUND: ExitCode.usage,
+  IC_MODEL_METHOD_NOT_ALLOWED: ExitCode.usage,
+  IC_MODEL_REQUEST_TIMEOUT: ExitCode.environment,
+  IC_MODEL_REQUEST_TOO_LARGE: ExitCode.usage,
+  IC_MODEL_UNSUPPORTED_MEDIA_TYPE: ExitCode.usage,
+  IC_MODEL_NOT_APPROVED: ExitCode.rejected,
+  IC_MODEL_PROVIDER_UNKNOWN: ExitCode.rejected,
+  IC_MODEL_MODEL_NOT_ALLOWED: ExitCode.rejected,
+  IC_MODEL_BUDGET_EXHAUSTED: ExitCode.rejected,
+  IC_MODEL_BUSY: ExitCode.environment,
+  IC_MODEL_UNAVAILABLE: ExitCode.environment,
+  IC_MODEL_PROVIDER_UNREACHABLE: ExitCode.environment,
+  IC_MODEL_PROVIDER_TLS: ExitCode.rejected,
+  IC_MODEL_PROVIDER_TIMEOUT: ExitCode.environment,
+  IC_MODEL_PROVIDER_REDIRECT: ExitCode.rejected,
+  IC_MODEL_PROVIDER_AUTH: ExitCode.environment,
+  IC_MODEL_PROVIDER_RATE_LIMITED: ExitCode.environment,
+  IC_MODEL_PROVIDER_REJECTED: ExitCode.rejected,
+  IC_MODEL_PROVIDER_ERROR: ExitCode.environment,
+  IC_MODEL_PROVIDER_RESPONSE: ExitCode.rejected,
+  IC_MODEL_PROVIDER_TOO_LARGE: ExitCode.rejected,
+  IC_MODEL_PROVIDERS_INVALID: ExitCode.usage,
+  IC_MODEL_PROVIDERS_UNREADABLE: ExitCode.environment,
+  IC_MODEL_KEY_MISSING: ExitCode.usage,
+  IC_MODEL_KEY_FILE_UNSAFE: ExitCode.usage,
+  IC_MODEL_OPTIONS_INVALID: ExitCode.usage,
+  IC_MODEL_LISTEN_FAILED: ExitCode.environment,
 };
 
 export function exitCodeForError(code: ErrorCode): ExitCode {
@@ -162,6 +192,7 @@ export function describeError(error: unknown): DescribedError {
       ? { code: error.code, message: error.message }
       : { code: error.code, message: error.message, record: error.record };
   }
+  if (isModelError(error)) return { code: error.code, message: error.message };
   if (error instanceof CliError) return { code: error.code, message: error.message };
   const message = error instanceof Error ? error.message : String(error);
   return { code: "IC_INTERNAL", message: `unexpected failure: ${message}` };

@@ -176,7 +176,7 @@ async function openTransport(
   const stdio = options.stdio;
   if (stdio === undefined)
     throw new McpBrokerError("IC_MCP_SERVER_UNAVAILABLE", "this broker was started without stdio servers");
-  const packageDir = stdio.packageDir(transport.package);
+  const packageDir = stdio.packageDir(transport.package, agent);
   if (packageDir === undefined)
     throw new McpBrokerError(
       "IC_MCP_PACKAGE_INVALID",

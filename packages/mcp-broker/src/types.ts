@@ -87,9 +87,9 @@ export interface McpStdioOptions {
   /**
    * The directory holding the unpacked, verified package `<name>@<version>` with what it needs to
    * run (its dependencies under node_modules, or bundled): the package store's <state>/packages/<hash>/.
-   * Undefined when the package is not there: the server is then refused.
+   * Undefined when the package is not there, or not approved for that agent: the server is then refused.
    */
-  readonly packageDir: (pkg: string) => string | undefined;
+  readonly packageDir: (pkg: string, agent: string) => string | undefined;
   /** A private directory per agent and server, for the server's writable /workspace. */
   readonly runDir: (agent: string, server: string) => string;
   /**

@@ -13,7 +13,9 @@ const WORKSPACE_PACKAGES = [
   "package-store",
   "gateway",
   "egress",
+  "model-proxy",
   "sandbox",
+  "mcp-broker",
   "console",
   "cli",
 ] as const;

@@ -5,11 +5,15 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ConsoleServer, startConsole } from "@ironclaw/console";
 import { type ControlPlane, parseListen, startControlPlane } from "@ironclaw/gateway";
+import type { McpBroker } from "@ironclaw/mcp-broker";
+import { loadModelProviders, type ModelProviders } from "@ironclaw/model-proxy";
 import { isPackageStoreError, PackageStore, packageChecker } from "@ironclaw/package-store";
 import { sandboxSupport } from "@ironclaw/sandbox";
 import { stateDirectory } from "../control/client.js";
 import { CliError } from "../errors.js";
 import { writeFileAtomic } from "../fs/atomic-write.js";
+import { startHostMcpBroker } from "../runtime/mcp.js";
+import { ledgerFromLog } from "../runtime/model-channel.js";
 import { AgentSupervisor } from "../runtime/supervisor.js";
 import { type CommandContext, writeJson } from "./context.js";
 import { loadTrustedRoot } from "./verify-bundle-action.js";
@@ -24,6 +28,7 @@ export interface UpFlags {
   readonly mountsRoot?: string;
   readonly packageRegistry?: string;
   readonly skillsRoot?: string;
+  readonly modelProviders?: string;
   readonly witness?: string;
   readonly pendingCap?: string;
   readonly pendingTotalCap?: string;
@@ -57,16 +62,21 @@ async function startAgents(
   controlPlane: ControlPlane,
   stateDir: string,
   mountsRoot: string | undefined,
+  providers: ModelProviders,
   context: CommandContext,
-): Promise<{ supervisor?: AgentSupervisor; note: string }> {
+): Promise<{ supervisor?: AgentSupervisor; mcp?: McpBroker; note: string }> {
   const support = await sandboxSupport();
   if (!support.ok)
     return { note: `agents: not started, no sandbox here (${support.reason ?? "bubblewrap cannot run"})` };
   const runtime = await agentRuntime(context.io.env, stateDir);
   if (runtime === undefined) return { note: "agents: not started, this build holds no agent runtime" };
+  const mcp = startHostMcpBroker({ stateDir, gateway: controlPlane.gateway });
   const supervisor = new AgentSupervisor({
     stateDir,
     gateway: controlPlane.gateway,
+    // Today's usage from the log, so a restart does not renew anyone's daily budget.
+    model: { providers, ledger: await ledgerFromLog(controlPlane.gateway) },
+    mcp,
     runtimeDir: dirname(runtime),
     entry: runtime.slice(dirname(runtime).length + 1),
     // Checked again at every launch: the gateway checked the sources when the change was submitted.
@@ -79,6 +89,7 @@ async function startAgents(
   await supervisor.start();
   return {
     supervisor,
+    mcp,
     note: `agents: each in its own bubblewrap sandbox (${support.bwrapVersion ?? "bwrap"})`,
   };
 }
@@ -140,8 +151,11 @@ export async function upAction(flags: UpFlags, context: CommandContext): Promise
   const { io } = context;
   const stateDir = stateDirectory(io, flags.state);
   const packages = await packageStore(stateDir, flags.packageRegistry, io);
+  // Read once, before anything listens: a providers file or key that is wrong stops `up` here.
+  const providers = await loadModelProviders({ stateDir, file: flags.modelProviders, env: io.env });
   const controlPlane = await startControlPlane({
     stateDir,
+    modelProviders: new Map([...providers].map(([name, provider]) => [name, { models: provider.models }])),
     dev: flags.dev === true,
     ttlMs: parseDuration(flags.ttl ?? "24h"),
     ...(flags.listen === undefined ? {} : { listen: flags.listen }),
@@ -162,6 +176,7 @@ export async function upAction(flags: UpFlags, context: CommandContext): Promise
   // Whatever ends the run, a signal or an error of our own, the control plane closes: it writes
   // gateway.stopped and a final checkpoint and releases the lock.
   let supervisor: AgentSupervisor | undefined;
+  let mcpBroker: McpBroker | undefined;
   let consoleServer: ConsoleServer | undefined;
   let agentsNote = "agents: starting";
   const agentStatus = (agent: string) => supervisor?.status(agent) ?? agentsNote;
@@ -183,9 +198,11 @@ export async function upAction(flags: UpFlags, context: CommandContext): Promise
             controlPlane,
             stateDir,
             flags.mountsRoot === undefined ? undefined : resolve(io.cwd, flags.mountsRoot),
+            providers,
             context,
           );
     supervisor = agents.supervisor;
+    mcpBroker = agents.mcp;
     agentsNote = agents.note;
     const tokens = join(stateDir, "tokens");
     if (flags.json === true) {
@@ -220,6 +237,7 @@ export async function upAction(flags: UpFlags, context: CommandContext): Promise
     await Promise.race([once(process, "SIGINT"), once(process, "SIGTERM")]);
   } finally {
     await supervisor?.close().catch(() => undefined);
+    await mcpBroker?.close().catch(() => undefined);
     await consoleServer?.close();
     await controlPlane.close();
   }

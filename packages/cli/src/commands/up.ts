@@ -35,6 +35,10 @@ export function registerUpCommand(program: Command, context: CommandContext): vo
       "https://registry.npmjs.org/",
     )
     .option(
+      "--model-providers <file>",
+      "the model providers agents may be given (default: <state>/model-providers.json if present; the offline mock provider always exists); API keys come from the host's environment or 0600 files it names, never from a change",
+    )
+    .option(
       "--skills-root <dir>",
       "the only directory skill archives (<name>-<version>.tar.gz and .tar.gz.sigstore.json) are read from (default: none, so no skill can be approved); signatures verify against $IRONCLAW_TRUSTED_ROOT or the embedded public-good root",
     )

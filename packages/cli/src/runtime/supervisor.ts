@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { startEgressBroker } from "@ironclaw/egress";
 import {
   type AgentApi,
+  type AgentMcp,
   type AgentRecord,
   agentNamed,
   type Gateway,
@@ -11,7 +12,9 @@ import {
   type Registry,
   startAgentApi,
 } from "@ironclaw/gateway";
+import type { ModelProxy } from "@ironclaw/model-proxy";
 import { isSandboxError, launchSandbox } from "@ironclaw/sandbox";
+import { type ModelChannelOptions, syncModelProxy } from "./model-channel.js";
 import { descendants, killTree } from "./process-tree.js";
 import { sandboxShape, shapeKey } from "./sandbox-shape.js";
 
@@ -37,6 +40,10 @@ export interface SupervisorOptions {
   /** Extra CAs the egress broker trusts (a test's HTTPS server on loopback). */
   readonly egressCa?: readonly (string | Buffer)[];
   readonly crashBackoff?: CrashBackoff;
+  /** The operator's model providers and the usage ledger; without them no agent gets a model socket. */
+  readonly model?: ModelChannelOptions;
+  /** The MCP broker every agent API hands its MCP tool calls to. */
+  readonly mcp?: AgentMcp;
   /** Where an agent's sandbox reports that it stopped. */
   readonly onExit?: (agent: string, code: number | null, stderr: string) => void;
 }
@@ -58,6 +65,8 @@ interface Entry {
   /** The shape (sandboxShape's key) the current sandbox was built from. */
   shape: string;
   broker: { close(): Promise<void> } | undefined;
+  /** The model proxy on the agent's model.sock, while a `model` change is applied for it. */
+  model: ModelProxy | undefined;
   /** An applied change altered the sandbox; it is rebuilt when the agent is next idle. */
   restartPending: boolean;
   /** Frozen at an idle point (SIGSTOP) and about to be replaced: no new task can start in it. */
@@ -123,7 +132,9 @@ export class AgentSupervisor {
     if (entry.stopping) return "restarting at an idle point: the old sandbox is being stopped";
     if (!running(entry)) return `stopped (${entry.lastExit ?? "not started"})`;
     return (
-      (entry.broker === undefined ? "running in its sandbox" : "running in its sandbox, egress broker open") +
+      "running in its sandbox" +
+      (entry.broker === undefined ? "" : ", egress broker open") +
+      (entry.model === undefined ? "" : ", model proxy open") +
       (entry.restartPending ? "; restart pending: a change to its sandbox applies when it is next idle" : "")
     );
   }
@@ -165,6 +176,13 @@ export class AgentSupervisor {
         }
       }
       await this.#egress(entry, agent);
+      entry.model = await syncModelProxy(
+        entry.model,
+        agent,
+        join(this.agentDir(agent.name), "run"),
+        this.#options.gateway,
+        this.#options.model,
+      );
     }
   }
 
@@ -197,6 +215,7 @@ export class AgentSupervisor {
       gateway: this.#options.gateway,
       agent,
       socketPath: join(dir, "run", "agent.sock"),
+      ...(this.#options.mcp === undefined ? {} : { mcp: this.#options.mcp }),
       onIdle: () => {
         if (entry !== undefined) this.#idle(entry);
       },
@@ -208,6 +227,7 @@ export class AgentSupervisor {
       sandbox: undefined,
       shape: "",
       broker: undefined,
+      model: undefined,
       restartPending: false,
       stopping: false,
       resumeAfter: 0,
@@ -320,6 +340,7 @@ export class AgentSupervisor {
     for (const entry of this.#entries.values()) {
       if (entry.sandbox !== undefined) await killTree(entry.sandbox).catch(() => undefined);
       await entry.broker?.close();
+      await entry.model?.close();
       await entry.api.close();
     }
     this.#entries.clear();

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Channels } from "./channels.js";
 import type { HostApi } from "./host-api.js";
-import { inputProblem } from "./input-schema.js";
+import { inputProblem, type ObjectSchema } from "./input-schema.js";
 import {
   type Block,
   complete,
@@ -12,7 +12,7 @@ import {
 } from "./model-client.js";
 import { type AgentSelf, readSelf } from "./self.js";
 import { systemPrompt } from "./system-prompt.js";
-import { COMPILED_TOOLS, REQUEST_CHANGE, type ToolResult, type ToolSpec } from "./tools.js";
+import { COMPILED_TOOLS, mcpTool, REQUEST_CHANGE, type ToolResult, type ToolSpec } from "./tools.js";
 
 /** How far one task may go: each bound ends the task with a reply that says which one was hit. */
 export interface LoopLimits {
@@ -49,12 +49,26 @@ export interface Inbound {
 }
 
 /** The tools this agent has at this moment: the registry's list, plus the one way to ask for more. */
-export function toolTable(self: AgentSelf): ReadonlyMap<string, ToolSpec> {
+export function toolTable(self: AgentSelf): Map<string, ToolSpec> {
   const table = new Map<string, ToolSpec>();
   for (const name of [...self.tools].sort()) {
     if (Object.hasOwn(COMPILED_TOOLS, name)) table.set(name, COMPILED_TOOLS[name] as ToolSpec);
   }
   table.set("request_change", REQUEST_CHANGE);
+  return table;
+}
+
+/** The tool table with the approved MCP tools the host's broker lists now (none without servers). */
+async function currentTools(env: LoopEnv, self: AgentSelf): Promise<ReadonlyMap<string, ToolSpec>> {
+  const table = toolTable(self);
+  if ((self.mcpServers ?? []).length === 0) return table;
+  const { tools } = (await env.api.call("GET", "/v1/tools/mcp")).body as {
+    tools?: { name: string; description: string; inputSchema: Record<string, unknown> }[];
+  };
+  for (const tool of tools ?? []) {
+    if (tool.name.startsWith("mcp__") && !table.has(tool.name))
+      table.set(tool.name, mcpTool(tool.name, tool.description, tool.inputSchema));
+  }
   return table;
 }
 
@@ -76,13 +90,13 @@ type ToolCall = Extract<Block, { type: "tool_call" }>;
 
 /** Runs one tool call against the registry as it is now, not as it was when the model was asked. */
 async function callTool(env: LoopEnv, call: ToolCall): Promise<ToolResult> {
-  const spec = toolTable(await readSelf(env.api)).get(call.name);
+  const spec = (await currentTools(env, await readSelf(env.api))).get(call.name);
   if (spec === undefined)
     return {
       ok: false,
       output: `the tool ${call.name} is not enabled for you; ask for it with request_change (kind enabled_tools)`,
     };
-  const problem = inputProblem(spec.inputSchema, call.input);
+  const problem = spec.checkedByHost ? undefined : inputProblem(spec.inputSchema as ObjectSchema, call.input);
   if (problem !== undefined) return { ok: false, output: `${call.name} was not run: ${problem}` };
   try {
     return await spec.run(call.input, env);
@@ -140,7 +154,7 @@ export async function runTask(env: LoopEnv, message: Inbound): Promise<string> {
     if (self.model === null) throw new ModelUnavailable(NO_MODEL);
     const completion = await complete(
       env.channels.model,
-      { system: systemPrompt(self), messages: conversation, tools: offers(toolTable(self)) },
+      { system: systemPrompt(self), messages: conversation, tools: offers(await currentTools(env, self)) },
       env.limits.modelTimeoutMs,
     );
     tokens += completion.usage.inputTokens + completion.usage.outputTokens;

@@ -14,6 +14,7 @@ export interface AgentSelf {
     readonly instructions?: string;
   }[];
   readonly model?: { readonly provider: string; readonly model: string } | null;
+  readonly mcpServers?: readonly { readonly name: string }[];
 }
 
 export async function readSelf(api: HostApi): Promise<AgentSelf> {

@@ -23,7 +23,9 @@ export interface ToolContext {
 
 export interface ToolSpec {
   readonly description: string;
-  readonly inputSchema: ObjectSchema;
+  /** Checked here before the call, except where the host checks it (an MCP tool's server schema). */
+  readonly inputSchema: ObjectSchema | Readonly<Record<string, unknown>>;
+  readonly checkedByHost?: true;
   run(input: Record<string, unknown>, context: ToolContext): Promise<ToolResult>;
 }
 
@@ -165,3 +167,21 @@ export const REQUEST_CHANGE: ToolSpec = {
     return { ok: true, output: `change ${change.id} is held for approval`, held: [change.id] };
   },
 };
+
+/** An approved MCP tool, as the agent API lists it: the host's broker validates, calls and audits it. */
+export function mcpTool(
+  name: string,
+  description: string,
+  inputSchema: Readonly<Record<string, unknown>>,
+): ToolSpec {
+  return {
+    description,
+    inputSchema,
+    checkedByHost: true,
+    run: async (input, { api }) => {
+      const reply = await api.call("POST", "/v1/tools/mcp/call", { name, arguments: input });
+      const output = typeof reply.body.output === "string" ? reply.body.output : `status ${reply.status}`;
+      return { ok: reply.status === 200 && reply.body.ok === true, output: clip(output) };
+    },
+  };
+}
