@@ -20,6 +20,11 @@ export interface MockContext {
   readonly url: { readonly href: string; readonly host: string; readonly port: number } | undefined;
   /** The offered compiled-in tools: not request_change, send_message or an MCP tool; sorted. */
   readonly compiledTools: readonly string[];
+  /**
+   * The last message answers only request_change calls: the model asked for capabilities and now
+   * hears what the operator decided. Then `request` is the user's message those calls served.
+   */
+  readonly decided: { readonly request: string; readonly allApplied: boolean } | undefined;
 }
 
 const ALWAYS_OFFERED = new Set(["request_change", "send_message"]);
@@ -36,6 +41,23 @@ export function mockContext(messages: readonly NeutralMessage[], tools: readonly
     offered,
     url: firstHttpsUrl(lastUser),
     compiledTools: [...offered].filter((n) => !ALWAYS_OFFERED.has(n) && !n.startsWith("mcp__")).sort(),
+    decided: decisions(messages),
+  };
+}
+
+function decisions(messages: readonly NeutralMessage[]): MockContext["decided"] {
+  const last = messages[messages.length - 1];
+  const asked = messages[messages.length - 2];
+  if (last?.role !== "tool" || asked?.role !== "assistant") return undefined;
+  const names = new Map(
+    asked.content.flatMap((block) => (block.type === "tool_call" ? [[block.id, block.name] as const] : [])),
+  );
+  if (last.results.length === 0 || !last.results.every((r) => names.get(r.toolCallId) === "request_change"))
+    return undefined;
+  const request = [...messages].reverse().find((m) => m.role === "user");
+  return {
+    request: request?.role === "user" ? request.content : "",
+    allApplied: last.results.every((r) => !r.isError && /approved and applied/.test(r.output)),
   };
 }
 
@@ -59,10 +81,21 @@ export const QUOTE_CHARS = 200;
 /**
  * The built-in script, which drives the README demo. A user message with an https URL: fetch it with
  * http_fetch when offered, else request http_fetch (added to the tools the agent has) and egress to
- * that host and port. A tool result: a reply quoting the start of the output. Anything else: an echo.
+ * that host and port. The operator's decisions on those requests: once both are applied, back to the
+ * request (the fetch). Any other tool result: a reply quoting the start of the output. Anything
+ * else: an echo.
  */
 export function defaultMockReply(context: MockContext): MockReply {
   const { last, url } = context;
+  if (context.decided !== undefined) {
+    if (!context.decided.allApplied)
+      return { text: `I could not go on: ${context.lastToolOutputs.join("; ").slice(0, QUOTE_CHARS)}` };
+    // What was asked for is granted: back to the user's request, with the tools offered now.
+    const granted = firstHttpsUrl(context.decided.request);
+    if (granted !== undefined && context.offered.has("http_fetch"))
+      return { toolCalls: [{ name: "http_fetch", input: { url: granted.href } }] };
+    return { text: `Granted: ${context.lastToolOutputs.join("; ").slice(0, QUOTE_CHARS)}` };
+  }
   if (last.role === "tool") {
     const output = context.lastToolOutputs[0] ?? "";
     const failed = last.results[0]?.isError === true;

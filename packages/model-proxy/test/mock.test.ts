@@ -109,6 +109,52 @@ describe("the built-in mock script (the README demo)", () => {
     expect(reply.stop).toBe("end");
   });
 
+  it("goes back to the request once both asks are approved and applied, and stops if one was not", async () => {
+    const asked = (outputs: [string, boolean][]): ProviderCall["messages"] => [
+      { role: "user", content: "Please fetch https://example.com/ for me." },
+      {
+        role: "assistant",
+        content: outputs.map((_, i) => ({
+          type: "tool_call" as const,
+          id: `mock_1_${i}`,
+          name: "request_change",
+          input: { kind: "egress", payload: {} },
+        })),
+      },
+      {
+        role: "tool",
+        results: outputs.map(([output, isError], i) => ({ toolCallId: `mock_1_${i}`, output, isError })),
+      },
+    ];
+    const granted = await mock.complete(
+      call(
+        asked([
+          ["change c3 (enabled_tools) was approved and applied", false],
+          ["change c4 (egress) was approved and applied", false],
+        ]),
+        ["http_fetch", "request_change"],
+      ),
+    );
+    expect(granted.content).toEqual([
+      { type: "tool_call", id: "mock_3_0", name: "http_fetch", input: { url: "https://example.com/" } },
+    ]);
+    const refused = await mock.complete(
+      call(
+        asked([
+          ["change c3 (enabled_tools) was approved and applied", false],
+          ["change c4 (egress) was rejected: not this host", false],
+        ]),
+        ["http_fetch", "request_change"],
+      ),
+    );
+    expect(refused.content).toEqual([
+      {
+        type: "text",
+        text: "I could not go on: change c3 (enabled_tools) was approved and applied; change c4 (egress) was rejected: not this host",
+      },
+    ]);
+  });
+
   it("echoes anything else, the same way every time", async () => {
     const once = await mock.complete(call([{ role: "user", content: "hello there" }], []));
     const twice = await mock.complete(call([{ role: "user", content: "hello there" }], []));
