@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { connect } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 
 /** Where the host's sockets appear inside the sandbox; a test running the loop outside one passes its own. */
@@ -17,11 +17,27 @@ export const SANDBOX_CHANNELS: Channels = Object.freeze({
   egress: "/run/ironclaw/egress.sock",
 });
 
+/** Whether something listens on a unix socket: a connection, not a stat, which Node's permission model refuses. */
+function listening(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(path);
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
 /**
  * The host opens a socket as the change that grants it is applied, a moment after the agent hears of
- * the approval: wait that moment, then let the connection say what it says.
+ * the approval: wait that moment. Whether it listens in the end, the caller learns.
  */
-export async function socketAppears(path: string, withinMs = 3000): Promise<void> {
+export async function socketAppears(path: string, withinMs = 3000): Promise<boolean> {
   const deadline = Date.now() + withinMs;
-  while (!existsSync(path) && Date.now() < deadline) await sleep(50);
+  for (;;) {
+    if (await listening(path)) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(50);
+  }
 }

@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import { socketAppears } from "./channels.js";
 import { exchange } from "./host-api.js";
 import type { ObjectSchema } from "./input-schema.js";
@@ -51,8 +50,7 @@ export async function complete(
   },
   timeoutMs: number,
 ): Promise<Completion> {
-  await socketAppears(socketPath);
-  if (!existsSync(socketPath)) throw new ModelUnavailable(NO_MODEL);
+  if (!(await socketAppears(socketPath))) throw new ModelUnavailable(NO_MODEL);
   const { status, text } = await exchange(socketPath, "POST", "/v1/complete", { body: request, timeoutMs });
   const answer = JSON.parse(text) as Completion & { error?: { code: string; message: string } };
   if (status !== 200 || answer.error !== undefined) {
