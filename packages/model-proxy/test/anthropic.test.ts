@@ -185,6 +185,15 @@ describe("the Anthropic Messages API", () => {
     });
   });
 
+  it("carries __proto__ and constructor in tool input to the wire as plain keys", async () => {
+    fake.reply(200, await fixture("anthropic-sdk-python/end-turn.json"));
+    const input = '{"__proto__":{"isAdmin":true},"constructor":{"prototype":{}}}';
+    const raw = `{"system":"","tools":[],"messages":[{"role":"user","content":"go"},{"role":"assistant","content":[{"type":"tool_call","id":"toolu_1","name":"t","input":${input}}]},{"role":"tool","results":[{"toolCallId":"toolu_1","output":"ok","isError":false}]}]}`;
+    const answer = await callProxy(harness.proxy.socketPath, undefined, { raw });
+    expect(answer.status).toBe(200);
+    expect(fake.seen[0]?.body).toContain(`"type":"tool_use","id":"toolu_1","name":"t","input":${input}`);
+  });
+
   it("maps an Anthropic error body to a provider code with the provider's message", async () => {
     fake.reply(
       401,
