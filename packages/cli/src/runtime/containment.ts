@@ -1,9 +1,43 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { startEgressBroker } from "@ironclaw/egress";
-import { type ContainmentReport, runContainmentSelftest } from "@ironclaw/sandbox";
+import { createMemoryLedger, loadModelProviders, startModelProxy } from "@ironclaw/model-proxy";
+import { type ContainmentReport, type ModelProxyHook, runContainmentSelftest } from "@ironclaw/sandbox";
 
-/** The self-test with the real egress broker, nothing approved: a fetch through it must be refused. */
+/**
+ * The real model proxy for the self-test's "model" run: the offline mock approved under the run's
+ * budget, beside an Anthropic provider holding the host's (planted) key, which must never be seen
+ * inside the sandbox.
+ */
+const realModelProxy: ModelProxyHook = {
+  async start(socketPath, { dailyTokens, keyFile }) {
+    const dir = await mkdtemp(join(tmpdir(), "ironclaw-selftest-models-"));
+    try {
+      const file = join(dir, "model-providers.json");
+      await writeFile(
+        file,
+        JSON.stringify({ providers: [{ name: "anthropic", type: "anthropic", apiKeyFile: keyFile }] }),
+      );
+      const providers = await loadModelProviders({ stateDir: dir, file, env: {} });
+      return await startModelProxy({
+        socketPath,
+        agent: "containment-probe",
+        approval: () => ({ provider: "mock", model: "mock-1", maxOutputTokens: 64, dailyTokens }),
+        providers,
+        ledger: createMemoryLedger(),
+        audit: () => undefined,
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+/** The self-test with the real egress broker and model proxy, nothing approved beyond the probe's model. */
 export function selftest(): Promise<ContainmentReport> {
   return runContainmentSelftest({
+    modelProxy: realModelProxy,
     egressBroker: {
       start: (socketPath) =>
         startEgressBroker({
