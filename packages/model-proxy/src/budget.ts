@@ -1,5 +1,5 @@
 import { MODEL_NAME, PROVIDER_NAME } from "./config.js";
-import { ModelError } from "./errors.js";
+import { isModelError, ModelError } from "./errors.js";
 import type { ModelProvider, ModelProviders } from "./provider.js";
 
 /** The registry's `AgentRecord.model`: what the operator approved for an agent. */
@@ -86,4 +86,26 @@ function wellFormed(approval: ModelApproval): boolean {
     Number.isSafeInteger(approval.dailyTokens) &&
     approval.dailyTokens >= 1
   );
+}
+
+/** Failures after which the provider may have done (and billed) the work, though no usable answer came. */
+const PAID_FAILURES: ReadonlySet<string> = new Set([
+  "IC_MODEL_PROVIDER_TIMEOUT",
+  "IC_MODEL_PROVIDER_RESPONSE",
+  "IC_MODEL_PROVIDER_TOO_LARGE",
+]);
+
+/**
+ * What a failed call is charged to the budget. Without this, a model that answers too long to arrive
+ * in time, or malformed, would be paid for by the operator and counted by nobody, call after call.
+ * The provider's own count where it gave one, else the call's reservation (its input estimate and its
+ * output cap); nothing for a refusal before the call or an error answer (4xx, 5xx), which is not billed.
+ */
+export function spentOnFailure(
+  error: unknown,
+  reservation: { readonly inputTokens: number; readonly outputTokens: number },
+): { readonly inputTokens: number; readonly outputTokens: number } | undefined {
+  if (!isModelError(error)) return reservation;
+  if (error.spent !== undefined) return error.spent;
+  return PAID_FAILURES.has(error.code) ? reservation : undefined;
 }

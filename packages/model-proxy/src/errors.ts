@@ -43,11 +43,21 @@ export const MODEL_ERROR_CODES = Object.keys(MODEL_ERROR_STATUS) as readonly Mod
 
 export class ModelError extends Error {
   readonly code: ModelErrorCode;
+  /** What the provider said the refused call cost, where it said so: the budget is charged anyway. */
+  readonly spent: { readonly inputTokens: number; readonly outputTokens: number } | undefined;
 
-  constructor(code: ModelErrorCode, message: string, options: { readonly cause?: unknown } = {}) {
+  constructor(
+    code: ModelErrorCode,
+    message: string,
+    options: {
+      readonly cause?: unknown;
+      readonly spent?: { readonly inputTokens: number; readonly outputTokens: number };
+    } = {},
+  ) {
     super(message, { cause: options.cause });
     this.name = "ModelError";
     this.code = code;
+    this.spent = options.spent;
   }
 
   get status(): number {

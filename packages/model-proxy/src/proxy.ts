@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
 import { createSecureContext, rootCertificates } from "node:tls";
-import { type CallPlan, type ModelApproval, planCall } from "./budget.js";
+import { type CallPlan, type ModelApproval, planCall, spentOnFailure } from "./budget.js";
 import { isModelError, ModelError } from "./errors.js";
 import { type ModelCallEvent, type UsageLedger, utcDay } from "./ledger.js";
 import {
@@ -122,13 +122,14 @@ export async function startModelProxy(options: ModelProxyOptions): Promise<Model
       );
     }
     const day = utcDay(now());
+    const reservedInput = estimateInputTokens(request);
     let plan: CallPlan;
     try {
       plan = planCall({
         approval,
         providers: options.providers,
         used: options.ledger.used(options.agent, day),
-        reservedInput: estimateInputTokens(request),
+        reservedInput,
         requestedMaxOutputTokens: request.maxOutputTokens,
       });
     } catch (error) {
@@ -156,7 +157,11 @@ export async function startModelProxy(options: ModelProxyOptions): Promise<Model
         outputTokens,
       };
     } catch (error) {
-      return refusal(error, plan.approval);
+      // Counted and audited with its tokens, so a restart's ledger (seeded from the audit) has it too.
+      const spent = spentOnFailure(error, { inputTokens: reservedInput, outputTokens: plan.maxOutputTokens });
+      if (spent === undefined) return refusal(error, plan.approval);
+      options.ledger.add(options.agent, day, spent.inputTokens + spent.outputTokens);
+      return { ...refusal(error, plan.approval), ...spent };
     }
   };
 

@@ -1,5 +1,5 @@
 import { ModelError } from "./errors.js";
-import { BLOCK_SCHEMA, type Block, type Completion, type StopReason } from "./neutral.js";
+import { BLOCK_SCHEMA, type Block, type Completion, NEUTRAL_LIMITS, type StopReason } from "./neutral.js";
 import { containsSecret, REDACTED, scrub } from "./scrub.js";
 
 /** Parses a provider's 2xx body as JSON, or says the provider sent something else. */
@@ -20,7 +20,8 @@ export function badResponse(provider: string, what: string, secrets: readonly st
 
 /**
  * Checks a translated completion against the neutral schema, so the agent only ever receives what it
- * could itself have sent back: a provider's odd id or name is refused here, not later.
+ * could itself have sent back: a provider's odd id or name, or more blocks than one assistant message
+ * may hold, is refused here, not later. The usage is read first: a refused answer was still paid for.
  */
 export function neutralCompletion(
   provider: string,
@@ -30,27 +31,28 @@ export function neutralCompletion(
   outputTokens: unknown,
   secrets: readonly string[],
 ): Completion {
+  const usage = {
+    inputTokens: tokenCount(provider, inputTokens, secrets),
+    outputTokens: tokenCount(provider, outputTokens, secrets),
+  };
+  const refuse = (what: string) =>
+    new ModelError("IC_MODEL_PROVIDER_RESPONSE", badResponse(provider, what, secrets).message, {
+      spent: usage,
+    });
+  if (content.length > NEUTRAL_LIMITS.blocksPerMessage)
+    throw refuse(
+      `expected at most ${NEUTRAL_LIMITS.blocksPerMessage} content blocks, found ${content.length}`,
+    );
   const blocks: Block[] = [];
   for (const [index, item] of content.entries()) {
     const parsed = BLOCK_SCHEMA.safeParse(item);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw badResponse(
-        provider,
-        `content ${index}: ${issue?.path.join(".") ?? ""} ${issue?.message ?? "invalid"}`,
-        secrets,
-      );
+      throw refuse(`content ${index}: ${issue?.path.join(".") ?? ""} ${issue?.message ?? "invalid"}`);
     }
     blocks.push(parsed.data);
   }
-  return {
-    content: withoutSecrets(blocks, secrets),
-    stop,
-    usage: {
-      inputTokens: tokenCount(provider, inputTokens, secrets),
-      outputTokens: tokenCount(provider, outputTokens, secrets),
-    },
-  };
+  return { content: withoutSecrets(blocks, secrets), stop, usage };
 }
 
 function tokenCount(provider: string, value: unknown, secrets: readonly string[]): number {
