@@ -2,7 +2,7 @@ import { connect } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { anthropicProvider, type HttpLimits, mockProvider } from "../src/index.js";
 import { utcDay } from "../src/ledger.js";
-import { estimateInputTokens } from "../src/neutral.js";
+import { type CompleteRequest, estimateInputTokens } from "../src/neutral.js";
 import { callProxy, FakeProvider, type ProxyHarness, providersOf, startHarness } from "./helpers.js";
 
 // An outside attack on the proxy: a hostile model behind a real-shaped provider, and a compromised
@@ -15,7 +15,7 @@ const LIMITS: HttpLimits = {
   responseHeaderBytes: 16 * 1024,
   responseBodyBytes: 8 * 1024 * 1024,
 };
-const REQUEST = { system: "", messages: [{ role: "user", content: "hi" }], tools: [] };
+const REQUEST: CompleteRequest = { system: "", messages: [{ role: "user", content: "hi" }], tools: [] };
 const APPROVAL = { provider: "anthropic", model: "claude-x", maxOutputTokens: 100, dailyTokens: 1_000_000 };
 
 let fake: FakeProvider;
