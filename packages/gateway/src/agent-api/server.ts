@@ -32,6 +32,7 @@ export interface AgentApiOptions {
 }
 
 const BODY_LIMIT = 64 * 1024;
+const MAX_CONNECTIONS = 64;
 /** Refusals that say an approval is missing; each is audited as a security event. */
 const REFUSAL_CODES: ReadonlySet<string> = new Set(["IC_API_FORBIDDEN", "IC_CHANGE_FORBIDDEN"]);
 
@@ -53,6 +54,9 @@ export async function startAgentApi(options: AgentApiOptions): Promise<AgentApi>
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
+  // The gateway's file descriptors are shared by every agent and the operator: one agent's loop needs
+  // a few connections at a time, so thousands are an attack and are closed as they arrive.
+  server.maxConnections = MAX_CONNECTIONS;
   const auditFlush = setInterval(() => audit.flush(), options.refusalAudit?.windowMs ?? 60_000);
   auditFlush.unref();
   await rm(socketPath, { force: true });
