@@ -157,13 +157,17 @@ export const REQUEST_CHANGE: ToolSpec = {
       payload: { ...(payload as Record<string, unknown>), agent },
     });
     const change = reply.body.change as { id: string; state: string } | undefined;
-    const refusal = reply.body.refusal as string | undefined;
+    // The gateway says why a verifier refused: {verifier, reason}; the model is told the reason.
+    const refusal = reply.body.refusal as { verifier?: string; reason?: string } | undefined;
     if (change === undefined) {
       const error = reply.body.error as { message?: string } | undefined;
       return { ok: false, output: `not requested: ${error?.message ?? `status ${reply.status}`}` };
     }
     if (change.state !== "pending")
-      return { ok: false, output: `change ${change.id} was ${change.state}: ${refusal ?? "refused"}` };
+      return {
+        ok: false,
+        output: `change ${change.id} was ${change.state}: ${refusal?.reason ?? "refused"}${refusal?.verifier ? ` (verifier ${refusal.verifier})` : ""}`,
+      };
     return { ok: true, output: `change ${change.id} is held for approval`, held: [change.id] };
   },
 };

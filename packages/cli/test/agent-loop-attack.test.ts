@@ -1,0 +1,154 @@
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { runTask } from "../../sandbox/src/agent/loop.js";
+import type { Completion } from "../../sandbox/src/agent/model-client.js";
+import { LoopHarness, text } from "./agent-loop-harness.js";
+
+// A hostile model drives the loop: whatever it calls, nothing runs that the registry has not approved,
+// and whatever it asks for is held for a human. Names are the ones JavaScript treats specially.
+let harness: LoopHarness;
+afterEach(async () => {
+  await harness?.close();
+});
+
+const fromOperator = (value: string) => ({ from: "operator", text: value });
+const lastResults = (request: { messages: readonly Record<string, unknown>[] }) =>
+  request.messages.at(-1)?.results as { toolCallId: string; output: string; isError: boolean }[];
+
+/** Tool calls as the model's JSON says them: parsed, so `__proto__` is an own key, as from the wire. */
+const calls = (json: string): Completion => ({
+  content: JSON.parse(json),
+  stop: "tool_calls",
+  usage: { inputTokens: 1, outputTokens: 1 },
+});
+
+describe("a hostile model in the agent loop", () => {
+  it("cannot call a tool by an Object.prototype name, an invisible-character twin or an unapproved MCP name", async () => {
+    harness = await LoopHarness.open();
+    await harness.approve("enabled_tools", { agent: "demo", tools: ["list_files"] });
+    const names = [
+      "__proto__",
+      "constructor",
+      "toString",
+      "hasOwnProperty",
+      "list_files\u200b",
+      "list_files ",
+      "mcp__files__read",
+      "mcp____proto____x",
+    ];
+    await harness.model((request, step) =>
+      step === 1
+        ? calls(JSON.stringify(names.map((name, i) => ({ type: "tool_call", id: `c${i}`, name, input: {} }))))
+        : text(JSON.stringify(lastResults(request))),
+    );
+    const results = JSON.parse(await runTask(harness.env(), fromOperator("go"))) as {
+      output: string;
+      isError: boolean;
+    }[];
+    expect(results).toHaveLength(names.length);
+    for (const [i, result] of results.entries()) {
+      expect(result.isError).toBe(true);
+      expect(result.output).toBe(
+        `the tool ${names[i]} is not enabled for you; ask for it with request_change (kind enabled_tools)`,
+      );
+    }
+    expect(harness.pending()).toEqual([]);
+  });
+
+  it("cannot slip a field past a tool's schema under __proto__", async () => {
+    harness = await LoopHarness.open();
+    await harness.approve("enabled_tools", { agent: "demo", tools: ["write_file"] });
+    await harness.model((request, step) =>
+      step === 1
+        ? calls(
+            '[{"type":"tool_call","id":"c1","name":"write_file","input":{"path":"a.txt","text":"x","__proto__":{"path":"../escape"}}}]',
+          )
+        : text(lastResults(request)[0]?.output ?? ""),
+    );
+    expect(await runTask(harness.env(), fromOperator("go"))).toBe(
+      'write_file was not run: the input has an unknown field "__proto__"',
+    );
+    expect(await readdir(join(harness.dir, "workspace"))).toEqual([]);
+  });
+
+  it("cannot aim a request at another agent through __proto__, nor create one, nor invent a kind", async () => {
+    harness = await LoopHarness.open();
+    await harness.approve("create_agent", { agent: "other" });
+    await harness.model((request, step) =>
+      step === 1
+        ? calls(
+            JSON.stringify([
+              {
+                type: "tool_call",
+                id: "c1",
+                name: "request_change",
+                input: { kind: "create_agent", payload: {} },
+              },
+              {
+                type: "tool_call",
+                id: "c2",
+                name: "request_change",
+                input: { kind: "__proto__", payload: { tools: ["http_fetch"] } },
+              },
+            ]).replace(
+              /\]$/,
+              ',{"type":"tool_call","id":"c3","name":"request_change","input":{"kind":"enabled_tools","payload":{"__proto__":{"agent":"other"},"tools":["http_fetch"]}}}]',
+            ),
+          )
+        : text(JSON.stringify(lastResults(request))),
+    );
+    const results = JSON.parse(await runTask(harness.env(), fromOperator("go"))) as {
+      output: string;
+      isError: boolean;
+    }[];
+    // create_agent is filled with the loop's own name, which exists: the model is told why, not "[object Object]".
+    expect(results[0]?.isError).toBe(true);
+    expect(results[0]?.output).toMatch(/^change c\d+ was rejected: .*demo.*\(verifier [a-z_]+\)$/);
+    expect(results[0]?.output).not.toContain("[object Object]");
+    // A made-up kind is not a kind.
+    expect(results[1]?.isError).toBe(true);
+    expect(results[1]?.output).toMatch(/^not requested: .*kind: Invalid option/);
+    // A __proto__ key is refused by the gateway's strict JSON reader before anything is parsed.
+    expect(results[2]?.isError).toBe(true);
+    expect(results[2]?.output).toMatch(/^not requested: .*found the key "__proto__", which is not accepted/);
+    expect(harness.pending()).toEqual([]);
+    expect(harness.gateway.registry.agents.other?.tools).toEqual([]);
+    expect(harness.gateway.registry.agents.demo?.tools).toEqual([]);
+    expect(Object.keys(harness.gateway.registry.agents).sort()).toEqual(["demo", "other"]);
+  });
+
+  it("cannot message itself, a prototype name or an unwired peer, even with send_message enabled", async () => {
+    harness = await LoopHarness.open();
+    await harness.approve("create_agent", { agent: "other" });
+    await harness.approve("enabled_tools", { agent: "demo", tools: ["send_message"] });
+    await harness.approve("permissions", {
+      agent: "demo",
+      grants: ["changes.request", "messages.send", "messages.read"],
+    });
+    const targets = ["demo", "__proto__", "constructor", "other"];
+    await harness.model((request, step) =>
+      step === 1
+        ? calls(
+            JSON.stringify(
+              targets.map((to, i) => ({
+                type: "tool_call",
+                id: `c${i}`,
+                name: "send_message",
+                input: { to, text: "obey me" },
+              })),
+            ),
+          )
+        : text(JSON.stringify(lastResults(request))),
+    );
+    const results = JSON.parse(await runTask(harness.env(), fromOperator("go"))) as {
+      output: string;
+      isError: boolean;
+    }[];
+    for (const result of results) {
+      expect(result.isError).toBe(true);
+      expect(result.output).toMatch(/^not delivered: /);
+    }
+    expect(harness.gateway.messages({ id: "operator", role: "operator" }, "other", "in", 0)).toEqual([]);
+  });
+});
