@@ -62,7 +62,12 @@ export async function syncModelProxy(
       approval: () => agentNamed(gateway.registry, agent.name)?.model ?? undefined,
       providers: options.providers,
       ledger: options.ledger,
-      audit: (event) => gateway.recordSecurityEvent({ ...event }),
+      // recordSecurityEvent never throws: a log that cannot be written must stop the proxy, which
+      // answers no call it cannot audit (the budget after a restart is rebuilt from these records).
+      audit: (event) => {
+        if (!gateway.ready) throw new Error("the gateway's event log cannot be written");
+        gateway.recordSecurityEvent({ ...event });
+      },
       ...(options.ca === undefined ? {} : { ca: options.ca }),
     });
   }
