@@ -15,7 +15,7 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
 });
 
-function complete(socketPath: string): Promise<{ status: number; code?: string }> {
+function complete(socketPath: string): Promise<{ status: number; code: string | undefined }> {
   const body = JSON.stringify({ system: "", messages: [{ role: "user", content: "hi" }], tools: [] });
   return new Promise((resolve, reject) => {
     const req = request(
