@@ -1,6 +1,8 @@
-import { readdir } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { readdir, symlink, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { haveSystemTools } from "../../../test/support/system-tools.js";
 import { runTask } from "../../sandbox/src/agent/loop.js";
 import type { Completion } from "../../sandbox/src/agent/model-client.js";
 import { LoopHarness, text } from "./agent-loop-harness.js";
@@ -151,4 +153,58 @@ describe("a hostile model in the agent loop", () => {
     }
     expect(harness.gateway.messages({ id: "operator", role: "operator" }, "other", "in", 0)).toEqual([]);
   });
+
+  const haveMkfifo = haveSystemTools("agent loop FIFO attacks", ["mkfifo"]);
+
+  it.runIf(haveMkfifo)(
+    "reads no FIFO, device or huge file in the workspace: each is refused at once, and a plain file still reads",
+    async () => {
+      harness = await LoopHarness.open();
+      const workspace = join(harness.dir, "workspace");
+      execFileSync("mkfifo", [join(workspace, "pipe")]);
+      await symlink("/dev/zero", join(workspace, "zero"));
+      await writeFile(join(workspace, "huge.txt"), "");
+      await truncate(join(workspace, "huge.txt"), 64 * 1024 * 1024);
+      await writeFile(join(workspace, "ok.txt"), "needle here\nhay\n");
+      await harness.approve("enabled_tools", { agent: "demo", tools: ["read_file", "search_workspace"] });
+      const targets = ["pipe", "zero", "huge.txt"];
+      await harness.model((request, step) =>
+        step === 1
+          ? calls(
+              JSON.stringify([
+                ...targets.map((path, i) => ({
+                  type: "tool_call",
+                  id: `r${i}`,
+                  name: "read_file",
+                  input: { path },
+                })),
+                ...targets.map((path, i) => ({
+                  type: "tool_call",
+                  id: `s${i}`,
+                  name: "search_workspace",
+                  input: { path, text: "x" },
+                })),
+                {
+                  type: "tool_call",
+                  id: "ok",
+                  name: "search_workspace",
+                  input: { path: "ok.txt", text: "needle" },
+                },
+              ]),
+            )
+          : text(JSON.stringify(lastResults(request))),
+      );
+      const started = Date.now();
+      const results = JSON.parse(await runTask(harness.env(), fromOperator("read them"))) as {
+        output: string;
+        isError: boolean;
+      }[];
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(results.slice(0, 6).map((r) => r.isError)).toEqual([true, true, true, true, true, true]);
+      expect(results[0]?.output).toMatch(/pipe is not a regular file/);
+      expect(results[1]?.output).toMatch(/zero is not a regular file/);
+      expect(results[2]?.output).toMatch(/huge\.txt has 67108864 bytes; at most 4194304 are read/);
+      expect(results[6]).toMatchObject({ isError: false, output: "needle here" });
+    },
+  );
 });

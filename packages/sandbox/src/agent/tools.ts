@@ -1,8 +1,9 @@
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { dirname, posix } from "node:path";
 import { type Channels, socketAppears } from "./channels.js";
 import { exchange, type HostApi } from "./host-api.js";
 import type { ObjectSchema } from "./input-schema.js";
+import { readWorkspaceText } from "./workspace-read.js";
 
 /** The workspace, the only place the agent may read and write (as its grants allow). */
 export const WORKSPACE = "/workspace";
@@ -63,7 +64,7 @@ export const COMPILED_TOOLS: Readonly<Record<string, ToolSpec>> = Object.freeze(
     inputSchema: schema({ path: text("a path relative to the workspace", 1024) }, ["path"]),
     run: async ({ path }, { workspace }) => ({
       ok: true,
-      output: clip(await readFile(workspacePath(path, workspace), "utf8")),
+      output: clip(await readWorkspaceText(workspacePath(path, workspace), String(path))),
     }),
   },
   write_file: {
@@ -94,7 +95,7 @@ export const COMPILED_TOOLS: Readonly<Record<string, ToolSpec>> = Object.freeze(
       ["path", "text"],
     ),
     run: async ({ path, text: needle }, { workspace }) => {
-      const content = await readFile(workspacePath(path, workspace), "utf8");
+      const content = await readWorkspaceText(workspacePath(path, workspace), String(path));
       return {
         ok: true,
         output: clip(
