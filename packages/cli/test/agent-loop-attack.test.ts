@@ -1,17 +1,22 @@
 import { execFileSync } from "node:child_process";
-import { readdir, symlink, truncate, writeFile } from "node:fs/promises";
+import { readdir, readFile, symlink, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { haveSystemTools } from "../../../test/support/system-tools.js";
+import type { HostApi } from "../../sandbox/src/agent/host-api.js";
 import { runTask } from "../../sandbox/src/agent/loop.js";
 import type { Completion } from "../../sandbox/src/agent/model-client.js";
+import { REQUEST_CHANGE, type ToolContext } from "../../sandbox/src/agent/tools.js";
 import { LoopHarness, text } from "./agent-loop-harness.js";
 
 // A hostile model drives the loop: whatever it calls, nothing runs that the registry has not approved,
 // and whatever it asks for is held for a human. Names are the ones JavaScript treats specially.
 let harness: LoopHarness;
 afterEach(async () => {
-  await harness?.close();
+  // Cleared, so a test that opens none does not close the last one twice.
+  const open = harness as LoopHarness | undefined;
+  harness = undefined as unknown as LoopHarness;
+  await open?.close();
 });
 
 const fromOperator = (value: string) => ({ from: "operator", text: value });
@@ -166,7 +171,10 @@ describe("a hostile model in the agent loop", () => {
       await writeFile(join(workspace, "huge.txt"), "");
       await truncate(join(workspace, "huge.txt"), 64 * 1024 * 1024);
       await writeFile(join(workspace, "ok.txt"), "needle here\nhay\n");
-      await harness.approve("enabled_tools", { agent: "demo", tools: ["read_file", "search_workspace"] });
+      await harness.approve("enabled_tools", {
+        agent: "demo",
+        tools: ["read_file", "search_workspace", "write_file"],
+      });
       const targets = ["pipe", "zero", "huge.txt"];
       await harness.model((request, step) =>
         step === 1
@@ -190,6 +198,12 @@ describe("a hostile model in the agent loop", () => {
                   name: "search_workspace",
                   input: { path: "ok.txt", text: "needle" },
                 },
+                ...["pipe", "zero", "ok.txt"].map((path, i) => ({
+                  type: "tool_call",
+                  id: `w${i}`,
+                  name: "write_file",
+                  input: { path, text: "new" },
+                })),
               ]),
             )
           : text(JSON.stringify(lastResults(request))),
@@ -205,6 +219,41 @@ describe("a hostile model in the agent loop", () => {
       expect(results[1]?.output).toMatch(/zero is not a regular file/);
       expect(results[2]?.output).toMatch(/huge\.txt has 67108864 bytes; at most 4194304 are read/);
       expect(results[6]).toMatchObject({ isError: false, output: "needle here" });
+      expect(results[7]).toMatchObject({
+        isError: true,
+        output: "write_file failed: pipe is a FIFO; only regular files are written",
+      });
+      expect(results[8]).toMatchObject({
+        isError: true,
+        output: "write_file failed: zero is not a regular file; only regular files are written",
+      });
+      expect(results[9]).toMatchObject({ isError: false, output: "wrote ok.txt" });
+      expect(await readFile(join(workspace, "ok.txt"), "utf8")).toBe("new");
     },
   );
+
+  it("is not told 'refused' when a human decided before the request's reply came back: it waits for the decision", async () => {
+    // The race the loop test "tells the model when a request was rejected" loses now and then, made
+    // certain: the gateway's reply already shows the change decided, with no verifier refusal.
+    const answers = [
+      { change: { id: "c9", state: "applied" } },
+      { change: { id: "c9", state: "rejected" } },
+      {
+        change: { id: "c9", state: "rejected" },
+        refusal: { verifier: "model_provider", reason: "unknown provider" },
+      },
+    ];
+    const results = [];
+    for (const body of answers) {
+      const api = { call: async () => ({ status: 201, body }) } as unknown as HostApi;
+      const context = { api, agent: "demo" } as unknown as ToolContext;
+      results.push(await REQUEST_CHANGE.run({ kind: "egress", payload: {} }, context));
+    }
+    expect(results[0]).toEqual({ ok: true, output: "change c9 is held for approval", held: ["c9"] });
+    expect(results[1]).toEqual({ ok: true, output: "change c9 is held for approval", held: ["c9"] });
+    expect(results[2]).toEqual({
+      ok: false,
+      output: "change c9 was rejected: unknown provider (verifier model_provider)",
+    });
+  });
 });

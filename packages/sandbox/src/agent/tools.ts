@@ -1,9 +1,9 @@
-import { mkdir, readdir, writeFile } from "node:fs/promises";
+import { mkdir, readdir } from "node:fs/promises";
 import { dirname, posix } from "node:path";
 import { type Channels, socketAppears } from "./channels.js";
 import { exchange, type HostApi } from "./host-api.js";
 import type { ObjectSchema } from "./input-schema.js";
-import { readWorkspaceText } from "./workspace-read.js";
+import { readWorkspaceText, writeWorkspaceText } from "./workspace-io.js";
 
 /** The workspace, the only place the agent may read and write (as its grants allow). */
 export const WORKSPACE = "/workspace";
@@ -76,7 +76,7 @@ export const COMPILED_TOOLS: Readonly<Record<string, ToolSpec>> = Object.freeze(
     run: async ({ path, text: content }, { workspace }) => {
       const target = workspacePath(path, workspace);
       await mkdir(dirname(target), { recursive: true });
-      await writeFile(target, String(content));
+      await writeWorkspaceText(target, String(path), String(content));
       return { ok: true, output: `wrote ${posix.relative(workspace, target)}` };
     },
   },
@@ -164,11 +164,13 @@ export const REQUEST_CHANGE: ToolSpec = {
       const error = reply.body.error as { message?: string } | undefined;
       return { ok: false, output: `not requested: ${error?.message ?? `status ${reply.status}`}` };
     }
-    if (change.state !== "pending")
+    if (refusal !== undefined)
       return {
         ok: false,
-        output: `change ${change.id} was ${change.state}: ${refusal?.reason ?? "refused"}${refusal?.verifier ? ` (verifier ${refusal.verifier})` : ""}`,
+        output: `change ${change.id} was ${change.state}: ${refusal.reason ?? "refused"} (verifier ${refusal.verifier ?? "?"})`,
       };
+    // Not refused: pending, or already decided by a human who was quicker than this reply. Either way
+    // the loop reads its state, and the human's reason, before it goes on.
     return { ok: true, output: `change ${change.id} is held for approval`, held: [change.id] };
   },
 };

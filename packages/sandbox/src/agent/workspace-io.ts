@@ -30,3 +30,23 @@ export async function readWorkspaceText(path: string, shown: string): Promise<st
     await handle.close();
   }
 }
+
+/**
+ * Writes a workspace file, replacing its content. Non-blocking, so a FIFO with no reader fails at once
+ * (ENXIO) instead of hanging the task; anything that is not a regular file once opened is refused.
+ */
+export async function writeWorkspaceText(path: string, shown: string, content: string): Promise<void> {
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_NONBLOCK;
+  const handle = await open(path, flags, 0o644).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENXIO") throw new Error(`${shown} is a FIFO; only regular files are written`);
+    throw error;
+  });
+  try {
+    if (!(await handle.stat()).isFile())
+      throw new Error(`${shown} is not a regular file; only regular files are written`);
+    await handle.truncate(0);
+    await handle.writeFile(content);
+  } finally {
+    await handle.close();
+  }
+}
