@@ -25,3 +25,20 @@ export function sandboxShape(agent: AgentRecord): SandboxShape {
 export function shapeKey(shape: SandboxShape): string {
   return JSON.stringify([shape.workspace, shape.mounts.map((m) => [m.source, m.target, m.readOnly])]);
 }
+
+const WORKSPACE_RANK: Readonly<Record<WorkspaceMode, number>> = { none: 0, ro: 1, rw: 2 };
+
+/**
+ * Whether `next` takes away something the sandbox built from `builtKey` (a shapeKey) has: workspace
+ * access, a mount, or a mount's write access. Such a change cannot wait for an idle point that a
+ * compromised or busy agent may never reach.
+ */
+export function narrows(builtKey: string, next: SandboxShape): boolean {
+  if (builtKey === "") return false;
+  const [workspace, mounts] = JSON.parse(builtKey) as [WorkspaceMode, [string, string, boolean][]];
+  if (WORKSPACE_RANK[next.workspace] < WORKSPACE_RANK[workspace]) return true;
+  return mounts.some(
+    ([source, target, readOnly]) =>
+      !next.mounts.some((m) => m.source === source && m.target === target && (readOnly || !m.readOnly)),
+  );
+}

@@ -16,7 +16,7 @@ import type { ModelProxy } from "@ironclaw/model-proxy";
 import { isSandboxError, launchSandbox } from "@ironclaw/sandbox";
 import { type ModelChannelOptions, syncModelProxy } from "./model-channel.js";
 import { descendants, killTree } from "./process-tree.js";
-import { sandboxShape, shapeKey } from "./sandbox-shape.js";
+import { narrows, sandboxShape, shapeKey } from "./sandbox-shape.js";
 
 export interface CrashBackoff {
   /** The wait before the first relaunch; each later one doubles, up to maxMs. */
@@ -44,6 +44,11 @@ export interface SupervisorOptions {
   readonly model?: ModelChannelOptions;
   /** The MCP broker every agent API hands its MCP tool calls to. */
   readonly mcp?: AgentMcp;
+  /**
+   * How long a change that takes something away from a running sandbox (workspace access, a mount)
+   * waits for the agent to be idle before the sandbox is replaced mid-task. Default 30 s.
+   */
+  readonly revokeGraceMs?: number;
   /** Where an agent's sandbox reports that it stopped. */
   readonly onExit?: (agent: string, code: number | null, stderr: string) => void;
 }
@@ -77,6 +82,8 @@ interface Entry {
   lastExit: string | undefined;
   retryAt: number | undefined;
   retryTimer: NodeJS.Timeout | undefined;
+  /** Armed when a pending restart takes something away: it then happens even mid-task. */
+  revokeTimer: NodeJS.Timeout | undefined;
 }
 
 /** An agent may reach out only with http_fetch enabled and at least one approved host. */
@@ -164,10 +171,16 @@ export class AgentSupervisor {
         await this.#launch(entry);
       } else if (shapeKey(sandboxShape(agent)) === entry.shape) {
         // Changed and changed back before it was idle: the running sandbox is right as it is.
-        if (!entry.stopping) entry.restartPending = false;
+        if (!entry.stopping) {
+          entry.restartPending = false;
+          clearTimeout(entry.revokeTimer);
+          entry.revokeTimer = undefined;
+        }
       } else {
-        if (running(entry)) entry.restartPending = true;
-        else if (!entry.stopping) {
+        if (running(entry)) {
+          entry.restartPending = true;
+          if (narrows(entry.shape, sandboxShape(agent))) this.#armRevoke(entry);
+        } else if (!entry.stopping) {
           // Nothing runs, so no task can be cut short: a new sandbox now, with a fresh back-off.
           clearTimeout(entry.retryTimer);
           entry.retryAt = undefined;
@@ -235,6 +248,7 @@ export class AgentSupervisor {
       lastExit: undefined,
       retryAt: undefined,
       retryTimer: undefined,
+      revokeTimer: undefined,
     };
     return entry;
   }
@@ -248,7 +262,28 @@ export class AgentSupervisor {
       // The agent's answer must not fail for this; the cursor stays where it was.
     }
     entry.crashes = 0;
+    this.#replace(entry);
+  }
+
+  /**
+   * A revocation cannot wait for an idle point the agent may never reach (a compromised agent need
+   * never poll its inbox): past the grace period its sandbox is replaced mid-task. The task's message
+   * is handled again by the new sandbox, which resumes after the last idle point.
+   */
+  #armRevoke(entry: Entry): void {
+    if (entry.revokeTimer !== undefined) return;
+    entry.revokeTimer = setTimeout(() => {
+      entry.revokeTimer = undefined;
+      this.#replace(entry);
+    }, this.#options.revokeGraceMs ?? 30_000);
+    entry.revokeTimer.unref();
+  }
+
+  /** Freezes the sandbox and queues its replacement, if a restart is pending. */
+  #replace(entry: Entry): void {
     if (!entry.restartPending || entry.stopping || this.#closed || !running(entry)) return;
+    clearTimeout(entry.revokeTimer);
+    entry.revokeTimer = undefined;
     entry.stopping = true;
     // Frozen now, synchronously, before its next poll can pick up a task; replaced in turn.
     const pid = entry.sandbox?.pid;
@@ -335,7 +370,10 @@ export class AgentSupervisor {
   async close(): Promise<void> {
     this.#closed = true;
     this.#unsubscribe?.();
-    for (const entry of this.#entries.values()) clearTimeout(entry.retryTimer);
+    for (const entry of this.#entries.values()) {
+      clearTimeout(entry.retryTimer);
+      clearTimeout(entry.revokeTimer);
+    }
     await this.#queue;
     for (const entry of this.#entries.values()) {
       if (entry.sandbox !== undefined) await killTree(entry.sandbox).catch(() => undefined);
