@@ -106,4 +106,28 @@ describe("a compromised agent at its API", () => {
       await w.close();
     }
   });
+
+  it("cannot get more changes pending than its cap by submitting them all at once", async () => {
+    const w = await world(await newDir(), ["alpha"], { pendingCap: 4, pendingTotalCap: 8 });
+    try {
+      const replies = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          call(socketOf(w, "alpha"), "POST", "/v1/changes", {
+            kind: "persona",
+            payload: { agent: "alpha", persona: { name: `p${i}`, instructions: "" } },
+          }),
+        ),
+      );
+      const pending = w.gateway.list({ id: "operator", role: "operator" }, { state: "pending" });
+      expect(pending).toHaveLength(4);
+      expect(replies.filter((r) => r.status === 201)).toHaveLength(4);
+      // The rest: refused before anything is recorded, or by the chain's own cap check if they raced it.
+      for (const reply of replies.filter((r) => r.status !== 201)) expect([422, 429]).toContain(reply.status);
+      const submitted = (await w.gateway.audit(0, 10_000)).filter((r) => r.type === "change.submitted");
+      // One create_agent by the operator, and at most one record per request that raced the first check.
+      expect(submitted.length).toBeLessThanOrEqual(41);
+    } finally {
+      await w.close();
+    }
+  });
 });
