@@ -35,6 +35,10 @@ export interface ModelCallEvent {
   /** The HTTP status the agent was answered with. */
   readonly status: number;
   readonly code?: string;
+  /** Set on the one record that stands for many refusals counted in a window (code IC_MODEL_REFUSALS_COUNTED). */
+  readonly count?: number;
+  readonly from?: string;
+  readonly to?: string;
 }
 
 /**

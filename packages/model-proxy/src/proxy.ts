@@ -12,6 +12,7 @@ import {
   parseCompleteRequest,
 } from "./neutral.js";
 import type { ModelProviders } from "./provider.js";
+import { type CountedRefusals, RefusalThrottle } from "./refusal-throttle.js";
 import { readRequestBody } from "./request-body.js";
 import { listenOnSocketFile } from "./socket-file.js";
 
@@ -37,12 +38,17 @@ export interface ProxyLimits {
   readonly requestTimeoutMs: number;
   /** Calls waiting behind the one under way. */
   readonly queue: number;
+  /** Refusals that spent nothing, written one by one per window; the rest are counted. */
+  readonly refusalsPerWindow: number;
+  readonly refusalWindowMs: number;
 }
 
 export const DEFAULT_PROXY_LIMITS: ProxyLimits = {
   requestBodyBytes: NEUTRAL_LIMITS.bodyBytes,
   requestTimeoutMs: 10_000,
   queue: 4,
+  refusalsPerWindow: 32,
+  refusalWindowMs: 60_000,
 };
 
 export interface ModelProxy {
@@ -86,8 +92,31 @@ export async function startModelProxy(options: ModelProxyOptions): Promise<Model
   let waiting = 0;
   let chain: Promise<unknown> = Promise.resolve();
 
+  const throttle = new RefusalThrottle(limits.refusalsPerWindow, limits.refusalWindowMs);
+  const writeCounted = (counted: CountedRefusals | undefined): void => {
+    if (counted === undefined) return;
+    options.audit({
+      type: "model.call",
+      agent: options.agent,
+      provider: "",
+      model: "",
+      inputTokens: 0,
+      outputTokens: 0,
+      durationMs: 0,
+      status: 429,
+      code: "IC_MODEL_REFUSALS_COUNTED",
+      count: counted.count,
+      from: counted.from.toISOString(),
+      to: counted.to.toISOString(),
+    });
+  };
+
   const audit = (outcome: Outcome, started: number): boolean => {
     try {
+      writeCounted(throttle.due());
+      // An agent's own refused request that spent nothing: bounded, so it cannot grow the log at will.
+      const free = outcome.status < 500 && outcome.inputTokens + outcome.outputTokens === 0;
+      if (free && outcome.code !== undefined && !throttle.admit()) return true;
       options.audit({
         type: "model.call",
         agent: options.agent,
@@ -204,12 +233,29 @@ export async function startModelProxy(options: ModelProxyOptions): Promise<Model
   // One agent, one call at a time: a few connections are plenty, thousands are an attack.
   server.maxConnections = 32;
   const file = await listenOnSocketFile(server, options.socketPath);
+  // A window's count is written when the window ends, even if no later request comes to notice it.
+  const flush = setInterval(() => {
+    try {
+      writeCounted(throttle.due());
+    } catch {
+      unavailable ??= "the model proxy cannot write its audit log, so it refuses every call";
+    }
+  }, limits.refusalWindowMs);
+  flush.unref();
   let closing: Promise<void> | undefined;
   return {
     socketPath: file.path,
     close: () => {
       unavailable ??= "the model proxy is shutting down";
-      closing ??= closeServer(server, chain).then(() => file.remove());
+      clearInterval(flush);
+      closing ??= closeServer(server, chain).then(() => {
+        try {
+          writeCounted(throttle.roll());
+        } catch {
+          // Closing: nothing is answered any more, and the audit's failure was already reported.
+        }
+        return file.remove();
+      });
       return closing;
     },
   };

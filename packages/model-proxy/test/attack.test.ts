@@ -248,4 +248,39 @@ describe("a compromised agent speaking raw HTTP to its model socket", () => {
     await expect.poll(() => sockets.filter((s) => s.closed).length).toBeGreaterThanOrEqual(16);
     for (const s of sockets) (s as unknown as { socket: { destroy(): void } }).socket.destroy();
   });
+
+  it("cannot grow the audit log at will with refused requests: past a few per window they are counted", async () => {
+    const flood = await startHarness({
+      providers: providersOf(mockProvider({ name: "mock" })),
+      approval: { provider: "mock", model: "mock-1", maxOutputTokens: 100, dailyTokens: 1_000_000 },
+      limits: { refusalsPerWindow: 8, refusalWindowMs: 500 },
+    });
+    try {
+      for (let i = 0; i < 100; i += 1)
+        await callProxy(flood.proxy.socketPath, REQUEST, {
+          path: i % 2 === 0 ? "/nope" : "/v1/complete",
+          raw: "{",
+        });
+      expect(flood.events).toHaveLength(8);
+      // A call that is answered is always written, however many refusals came before it.
+      expect((await callProxy(flood.proxy.socketPath, REQUEST)).status).toBe(200);
+      expect(flood.events.at(-1)).toMatchObject({ status: 200 });
+      // When the window ends, the rest are written as one record with their count.
+      await expect.poll(() => flood.events.length, { timeout: 3_000 }).toBe(10);
+      expect(flood.events.at(-1)).toMatchObject({
+        type: "model.call",
+        agent: "demo",
+        status: 429,
+        code: "IC_MODEL_REFUSALS_COUNTED",
+        count: 92,
+        inputTokens: 0,
+        outputTokens: 0,
+      });
+      // And a new window writes refusals one by one again.
+      await callProxy(flood.proxy.socketPath, REQUEST, { path: "/nope" });
+      expect(flood.events.at(-1)).toMatchObject({ status: 404, code: "IC_MODEL_NOT_FOUND" });
+    } finally {
+      await flood.close();
+    }
+  });
 });
