@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { agentNamed, type Gateway } from "@ironclaw/gateway";
 import { type McpBroker, startMcpBroker } from "@ironclaw/mcp-broker";
 import { packageDir } from "@ironclaw/package-store";
+import { gatewayAuditSink } from "./audit-sink.js";
 
 export interface HostMcpOptions {
   readonly stateDir: string;
@@ -22,7 +23,7 @@ export function startHostMcpBroker(options: HostMcpOptions): McpBroker {
   const { gateway, stateDir } = options;
   return startMcpBroker({
     servers: (agent) => agentNamed(gateway.registry, agent)?.mcpServers ?? [],
-    audit: (event) => gateway.recordSecurityEvent({ ...event }),
+    audit: gatewayAuditSink(gateway),
     stdio: {
       ...(options.nodePath === undefined ? {} : { nodePath: options.nodePath }),
       packageDir: (pkg, agent) => {

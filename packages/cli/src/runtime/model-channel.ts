@@ -10,6 +10,7 @@ import {
   type UsageLedger,
   utcDay,
 } from "@ironclaw/model-proxy";
+import { gatewayAuditSink } from "./audit-sink.js";
 
 /** What the host needs to give agents a model: the operator's providers (keys inside) and a ledger. */
 export interface ModelChannelOptions {
@@ -62,12 +63,9 @@ export async function syncModelProxy(
       approval: () => agentNamed(gateway.registry, agent.name)?.model ?? undefined,
       providers: options.providers,
       ledger: options.ledger,
-      // recordSecurityEvent never throws: a log that cannot be written must stop the proxy, which
-      // answers no call it cannot audit (the budget after a restart is rebuilt from these records).
-      audit: (event) => {
-        if (!gateway.ready) throw new Error("the gateway's event log cannot be written");
-        gateway.recordSecurityEvent({ ...event });
-      },
+      // Throws while the log cannot be written: the proxy then answers no call it cannot audit (the
+      // budget after a restart is rebuilt from these records).
+      audit: gatewayAuditSink(gateway),
       ...(options.ca === undefined ? {} : { ca: options.ca }),
     });
   }

@@ -14,6 +14,7 @@ import {
 } from "@ironclaw/gateway";
 import type { ModelProxy } from "@ironclaw/model-proxy";
 import { isSandboxError, launchSandbox } from "@ironclaw/sandbox";
+import { gatewayAuditSink } from "./audit-sink.js";
 import { type ModelChannelOptions, syncModelProxy } from "./model-channel.js";
 import { descendants, killTree } from "./process-tree.js";
 import { narrows, sandboxShape, shapeKey } from "./sandbox-shape.js";
@@ -210,7 +211,7 @@ export class AgentSupervisor {
           const current = agentNamed(this.#options.gateway.registry, agent.name);
           return egressGranted(current) ? (current?.egress ?? []) : [];
         },
-        audit: (event) => this.#options.gateway.recordSecurityEvent({ ...event }),
+        audit: gatewayAuditSink(this.#options.gateway),
         ...(this.#options.egressCa === undefined ? {} : { ca: this.#options.egressCa }),
       });
     } else if (!granted && entry.broker !== undefined) {

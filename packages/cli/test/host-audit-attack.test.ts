@@ -5,10 +5,11 @@ import { join } from "node:path";
 import { agentNamed, Gateway, type Principal } from "@ironclaw/gateway";
 import { createMemoryLedger, type ModelProxy, mockProvider, utcDay } from "@ironclaw/model-proxy";
 import { afterEach, describe, expect, it } from "vitest";
+import { startHostMcpBroker } from "../src/runtime/mcp.js";
 import { ledgerFromLog, syncModelProxy } from "../src/runtime/model-channel.js";
 
-// The model channel as the supervisor wires it: the proxy audits into the gateway's log and the
-// ledger is rebuilt from it. An agent must not get model calls the log does not record.
+// The host's brokers as the supervisor wires them: the model proxy and the MCP broker audit into the
+// gateway's log (and the ledger is rebuilt from it). An agent must get nothing the log does not record.
 const OPERATOR: Principal = { id: "operator", role: "operator" };
 const dirs: string[] = [];
 afterEach(async () => {
@@ -93,6 +94,24 @@ describe("the model channel under attack", () => {
       for (let i = 0; i < 3; i += 1)
         expect(await complete(proxy.socketPath)).toEqual({ status: 503, code: "IC_MODEL_UNAVAILABLE" });
     } finally {
+      await proxy.close();
+      await gateway.close().catch(() => {});
+    }
+  });
+
+  it("stops the MCP broker too once the gateway's log cannot record its calls", async () => {
+    const { gateway, proxy, breakLog } = await setUp();
+    const broker = startHostMcpBroker({ stateDir: join(dirs.at(-1) as string, "state"), gateway });
+    try {
+      expect(await broker.call("demo", "mcp__srv__echo", {})).toMatchObject({ code: "IC_MCP_UNKNOWN_TOOL" });
+      await breakLog();
+      await complete(proxy.socketPath);
+      await expect.poll(() => gateway.ready).toBe(false);
+      await expect(broker.call("demo", "mcp__srv__echo", {})).rejects.toMatchObject({
+        code: "IC_MCP_AUDIT_FAILED",
+      });
+    } finally {
+      await broker.close();
       await proxy.close();
       await gateway.close().catch(() => {});
     }
