@@ -3,6 +3,7 @@ import { argumentsDigest, jcs, toolDigest } from "./canonical.js";
 import { isMcpBrokerError, McpBrokerError, type McpErrorCode } from "./errors.js";
 import { type Limits, resolveLimits } from "./limits.js";
 import { approvedTools, fullToolName } from "./names.js";
+import { RefusalCount } from "./refusal-count.js";
 import { formatResult } from "./result.js";
 import { schemaProblem, validationProblem } from "./schema.js";
 import { ServerSession } from "./session.js";
@@ -82,6 +83,20 @@ export function startMcpBroker(options: McpBrokerOptions): McpBroker {
     }
   };
 
+  const refusals = new RefusalCount(limits.refusalsPerWindow, limits.refusalWindowMs);
+  const counted = (agent: string, count: number): McpAuditEvent => ({
+    type: "mcp.call",
+    agent,
+    server: "",
+    tool: "",
+    argumentsDigest: null,
+    durationMs: 0,
+    resultBytes: 0,
+    decision: "refused",
+    reason: "IC_MCP_REFUSALS_COUNTED",
+    count,
+  });
+
   return {
     async tools(agent) {
       const servers = options.servers(agent);
@@ -133,18 +148,27 @@ export function startMcpBroker(options: McpBrokerOptions): McpBroker {
       };
       const refuse = (code: McpErrorCode, message: string, resultBytes = 0): McpCallResult =>
         finish({ ok: false, output: `${code}: ${message}`, code }, resultBytes, code);
+      // A refusal that reached no server costs the agent nothing: audited one by one only so often.
+      const refuseEarly = (code: McpErrorCode, message: string): McpCallResult => {
+        const { write, ended } = refusals.take(agent);
+        if (ended > 0) audit(counted(agent, ended));
+        return write ? refuse(code, message) : { ok: false, output: `${code}: ${message}`, code };
+      };
       if (auditBroken) throw new McpBrokerError("IC_MCP_AUDIT_FAILED", "the audit log cannot be written");
 
       const servers = options.servers(agent);
       const found = approvedTools(servers).get(name);
       if (found === undefined)
-        return refuse("IC_MCP_UNKNOWN_TOOL", `no approved MCP tool is named ${JSON.stringify(name)}`);
+        return refuseEarly("IC_MCP_UNKNOWN_TOOL", `no approved MCP tool is named ${JSON.stringify(name)}`);
       server = found.server.name;
       tool = found.tool.name;
       if (typeof args !== "object" || args === null || Array.isArray(args))
-        return refuse("IC_MCP_BAD_ARGUMENTS", "expected the arguments to be a JSON object");
+        return refuseEarly("IC_MCP_BAD_ARGUMENTS", "expected the arguments to be a JSON object");
       if (digest === null)
-        return refuse("IC_MCP_BAD_ARGUMENTS", "expected the arguments to be plain JSON (no lone surrogates)");
+        return refuseEarly(
+          "IC_MCP_BAD_ARGUMENTS",
+          "expected the arguments to be plain JSON (no lone surrogates)",
+        );
       try {
         const session = await sessionFor(agent, found.server);
         const judged = judge(found.tool, await session.listTools(), limits);
@@ -184,6 +208,13 @@ export function startMcpBroker(options: McpBrokerOptions): McpBroker {
 
     async close() {
       closed = true;
+      for (const [agent, count] of refusals.drain()) {
+        try {
+          audit(counted(agent, count));
+        } catch {
+          // The audit already failed and said so; closing goes on.
+        }
+      }
       const all = [...sessions.values()];
       sessions.clear();
       await Promise.all(all.map(async (entry) => (await entry.session.catch(() => undefined))?.close()));

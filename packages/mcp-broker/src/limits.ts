@@ -13,6 +13,8 @@ export const DEFAULT_MCP_LIMITS: Limits = {
   idleMs: 10 * 60 * 1000,
   tools: 512,
   pages: 16,
+  refusalsPerWindow: 32,
+  refusalWindowMs: 60_000,
 };
 
 export function resolveLimits(limits: McpLimits = {}): Limits {

@@ -59,6 +59,8 @@ export interface McpAuditEvent {
   readonly decision: "allowed" | "refused";
   /** "ok", "tool_error" (the tool said isError), or the IC_MCP_… code of the refusal or failure. */
   readonly reason: string;
+  /** Only on the record of reason IC_MCP_REFUSALS_COUNTED: how many refusals it stands for. */
+  readonly count?: number;
 }
 
 export interface McpLimits {
@@ -76,6 +78,10 @@ export interface McpLimits {
   readonly toolFaceBytes?: number;
   /** A session unused this long is closed, a stdio server's sandbox with it (default 10 min). */
   readonly idleMs?: number;
+  /** Refused calls that reached no server, audited one by one per agent and window (default 32). */
+  readonly refusalsPerWindow?: number;
+  /** That window (default 60 s). */
+  readonly refusalWindowMs?: number;
   /** Tools read from one server, all pages together (default 512), and pages (default 16). */
   readonly tools?: number;
   readonly pages?: number;
