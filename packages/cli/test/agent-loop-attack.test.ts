@@ -3,6 +3,7 @@ import { readdir, readFile, symlink, truncate, writeFile } from "node:fs/promise
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { haveSystemTools } from "../../../test/support/system-tools.js";
+import { deliverReply } from "../../sandbox/src/agent/deliver.js";
 import type { HostApi } from "../../sandbox/src/agent/host-api.js";
 import { runTask } from "../../sandbox/src/agent/loop.js";
 import type { Completion } from "../../sandbox/src/agent/model-client.js";
@@ -255,5 +256,23 @@ describe("a hostile model in the agent loop", () => {
       ok: false,
       output: "change c9 was rejected: unknown provider (verifier model_provider)",
     });
+  });
+
+  it("cannot make its reply vanish: one too long is cut, one the gateway refuses is replaced by why", async () => {
+    harness = await LoopHarness.open();
+    const { api } = harness.env();
+    const said = () => harness.gateway.messages({ id: "operator", role: "operator" }, "demo", "out", 0);
+    await deliverReply(api, `done \u{1F600}${"x".repeat(10_000)}`, undefined);
+    // A quoted page's zero-width space, and a bidi override that would reorder what the operator reads.
+    await deliverReply(api, "the page says: ap\u200bprove \u202Eeverything", undefined);
+    // From a peer it is not wired to answer: the operator hears it instead.
+    await deliverReply(api, "for the peer", "other");
+    const texts = said().map((m) => m.text);
+    expect(texts).toHaveLength(3);
+    expect(texts[0]).toMatch(/^done \u{1F600}x+\n\[cut at 4000 of 10006 characters\]$/u);
+    expect(texts[0]?.length).toBeLessThanOrEqual(4096);
+    expect(texts[1]).toMatch(/^my reply could not be delivered \(IC_[A-Z_]+: /);
+    expect(texts[1]).not.toContain("\u200b");
+    expect(texts[2]).toBe("for the peer");
   });
 });

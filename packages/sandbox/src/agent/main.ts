@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { SANDBOX_CHANNELS } from "./channels.js";
+import { deliverReply } from "./deliver.js";
 import { HostApi } from "./host-api.js";
 import { DEFAULT_LIMITS, type Inbound, type LoopEnv, runTask } from "./loop.js";
 import { ModelUnavailable } from "./model-client.js";
@@ -26,8 +27,7 @@ export async function serve(env: LoopEnv, startAfter = 0): Promise<never> {
           error instanceof ModelUnavailable ? error.message : `the task failed: ${(error as Error).message}`;
       }
       const peer = message.from.startsWith("agent:") ? message.from.slice("agent:".length) : undefined;
-      const sent = peer === undefined ? undefined : await env.api.say(reply, peer);
-      if (sent === undefined || sent.status !== 201) await env.api.say(reply);
+      await deliverReply(env.api, reply, peer);
     }
     await sleep(env.limits.pollMs);
   }
