@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type AgentApi, Gateway, type Principal, startAgentApi } from "@ironclaw/gateway";
+import { type AgentApi, type AgentMcp, Gateway, type Principal, startAgentApi } from "@ironclaw/gateway";
 import type { Channels } from "../../sandbox/src/agent/channels.js";
 import { HostApi } from "../../sandbox/src/agent/host-api.js";
 import { DEFAULT_LIMITS, type LoopEnv, type LoopLimits } from "../../sandbox/src/agent/loop.js";
@@ -32,14 +32,20 @@ export class LoopHarness {
     readonly channels: Channels,
   ) {}
 
-  static async open(agent = "demo"): Promise<LoopHarness> {
+  /** `mcp`: a stand-in for the host's MCP broker behind the agent API. */
+  static async open(agent = "demo", mcp?: AgentMcp): Promise<LoopHarness> {
     const dir = await mkdtemp(join(tmpdir(), "ironclaw-loop-"));
     await mkdir(join(dir, "workspace"));
     const gateway = await Gateway.open({ stateDir: join(dir, "state") });
     const harness = new LoopHarness(
       dir,
       gateway,
-      await startAgentApi({ gateway, agent, socketPath: join(dir, "agent.sock") }),
+      await startAgentApi({
+        gateway,
+        agent,
+        socketPath: join(dir, "agent.sock"),
+        ...(mcp === undefined ? {} : { mcp }),
+      }),
       { agent: join(dir, "agent.sock"), model: join(dir, "model.sock"), egress: join(dir, "egress.sock") },
     );
     await harness.approve("create_agent", { agent });
