@@ -79,6 +79,23 @@ describe("a hostile model behind its provider", () => {
     expect(harness.events.at(-1)).toMatchObject({ inputTokens: 50, outputTokens: 900, status: 502 });
   });
 
+  it("that answers a tool input nested 200,000 deep is refused, and charged its usage", async () => {
+    const deep = `${"[".repeat(200_000)}${"]".repeat(200_000)}`;
+    fake.reply(
+      200,
+      anthropicReply([{ type: "tool_use", id: "toolu_1", name: "read_file", input: { x: "DEEP" } }], {
+        input_tokens: 3,
+        output_tokens: 4,
+      }).replace('"DEEP"', deep),
+    );
+    const before = harness.ledger.used("demo", day());
+    const answer = await callProxy(harness.proxy.socketPath, REQUEST);
+    expect(answer.status).toBe(502);
+    expect(answer.json.error.code).toBe("IC_MODEL_PROVIDER_RESPONSE");
+    expect(answer.json.error.message).toMatch(/at most 32 levels/);
+    expect(harness.ledger.used("demo", day()) - before).toBe(7);
+  });
+
   it("that answers 64 blocks, as many as the agent may send back, is passed on", async () => {
     const calls = Array.from({ length: 64 }, (_, i) => ({
       type: "tool_use",
