@@ -105,7 +105,15 @@ export function postJson(options: PostJsonOptions): Promise<HttpReply> {
     const fail = (code: ModelErrorCode, message: string): void =>
       finish(() => {
         request?.destroy();
-        reject(new ModelError(code, scrub(`provider ${options.provider}: ${message}`, options.secrets, 600)));
+        // Before the connection (TLS included) was up, nothing reached the provider: nothing was spent.
+        const unsent = connected ? {} : { spent: { inputTokens: 0, outputTokens: 0 } };
+        reject(
+          new ModelError(
+            code,
+            scrub(`provider ${options.provider}: ${message}`, options.secrets, 600),
+            unsent,
+          ),
+        );
       });
     timers.push(
       setTimeout(

@@ -1,4 +1,4 @@
-import { connect } from "node:net";
+import { connect, createServer } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { anthropicProvider, type HttpLimits, mockProvider } from "../src/index.js";
 import { utcDay } from "../src/ledger.js";
@@ -143,6 +143,35 @@ describe("a hostile model behind its provider", () => {
     expect(third.json.error.code).toBe("IC_MODEL_BUDGET_EXHAUSTED");
     // Two calls reached the provider; the third was refused before it.
     expect(fake.seen).toHaveLength(2);
+  });
+
+  it("whose provider cannot be reached in time is not charged: nothing was sent", async () => {
+    // Accepts TCP and never completes TLS: the connect timeout fires before any byte of the request.
+    const silent = createServer((socket) => socket.on("error", () => {}));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const port = (silent.address() as { port: number }).port;
+    const unreachable = await startHarness({
+      providers: providersOf(
+        anthropicProvider({
+          name: "anthropic",
+          baseUrl: new URL(`https://127.0.0.1:${port}`),
+          apiKey: KEY,
+          models: null,
+          limits: { ...LIMITS, connectTimeoutMs: 200 },
+        }),
+      ),
+      approval: APPROVAL,
+    });
+    try {
+      const answer = await callProxy(unreachable.proxy.socketPath, REQUEST);
+      expect(answer.json.error.code).toBe("IC_MODEL_PROVIDER_TIMEOUT");
+      expect(answer.json.error.message).toMatch(/could not connect/);
+      expect(unreachable.ledger.used("demo", day())).toBe(0);
+      expect(unreachable.events.at(-1)).toMatchObject({ inputTokens: 0, outputTokens: 0, status: 504 });
+    } finally {
+      await unreachable.close();
+      silent.close();
+    }
   });
 
   it("whose provider answers an error is not charged: an error answer is not billed", async () => {
