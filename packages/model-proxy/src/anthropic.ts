@@ -2,6 +2,7 @@ import { DEFAULT_HTTP_LIMITS, type HttpLimits, postJson } from "./http-client.js
 import type { NeutralMessage, StopReason } from "./neutral.js";
 import type { ModelProvider, ProviderCall, ProviderCallOptions } from "./provider.js";
 import { badResponse, neutralCompletion, parseProviderJson } from "./reply.js";
+import { secretForms } from "./secret-forms.js";
 
 export const ANTHROPIC_VERSION = "2023-06-01";
 export const ANTHROPIC_DEFAULT_BASE_URL = "https://api.anthropic.com";
@@ -24,7 +25,7 @@ type AnthropicMessage = { role: "user" | "assistant"; content: string | Anthropi
 /** The Anthropic Messages API (POST /v1/messages), not streamed. */
 export function anthropicProvider(options: AnthropicProviderOptions): ModelProvider {
   const url = new URL(`${options.baseUrl.pathname.replace(/\/$/, "")}/v1/messages`, options.baseUrl);
-  const secrets = [options.apiKey];
+  const secrets = secretForms(options.apiKey);
   const limits = options.limits ?? DEFAULT_HTTP_LIMITS;
   return {
     name: options.name,

@@ -2,6 +2,7 @@ import { DEFAULT_HTTP_LIMITS, type HttpLimits, postJson } from "./http-client.js
 import { estimateInputTokens, estimateTokens, type NeutralMessage, type StopReason } from "./neutral.js";
 import type { ModelProvider, ProviderCall, ProviderCallOptions } from "./provider.js";
 import { badResponse, neutralCompletion, parseProviderJson } from "./reply.js";
+import { secretForms } from "./secret-forms.js";
 
 export const OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1";
 
@@ -35,7 +36,7 @@ type ChatMessage =
 /** OpenAI-compatible Chat Completions (OpenAI, OpenRouter, Ollama, vLLM, llama.cpp), not streamed. */
 export function openAiProvider(options: OpenAiProviderOptions): ModelProvider {
   const url = new URL(`${options.baseUrl.pathname.replace(/\/$/, "")}/chat/completions`, options.baseUrl);
-  const secrets = options.apiKey === undefined ? [] : [options.apiKey];
+  const secrets = options.apiKey === undefined ? [] : secretForms(options.apiKey);
   const limits = options.limits ?? DEFAULT_HTTP_LIMITS;
   const field = options.maxTokensField ?? "max_tokens";
   return {

@@ -183,6 +183,39 @@ describe("a hostile model behind its provider", () => {
     expect(harness.events.at(-1)).toMatchObject({ inputTokens: 0, outputTokens: 0 });
   });
 
+  it("that echoes the key base64- or hex-encoded, at any alignment, has it removed", async () => {
+    const b64 = (prefix: string) => Buffer.from(`${prefix}${KEY}!`).toString("base64");
+    const texts = [
+      `a ${b64("")} b`,
+      `Basic ${b64("user:")}`,
+      b64("xy").replace(/\+/g, "-").replace(/\//g, "_"),
+      Buffer.from(KEY).toString("hex").toUpperCase(),
+    ];
+    fake.reply(
+      200,
+      anthropicReply(
+        texts.map((text) => ({ type: "text", text })),
+        { input_tokens: 1, output_tokens: 1 },
+      ),
+    );
+    const answer = await callProxy(harness.proxy.socketPath, REQUEST);
+    expect(answer.status).toBe(200);
+    for (const [i, block] of (answer.json.content as { text: string }[]).entries()) {
+      expect(block.text, texts[i]).toContain("[redacted]");
+      // What is left cannot be decoded back into the key.
+      expect(
+        Buffer.from(block.text.replace(/[^A-Za-z0-9+/]/g, ""), "base64").toString("latin1"),
+      ).not.toContain("PLANTED");
+    }
+    expect(answer.text).not.toContain(Buffer.from(KEY).toString("hex").toUpperCase());
+  });
+
+  it("whose text merely looks like base64 keeps it", async () => {
+    fake.reply(200, anthropicReply([{ type: "text", text: "aGVsbG8gd29ybGQ= sk-ant- 0123abcd" }]));
+    const answer = await callProxy(harness.proxy.socketPath, REQUEST);
+    expect(answer.json.content[0].text).toBe("aGVsbG8gd29ybGQ= sk-ant- 0123abcd");
+  });
+
   it("that echoes the key JSON-escaped has it removed all the same", async () => {
     const escaped = [...KEY].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`).join("");
     fake.reply(
