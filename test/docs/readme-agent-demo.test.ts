@@ -1,5 +1,14 @@
 import { type ChildProcess, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loopbackTls } from "@ironclaw/sigstore-local";
@@ -16,13 +25,23 @@ const readme = readFileSync(join(root, "README.md"), "utf8");
 const bin = join(root, "packages", "cli", "bin", "ironclaw.js");
 /** example.com's address, held here on the namespace's loopback: a public address, as the broker requires. */
 const EXAMPLE_ADDRESS = "93.184.215.14";
+/** api.anthropic.com's, likewise: a stand-in shaped like the Messages API answers there. */
+const ANTHROPIC_ADDRESS = "160.79.104.10";
+/** The key the operator exports; it must never be seen anywhere but in the request to the provider. */
+const PLANTED_KEY = `sk-ant-planted-${process.pid}-${Date.now().toString(36)}`;
 const PAGE = "<!doctype html><title>Example Domain</title><h1>Example Domain</h1><p>For use in examples.</p>";
 
-/** The first `sh` block after a heading, one command per line, exactly as a user would paste it. */
-function block(heading: string): string[] {
+/** The `index`th `sh` block after a heading, exactly as a user would paste it. */
+function blockText(heading: string, index = 0): string {
   const section = readme.slice(readme.indexOf(heading));
-  const text = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? "";
-  return text.split("\n").filter((line) => line.trim() !== "");
+  return [...section.matchAll(/```sh\n([\s\S]*?)```/g)][index]?.[1] ?? "";
+}
+
+/** The same, one command per line. */
+function block(heading: string, index = 0): string[] {
+  return blockText(heading, index)
+    .split("\n")
+    .filter((line) => line.trim() !== "");
 }
 
 const home = mkdtempSync(join(tmpdir(), "ironclaw-readme-agent-"));
@@ -62,26 +81,43 @@ async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 60
 
 beforeAll(async () => {
   if (!runnable) return;
-  const tls = await loopbackTls({ dnsNames: ["example.com"] });
+  const tls = await loopbackTls({ dnsNames: ["example.com", "api.anthropic.com"] });
   writeFileSync(join(home, "ca.pem"), tls.caCert);
   writeFileSync(join(home, "leaf.key"), tls.leafKey);
   writeFileSync(join(home, "leaf.pem"), tls.leafCert);
-  ns = NetNamespace.create({ "example.com": EXAMPLE_ADDRESS });
+  ns = NetNamespace.create({ "example.com": EXAMPLE_ADDRESS, "api.anthropic.com": ANTHROPIC_ADDRESS });
   // example.com, served on this machine: TLS with a certificate from a CA only this test's `up` trusts.
   server = ns.spawn(
     process.execPath,
     [
       "-e",
       `const fs = require("node:fs");
-       require("node:https").createServer({ key: fs.readFileSync(process.argv[1]), cert: fs.readFileSync(process.argv[2]) },
-         (req, res) => { console.log(req.method + " " + req.url); res.writeHead(200, { "content-type": "text/html" }).end(${JSON.stringify(PAGE)}); })
-         .listen(443, ${JSON.stringify(EXAMPLE_ADDRESS)}, () => console.log("listening"));`,
+       require("node:https").createServer({ key: fs.readFileSync(process.argv[1]), cert: fs.readFileSync(process.argv[2]) }, (req, res) => {
+         if (req.headers.host !== "api.anthropic.com") {
+           console.log(req.method + " " + req.url);
+           return res.writeHead(200, { "content-type": "text/html" }).end(${JSON.stringify(PAGE)});
+         }
+         let body = "";
+         req.on("data", (c) => { body += c; });
+         req.on("end", () => {
+           console.log("ANTHROPIC " + JSON.stringify({ method: req.method, url: req.url, headers: req.headers, body: JSON.parse(body) }));
+           res.writeHead(200, { "content-type": "application/json", "request-id": "req_test" }).end(JSON.stringify({
+             id: "msg_test", type: "message", role: "assistant", model: "claude-sonnet-4-5",
+             content: [{ type: "text", text: "Hello from the Messages API stand-in." }],
+             stop_reason: "end_turn", stop_sequence: null, usage: { input_tokens: 321, output_tokens: 9 } }));
+         });
+       }).listen(443, "0.0.0.0", () => console.log("listening"));`,
       join(home, "leaf.key"),
       join(home, "leaf.pem"),
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
-  server.stdout?.on("data", (chunk) => served.push(...String(chunk).trim().split("\n")));
+  let partial = "";
+  server.stdout?.on("data", (chunk) => {
+    const lines = (partial + String(chunk)).split("\n");
+    partial = lines.pop() ?? "";
+    served.push(...lines);
+  });
   await until("example.com to listen", () => (served.includes("listening") ? true : undefined));
   env = {
     ...process.env,
@@ -168,5 +204,104 @@ describe.skipIf(!runnable)("README: an AI agent with no credentials, pasted line
     expect(audit.records.filter((r) => r.type === "egress.request")).toEqual([
       expect.objectContaining({ host: "example.com", port: 443, decision: "allowed", status: 200 }),
     ]);
+  }, 240_000);
+
+  it("the same with a real provider's key: the exact request reaches the provider, the key nowhere else", async () => {
+    const lock = join(home, ".ironclaw", "gateway.lock");
+    process.kill(Number(readFileSync(lock, "utf8").trim()), "SIGTERM");
+    await until("the first up to stop", () => (existsSync(lock) ? undefined : true));
+    // The operator's shell has the key; the README's block is pasted as it is.
+    const log = join(home, "block.log");
+    const out = openSync(log, "w");
+    const pasted = spawnSync(
+      "ip",
+      [
+        "netns",
+        "exec",
+        (ns as NetNamespace).name,
+        "sh",
+        "-c",
+        blockText("### An AI agent, with no credentials", 1),
+      ],
+      {
+        cwd: root,
+        env: { ...env, ANTHROPIC_API_KEY: PLANTED_KEY },
+        stdio: ["ignore", out, out],
+        timeout: 120_000,
+      },
+    );
+    closeSync(out);
+    const printed = readFileSync(log, "utf8");
+    expect(pasted.status, printed).toBe(0);
+    expect(printed).toContain("APPLIED  c5  model for agent demo");
+    const reply = await until("the agent's answer through the provider", () => {
+      const messages = ironclaw("agents", "messages", "demo");
+      return messages.includes("Hello from the Messages API stand-in.") ? messages : undefined;
+    });
+
+    await until("the stand-in's log of the request", () =>
+      served.some((line) => line.startsWith("ANTHROPIC ")) ? true : undefined,
+    );
+    const requests = served
+      .filter((line) => line.startsWith("ANTHROPIC "))
+      .map(
+        (line) =>
+          JSON.parse(line.slice("ANTHROPIC ".length)) as {
+            method: string;
+            url: string;
+            headers: Record<string, string>;
+            body: Record<string, unknown>;
+          },
+      );
+    expect(requests).toHaveLength(1);
+    const [request] = requests;
+    expect(request?.method).toBe("POST");
+    expect(request?.url).toBe("/v1/messages");
+    expect(request?.headers).toMatchObject({
+      "x-api-key": PLANTED_KEY,
+      "anthropic-version": "2023-06-01",
+      "content-type": "application/json",
+    });
+    expect(request?.headers.authorization).toBeUndefined();
+    expect(request?.body).toMatchObject({
+      model: "claude-sonnet-4-5",
+      max_tokens: 4096,
+      messages: [{ role: "user", content: "Say hello in one line." }],
+    });
+    expect(String(request?.body.system)).toMatch(/^You are demo, an agent run by IronClaw\.\n/);
+    expect((request?.body.tools as { name: string }[]).map((t) => t.name).sort()).toEqual([
+      "http_fetch",
+      "request_change",
+    ]);
+
+    // Everything the host wrote or printed, greped for the key: the state directory (log, registry's
+    // source, tokens, checkpoints), what every command printed, the agent's messages, the audit log.
+    const everything: string[] = [
+      printed,
+      reply,
+      ironclaw("audit", "--json"),
+      ironclaw("changes", "list", "--json"),
+    ];
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) walk(path);
+        else if (entry.isFile()) everything.push(readFileSync(path, "latin1"));
+      }
+    };
+    walk(join(home, ".ironclaw"));
+    expect(everything.filter((text) => text.includes(PLANTED_KEY))).toEqual([]);
+    const calls = ironclaw("audit", "--json")
+      .split("\n")
+      .filter((line) => line.includes('"model.call"'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(calls.at(-1)).toMatchObject({
+      agent: "demo",
+      provider: "anthropic",
+      model: "claude-sonnet-4-5",
+      inputTokens: 321,
+      outputTokens: 9,
+      status: 200,
+    });
   }, 240_000);
 });
