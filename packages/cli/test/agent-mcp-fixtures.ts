@@ -77,28 +77,35 @@ export async function mcpFixtureTarball(): Promise<Buffer> {
   ]);
 }
 
-/** A request on the agent's own API socket, as the agent in the sandbox makes it. */
+/** A request on one of the sockets the host gives a sandbox, as the code inside makes it. */
 export function asAgent(
   socketPath: string,
   method: string,
   path: string,
   body?: unknown,
+  host?: string,
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : JSON.stringify(body);
-    const headers =
-      data === undefined
+    const headers = {
+      ...(host === undefined ? {} : { host }),
+      ...(data === undefined
         ? {}
-        : { "content-type": "application/json", "content-length": Buffer.byteLength(data) };
+        : { "content-type": "application/json", "content-length": Buffer.byteLength(data) }),
+    };
     const req = request({ socketPath, method, path, headers }, (response) => {
       const chunks: Buffer[] = [];
       response.on("data", (chunk: Buffer) => chunks.push(chunk));
-      response.on("end", () =>
-        resolve({
-          status: response.statusCode ?? 0,
-          body: JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>,
-        }),
-      );
+      response.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        let parsed: Record<string, unknown>;
+        try {
+          parsed = JSON.parse(text) as Record<string, unknown>;
+        } catch {
+          parsed = { text };
+        }
+        resolve({ status: response.statusCode ?? 0, body: parsed });
+      });
     });
     req.on("error", reject);
     req.end(data);

@@ -343,6 +343,38 @@ describe.skipIf(skipRealSandbox || skipTls)(
       expect(listenerConnections).toBe(0);
     }, 60_000);
 
+    it("gives a stdio server approved with network only an egress broker of its own, never the host's network", async () => {
+      await approve("mcp_servers", servers({ network: true }));
+      const answer = await ask("probe the network");
+      expect(JSON.parse(answer.slice("Result: ".length))).toEqual({
+        tcp: "ECONNREFUSED",
+        egressSocket: "connected",
+      });
+      expect(listenerConnections).toBe(0);
+      // Its broker lets through only what the agent may reach: nothing yet, then the approved host.
+      const socket = join(supervisor.agentDir(AGENT), "mcp-egress", "local", "egress.sock");
+      const target = `https://127.0.0.1:${http.port}/mcp`;
+      const host = `127.0.0.1:${http.port}`;
+      expect((await asAgent(socket, "GET", target, undefined, host)).status).toBe(403);
+      await approve("egress", {
+        agent: AGENT,
+        action: "allow",
+        host: "127.0.0.1",
+        port: http.port,
+        ipLiteral: true,
+      });
+      const through = await asAgent(socket, "GET", target, undefined, host);
+      // The MCP server's own answer to a bare GET: the request went through to it.
+      expect(through).toMatchObject({ status: 406, body: { jsonrpc: "2.0" } });
+      const egress = (await api("GET", "/v1/audit?after=0&limit=1000")).records as Record<string, unknown>[];
+      expect(egress.filter((r) => r.type === "egress.request").map((r) => [r.mcpServer, r.decision])).toEqual(
+        [
+          ["local", "denied"],
+          ["local", "allowed"],
+        ],
+      );
+    }, 60_000);
+
     it("audits every call as mcp.call, with the digest of the arguments and never the arguments", async () => {
       const records = await mcpAudit();
       expect(records.map((r) => [r.agent, r.server, r.tool, r.decision, r.reason])).toEqual([
@@ -350,6 +382,7 @@ describe.skipIf(skipRealSandbox || skipTls)(
         [AGENT, "local", "echo", "allowed", "ok"],
         [AGENT, "", "mcp__web__delete_everything", "refused", "IC_MCP_UNKNOWN_TOOL"],
         [AGENT, "web", "echo", "refused", "IC_MCP_DIGEST_MISMATCH"],
+        [AGENT, "local", "probe_net", "allowed", "ok"],
         [AGENT, "local", "probe_net", "allowed", "ok"],
       ]);
       for (const record of records) {
