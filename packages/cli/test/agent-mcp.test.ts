@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer as createTcpServer, type Server as TcpServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -373,6 +374,14 @@ describe.skipIf(skipRealSandbox || skipTls)(
           ["local", "allowed"],
         ],
       );
+      // Network revoked by a new change: the server is restarted without it, its broker closed.
+      await approve("mcp_servers", servers());
+      const after = await ask("probe the network");
+      expect(JSON.parse(after.slice("Result: ".length))).toEqual({
+        tcp: "ECONNREFUSED",
+        egressSocket: "ENOENT",
+      });
+      expect(existsSync(socket)).toBe(false);
     }, 60_000);
 
     it("audits every call as mcp.call, with the digest of the arguments and never the arguments", async () => {
@@ -382,6 +391,7 @@ describe.skipIf(skipRealSandbox || skipTls)(
         [AGENT, "local", "echo", "allowed", "ok"],
         [AGENT, "", "mcp__web__delete_everything", "refused", "IC_MCP_UNKNOWN_TOOL"],
         [AGENT, "web", "echo", "refused", "IC_MCP_DIGEST_MISMATCH"],
+        [AGENT, "local", "probe_net", "allowed", "ok"],
         [AGENT, "local", "probe_net", "allowed", "ok"],
         [AGENT, "local", "probe_net", "allowed", "ok"],
       ]);
