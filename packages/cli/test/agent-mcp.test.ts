@@ -120,14 +120,14 @@ async function mcpAudit(): Promise<Record<string, unknown>[]> {
 
 const pinned = (tool: { name: string }) => ({ name: tool.name, digest: toolDigest(tool as never) });
 
-function servers(stdio: Record<string, unknown> = {}) {
+function servers(stdio: Record<string, unknown> = {}, webEcho: typeof ECHO = ECHO) {
   return {
     agent: AGENT,
     servers: [
       {
         name: "web",
         transport: { type: "http", url: `https://127.0.0.1:${http.port}/mcp`, ipLiteral: true },
-        tools: [pinned(ECHO)],
+        tools: [pinned(webEcho)],
       },
       {
         name: "local",
@@ -286,7 +286,13 @@ describe.skipIf(skipRealSandbox || skipTls)(
         repository: `github.com/${REPOSITORY}`,
       };
       await approve("packages", { agent: AGENT, packages: [pkg] });
-      expect(registry.requests).toContain(`/${PACKAGE_NAME}/${PACKAGE_VERSION}`);
+      // Fetched, its provenance read and verified, before any human saw the change.
+      expect(registry.requests).toEqual(
+        expect.arrayContaining([
+          `/${PACKAGE_NAME}/${PACKAGE_VERSION}`,
+          `/-/npm/v1/attestations/${PACKAGE_NAME}@${PACKAGE_VERSION}`,
+        ]),
+      );
       await readFile(join(packageDir(join(work, "state"), integrity), "package.json"));
       await approve("mcp_servers", servers());
 
@@ -332,6 +338,10 @@ describe.skipIf(skipRealSandbox || skipTls)(
       expect(direct.body).toMatchObject({ ok: false, code: "IC_MCP_DIGEST_MISMATCH" });
       expect(String(direct.body.output)).toContain(toolDigest(ECHO_PULLED));
       expect(http.called).toEqual(["echo"]);
+      // Only a new change pinning the new face brings it back, after a human has read it.
+      await approve("mcp_servers", servers({}, ECHO_PULLED));
+      expect(await ask("echo over http")).toBe("Result: echo: via http");
+      expect(http.called).toEqual(["echo", "echo"]);
       httpState.rugPulled = false;
     }, 60_000);
 
@@ -391,6 +401,7 @@ describe.skipIf(skipRealSandbox || skipTls)(
         [AGENT, "local", "echo", "allowed", "ok"],
         [AGENT, "", "mcp__web__delete_everything", "refused", "IC_MCP_UNKNOWN_TOOL"],
         [AGENT, "web", "echo", "refused", "IC_MCP_DIGEST_MISMATCH"],
+        [AGENT, "web", "echo", "allowed", "ok"],
         [AGENT, "local", "probe_net", "allowed", "ok"],
         [AGENT, "local", "probe_net", "allowed", "ok"],
         [AGENT, "local", "probe_net", "allowed", "ok"],
