@@ -39,6 +39,18 @@ try {
   for (const [kind, payload] of [
     ["create_agent", { agent: "bench" }],
     ["enabled_tools", { agent: "bench", tools: ["list_files"] }],
+    // The loop reads the approved model from the registry before each step: without it, no model.
+    [
+      "model",
+      {
+        agent: "bench",
+        action: "set",
+        provider: "mock",
+        model: "mock-1",
+        maxOutputTokens: 1024,
+        dailyTokens: 1_000_000_000,
+      },
+    ],
   ]) {
     const { change } = await gateway.submit(OPERATOR, { kind, payload });
     await gateway.approve(OPERATOR, change.id, { digest: change.digest });

@@ -25,6 +25,7 @@ export interface SeenRequest {
 export class LoopHarness {
   readonly seen: SeenRequest[] = [];
   #model: Server | undefined;
+  #closed = false;
   private constructor(
     readonly dir: string,
     readonly gateway: Gateway,
@@ -111,6 +112,8 @@ export class LoopHarness {
   }
 
   async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
     await new Promise<void>((resolve) => (this.#model ? this.#model.close(() => resolve()) : resolve()));
     await this.api.close();
     await this.gateway.close();
