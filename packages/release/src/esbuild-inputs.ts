@@ -109,3 +109,27 @@ export function lazyNodeBuiltins(): Plugin {
     },
   };
 }
+
+/** The line of commander's lib/command.js that loads child_process, used only for executable subcommands. */
+const COMMANDER_CHILD_PROCESS = "const childProcess = require('node:child_process');";
+
+/**
+ * Commander loads child_process when it is loaded, for executable subcommands, which IronClaw has
+ * none of: about a millisecond of every start. This defers the require to the first spawn. If the
+ * line is not found (another commander), the build fails rather than silently losing this.
+ */
+export function lazyCommanderChildProcess(): Plugin {
+  return {
+    name: "ironclaw-lazy-commander-child-process",
+    setup(builder) {
+      builder.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, ({ path }) => {
+        const source = readFileSync(path, "utf8");
+        if (!source.includes(COMMANDER_CHILD_PROCESS))
+          return { errors: [{ text: `${path} no longer has the line ${COMMANDER_CHILD_PROCESS}` }] };
+        const lazy =
+          "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };";
+        return { contents: source.replace(COMMANDER_CHILD_PROCESS, lazy), loader: "js" };
+      });
+    },
+  };
+}
