@@ -30,6 +30,11 @@ export function codeCacheDirectory(
         ? `${env.HOME}/.cache`
         : undefined;
   if (base === undefined) return undefined;
+  try {
+    fs.mkdirSync(base, { recursive: true, mode: 0o700 });
+  } catch {
+    return undefined;
+  }
   let dir = base;
   for (const name of ["ironclaw", "code-cache"]) {
     dir = `${dir}/${name}`;
@@ -65,7 +70,9 @@ export function readCodeCache(
 ): Buffer | undefined {
   let fd: number | undefined;
   try {
-    fd = fs.openSync(`${dir}/${file}`, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
+    // No symlink is followed, and a FIFO planted there cannot block the open.
+    const { O_RDONLY, O_NOFOLLOW = 0, O_NONBLOCK = 0 } = fs.constants;
+    fd = fs.openSync(`${dir}/${file}`, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
     const stat = fs.fstatSync(fd);
     if (!stat.isFile() || stat.uid !== uid || stat.size > 1024 * 1024 * 16) return undefined;
     const bytes = Buffer.alloc(stat.size);
@@ -171,7 +178,10 @@ export function loadChunks(
       digest !== undefined &&
       (cachedData === undefined || script.cachedDataRejected)
     ) {
-      if (pending.length === 0) process.once("exit", () => pending.forEach((write) => write()));
+      if (pending.length === 0)
+        process.once("exit", () => {
+          for (const write of pending) write();
+        });
       pending.push(() =>
         codeCache.write(store.dir, file, digest, script.createCachedData(), store.fs, store.crypto),
       );
