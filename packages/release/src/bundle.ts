@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { bundleRuntimeSource } from "@ironclaw/sandbox";
 import { type BuildOptions, build } from "esbuild";
 import { BUNDLE_NODE_TARGET } from "./config.js";
-import { deterministicBundleOptions, lazyCommanderChildProcess, lazyNodeBuiltins } from "./esbuild-inputs.js";
+import { deterministicBundleOptions, lazyCommanderChildProcess } from "./esbuild-inputs.js";
 import { joinLazyChunks } from "./lazy-chunks.js";
 import type { SourceInfo } from "./source-info.js";
 
@@ -36,7 +36,7 @@ export async function cliBundleOptions(source: SourceInfo): Promise<BuildOptions
   const options = deterministicBundleOptions(source.root, WORKSPACE_PACKAGES);
   return {
     ...options,
-    plugins: [...(options.plugins ?? []), lazyNodeBuiltins(), lazyCommanderChildProcess()],
+    plugins: [...(options.plugins ?? []), lazyCommanderChildProcess()],
     entryPoints: [join(source.root, "packages", "cli", "src", "bundle-entry.ts")],
     external: EXTERNAL,
     target: BUNDLE_NODE_TARGET,

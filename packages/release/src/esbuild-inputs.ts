@@ -1,5 +1,4 @@
 import { readFileSync } from "node:fs";
-import { builtinModules } from "node:module";
 import { join } from "node:path";
 import type { BuildOptions, Plugin } from "esbuild";
 
@@ -77,36 +76,6 @@ export function deterministicBundleOptions(
     metafile: false,
     treeShaking: true,
     logLevel: "silent",
-  };
-}
-
-/**
- * An ES module's imports are all loaded before its first line runs, so every Node built-in the CLI
- * uses anywhere (http, tls, child_process, …) was loaded before `ironclaw verify` could start
- * hashing: about 20 ms here. In an ESM bundle this plugin turns each built-in import into a
- * `require()` made when the importing module is first evaluated, as the CommonJS bundle already does;
- * modules reached only through a dynamic import are evaluated when a command needs them.
- */
-/** `node:x`, and the names Node also answers without the prefix (`fs`, `events/`, …), as dependencies write them. */
-const BUILTIN = new RegExp(
-  `^(node:.*|${builtinModules.map((name) => name.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|")})$`,
-);
-
-export function lazyNodeBuiltins(): Plugin {
-  return {
-    name: "ironclaw-lazy-node-builtins",
-    setup(builder) {
-      builder.onResolve({ filter: BUILTIN }, ({ path, kind, namespace }) =>
-        // Only static imports; require() calls (the stub's own, CommonJS dependencies') stay as they are.
-        kind === "import-statement" && namespace !== "lazy-node-builtin"
-          ? { path, namespace: "lazy-node-builtin" }
-          : { path, external: true },
-      );
-      builder.onLoad({ filter: /.*/, namespace: "lazy-node-builtin" }, ({ path }) => ({
-        contents: `module.exports = require(${JSON.stringify(path)});`,
-        loader: "js",
-      }));
-    },
   };
 }
 
