@@ -141,17 +141,21 @@ export function loadChunks(
 ): void {
   const vm = nodeRequire("node:vm") as Vm;
   const loaded = new Map<string, { exports: unknown }>();
-  let cache: { dir: string; uid: number; fs: Fs; crypto: Crypto } | undefined | null = null;
+  let cache: { dir: string; uid: number; fs: Fs; crypto: Crypto; runtime: string } | undefined | null = null;
   const pending: Array<() => void> = [];
   const openCache = () => {
     if (cache === null) {
       const fs = nodeRequire("node:fs") as Fs;
       const uid = process.getuid?.();
       const dir = codeCache.directory(process.env, uid, fs);
-      cache =
-        dir === undefined || uid === undefined
-          ? undefined
-          : { dir, uid, fs, crypto: nodeRequire("node:crypto") as Crypto };
+      if (dir === undefined || uid === undefined) cache = undefined;
+      else {
+        const crypto = nodeRequire("node:crypto") as Crypto;
+        // V8 refuses a cache made by another build of Node (node and a standalone ironclaw of the same
+        // release differ), so each executable keeps its own rather than replacing the other's every run.
+        const executable = crypto.createHash("sha256").update(process.execPath).digest("hex").slice(0, 16);
+        cache = { dir, uid, fs, crypto, runtime: `${process.version}.${process.arch}.${executable}` };
+      }
     }
     return cache;
   };
@@ -164,7 +168,7 @@ export function loadChunks(
     loaded.set(name, module);
     const digest = digests.get(name);
     const store = digest === undefined ? undefined : openCache();
-    const file = `${digest}.${process.version}.${process.arch}.v8`;
+    const file = `${digest}.${store?.runtime}.v8`;
     const cachedData =
       store === undefined || digest === undefined
         ? undefined

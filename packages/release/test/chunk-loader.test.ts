@@ -136,6 +136,10 @@ vm.Script = class extends Script { constructor(source, options) { super(source, 
     expect(help()).not.toContain("used");
     const files = cacheFiles();
     expect(files.length).toBeGreaterThan(0);
+    // Keyed by the executable too: V8 refuses another build's cache, so node and a standalone
+    // ironclaw of the same release would otherwise replace each other's at every run.
+    const executable = crypto.createHash("sha256").update(process.execPath).digest("hex").slice(0, 16);
+    for (const name of files) expect(name).toContain(`.${process.version}.${process.arch}.${executable}.v8`);
     expect(help().filter((verdict) => verdict === "used")).toHaveLength(files.length);
     expect(cacheFiles()).toEqual(files);
   });
