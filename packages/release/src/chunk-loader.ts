@@ -184,7 +184,12 @@ export function loadChunks(
     ) {
       if (pending.length === 0)
         process.once("exit", () => {
-          for (const write of pending) write();
+          // Best effort: a cache that cannot be written never changes what the command printed or its exit code.
+          for (const write of pending) {
+            try {
+              write();
+            } catch {}
+          }
         });
       pending.push(() =>
         codeCache.write(store.dir, file, digest, script.createCachedData(), store.fs, store.crypto),
