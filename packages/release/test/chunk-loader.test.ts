@@ -128,6 +128,7 @@ vm.Script = class extends Script { constructor(source, options) { super(source, 
     });
     expect(run.stdout).toContain("ironclaw checksums");
     expect(run.status).toBe(0);
+    expect(run.stderr.replace(/^cache \w+ \S+\n/gm, "")).toBe("");
     return [...run.stderr.matchAll(/^cache (\w+) ironclaw\/(\S+)$/gm)].map((match) => match[1]);
   };
   const cacheFiles = () => fs.readdirSync(cacheDir).sort();
@@ -163,6 +164,20 @@ vm.Script = class extends Script { constructor(source, options) { super(source, 
     verdicts = help();
     expect(verdicts.filter((verdict) => verdict === "rejected")).toHaveLength(1);
     expect(help().filter((verdict) => verdict === "used")).toHaveLength(files.length);
+  });
+
+  it("runs as before when a cache file cannot be written (a directory in its place)", () => {
+    help();
+    const files = cacheFiles();
+    for (const name of files) {
+      fs.rmSync(join(cacheDir, name));
+      fs.mkdirSync(join(cacheDir, name, "occupied"), { recursive: true });
+    }
+    expect(help()).not.toContain("used");
+    expect(help()).not.toContain("used");
+    for (const name of files) expect(fs.statSync(join(cacheDir, name)).isDirectory()).toBe(true);
+    expect(fs.readdirSync(cacheDir).sort()).toEqual(files);
+    for (const name of files) fs.rmSync(join(cacheDir, name), { recursive: true });
   });
 
   it("is neither read nor written with IRONCLAW_CODE_CACHE=off", () => {
