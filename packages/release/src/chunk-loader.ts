@@ -121,6 +121,16 @@ export function writeCodeCache(
 }
 
 /**
+ * A chunk's source, from the function that holds it as a JSON string in a comment (`*\/` for `*` `/`).
+ * V8 skips a comment without building a string of it, and keeps the script's text for toString, so
+ * only the chunks a command uses are ever made into strings.
+ */
+export function chunkSource(holder: () => void): string {
+  const text = holder.toString();
+  return JSON.parse(text.slice(text.indexOf("/*") + 2, text.lastIndexOf("*/"))) as string;
+}
+
+/**
  * Loads the entry chunk. A chunk is compiled with vm the first time it is required; a name that is
  * not a chunk is a Node built-in (or esbuild, external), handed to Node's require. Chunks with a
  * digest (the large ones) use a code cache when codeCacheDirectory gives one: read and checked before
@@ -128,7 +138,7 @@ export function writeCodeCache(
  * the functions this command compiled too.
  */
 export function loadChunks(
-  chunks: Map<string, string>,
+  chunks: Map<string, () => void>,
   digests: Map<string, string>,
   entry: string,
   moduleUrl: string | undefined,
@@ -162,8 +172,9 @@ export function loadChunks(
   const requireChunk = (name: string): unknown => {
     const done = loaded.get(name);
     if (done !== undefined) return done.exports;
-    const source = chunks.get(name);
-    if (source === undefined) return nodeRequire(name);
+    const holder = chunks.get(name);
+    if (holder === undefined) return nodeRequire(name);
+    const source = chunkSource(holder);
     const module = { exports: {} };
     loaded.set(name, module);
     const digest = digests.get(name);

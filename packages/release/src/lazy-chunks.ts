@@ -3,6 +3,7 @@ import { basename } from "node:path";
 import { type OutputFile, transform } from "esbuild";
 import {
   CODE_CACHE_MIN_SOURCE,
+  chunkSource,
   codeCacheDirectory,
   loadChunks,
   readCodeCache,
@@ -19,7 +20,8 @@ const ESM_PRELUDE =
 /**
  * Turns esbuild's split ESM output (an entry and its chunks) into one script, ESM for `node
  * ironclaw.mjs` or CommonJS for a single-executable application, whose chunks load on demand
- * (chunk-loader.ts): strings, which V8 only scans, compiled the first time one is required. Each
+ * (chunk-loader.ts): each a JSON string in a comment of its own function, which V8 skips without
+ * making a string of it, read back and compiled the first time the chunk is required. Each
  * chunk becomes CommonJS (its imports `require()` calls, dynamic ones included) and takes
  * `import.meta.url` as a parameter. Chunks are in name order, so the bytes depend only on esbuild's
  * output. The script is ASCII: V8 scans a one-byte source much faster than a two-byte one, and one
@@ -56,13 +58,21 @@ export async function joinLazyChunks(
   const moduleUrl = format === "esm" ? "import.meta.url" : "void 0";
   const script = [
     format === "esm" ? ESM_PRELUDE : '"use strict";\n',
-    ...[codeCacheDirectory, readCodeCache, writeCodeCache, loadChunks].map((f) => `${f.toString()}\n`),
-    `loadChunks(new Map(${escapeNonAscii(JSON.stringify(chunks))}),new Map(${JSON.stringify(digests)}),`,
+    ...[chunkSource, codeCacheDirectory, readCodeCache, writeCodeCache, loadChunks].map(
+      (f) => `${f.toString()}\n`,
+    ),
+    `loadChunks(new Map([${chunks.map(([name, source]) => `[${JSON.stringify(name)},${holder(source)}]`).join(",")}]),`,
+    `new Map(${JSON.stringify(digests)}),`,
     `${JSON.stringify(ENTRY_CHUNK)},${moduleUrl},require,`,
     "{directory:codeCacheDirectory,read:readCodeCache,write:writeCodeCache});\n",
   ].join("");
   if (/[^\x00-\x7f]/.test(script)) throw new Error("the joined script is not ASCII");
   return Buffer.from(script, "ascii");
+}
+
+/** A function whose only content is `source` as a JSON string in a comment; chunkSource reads it back. */
+export function holder(source: string): string {
+  return `function(){/*${escapeNonAscii(JSON.stringify(source)).replace(/\*\//g, "*\\/")}*/}`;
 }
 
 /** JSON.stringify leaves non-ASCII characters as they are; \u escapes keep the script one-byte. */
