@@ -13,8 +13,8 @@ export const CODE_CACHE_MIN_SOURCE = 32 * 1024;
 /**
  * The directory for V8 code caches, `$XDG_CACHE_HOME/ironclaw/code-cache` (or `~/.cache/…`), or
  * undefined when none may be used. Bytecode from it runs as this program, so it must be as private as
- * the program: every level we own is a real directory (no symlink), owned by this user, with no
- * access for group or others, and it is created so. Off with IRONCLAW_CODE_CACHE=off, under CI (a
+ * the program: the cache home is this user's, every level below it a real directory (no symlink),
+ * owned by this user, with no access for group or others, and it is created so. Off with IRONCLAW_CODE_CACHE=off, under CI (a
  * restored CI cache may come from a less trusted run), and where there are no user ids (Windows).
  */
 export function codeCacheDirectory(
@@ -30,8 +30,15 @@ export function codeCacheDirectory(
         ? `${env.HOME}/.cache`
         : undefined;
   if (base === undefined) return undefined;
+  // Nothing is made in a home that is not this user's: `sudo` keeping HOME would leave root's
+  // directories in someone else's ~/.cache.
   try {
-    fs.mkdirSync(base, { recursive: true, mode: 0o700 });
+    if (fs.existsSync(base)) {
+      if (fs.statSync(base).uid !== uid) return undefined;
+    } else {
+      if (fs.statSync(base.slice(0, base.lastIndexOf("/")) || "/").uid !== uid) return undefined;
+      fs.mkdirSync(base, { mode: 0o700 });
+    }
   } catch {
     return undefined;
   }

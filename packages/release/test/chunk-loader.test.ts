@@ -48,7 +48,11 @@ describe.skipIf(process.getuid === undefined)("codeCacheDirectory", () => {
     fs.mkdirSync(join(open, "ironclaw", "code-cache"), { recursive: true, mode: 0o700 });
     fs.chmodSync(join(open, "ironclaw", "code-cache"), 0o755);
     expect(codeCacheDirectory({ XDG_CACHE_HOME: open }, uid, fs)).toBeUndefined();
-    expect(codeCacheDirectory({ XDG_CACHE_HOME: fresh() }, uid + 1, fs)).toBeUndefined();
+    // Another user's cache home (sudo keeping HOME): refused, and nothing is made in it.
+    const theirs = fresh();
+    expect(codeCacheDirectory({ XDG_CACHE_HOME: theirs }, uid + 1, fs)).toBeUndefined();
+    expect(codeCacheDirectory({ HOME: theirs }, uid + 1, fs)).toBeUndefined();
+    expect(fs.readdirSync(theirs)).toEqual([]);
     const file = fresh();
     fs.writeFileSync(join(file, "ironclaw"), "");
     expect(codeCacheDirectory({ XDG_CACHE_HOME: file }, uid, fs)).toBeUndefined();
