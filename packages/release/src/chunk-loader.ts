@@ -1,6 +1,6 @@
 // The code that runs at the top of the released script, before any chunk: it is embedded with
-// Function.prototype.toString, so each function here is self-contained (no imports, no closures over
-// this module) and takes Node's modules as arguments.
+// Function.prototype.toString, so each function here uses nothing but its arguments and the other
+// functions of this file (no imports, no other names of this module), and takes Node's modules as arguments.
 
 type NodeRequire = (name: string) => unknown;
 type Fs = typeof import("node:fs");
