@@ -269,7 +269,7 @@ describe.skipIf(!runnable)("README: an AI agent with no credentials, pasted line
       messages: [{ role: "user", content: "Say hello in one line." }],
     });
     expect(String(request?.body.system)).toMatch(/^You are demo, an agent run by IronClaw\.\n/);
-    expect((request?.body.tools as { name: string }[]).map((t) => t.name).sort()).toEqual([
+    expect(((request?.body.tools ?? []) as { name: string }[]).map((t) => t.name).sort()).toEqual([
       "http_fetch",
       "request_change",
     ]);

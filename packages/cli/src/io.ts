@@ -15,7 +15,10 @@ export interface CommandIo {
 
 export function processIo(): CommandIo {
   return {
-    stdin: process.stdin,
+    // Node builds process.stdin on first use (a socket for a pipe, with net and streams): only commands that read it pay.
+    get stdin() {
+      return process.stdin;
+    },
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,

@@ -167,6 +167,12 @@ describe.skipIf(skipRealSandbox)("the supervisor builds each sandbox from the re
   it("has no workspace without a grant, a read-only one with workspace.read, a writable one with workspace.write", async () => {
     await approve(await submit("create_agent", { agent: "alpha" }));
     await says("alpha", /^started /);
+    // A new agent holds both workspace grants: its workspace is writable.
+    expect(await report("alpha")).toMatchObject({ notes: "ENOENT", writeWorkspace: "ok" });
+    await approveAndRestart(
+      "alpha",
+      await submit("permissions", { agent: "alpha", grants: ["changes.request"] }),
+    );
     const none = await report("alpha");
     expect(none).toMatchObject({ notes: "ERR_ACCESS_DENIED", writeWorkspace: "ERR_ACCESS_DENIED" });
 

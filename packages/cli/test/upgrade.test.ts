@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -230,9 +230,13 @@ describe("ironclaw upgrade of an installed node bundle", () => {
 
     it("the directory cannot take the new file (a full disk)", async () => {
       const install = installOld();
-      // A file-size limit of 900 blocks (450 KiB in sh's 512-byte blocks): the node archive (about 230 KB)
-      // downloads, the bundle (about 760 KB) cannot be written.
-      const result = await runInstalled(install.path, upgradeArgs(), { shell: "ulimit -f 900" });
+      // A file-size limit (in sh's 512-byte blocks) between the two sizes: the node archive downloads,
+      // the bundle inside it cannot be written.
+      const archiveBytes = statSync(join(releases[NEW] ?? "", archive(NEW))).size;
+      const bundleBytes = install.original.length;
+      expect(archiveBytes).toBeLessThan(bundleBytes);
+      const blocks = Math.floor((archiveBytes + bundleBytes) / 2 / 512);
+      const result = await runInstalled(install.path, upgradeArgs(), { shell: `ulimit -f ${blocks}` });
       expect(result.code, result.stderr).toBe(3);
       expect(result.stderr).toMatch(
         /IC_INSTALL_WRITE: cannot write next to .*; the installed ironclaw is unchanged/,

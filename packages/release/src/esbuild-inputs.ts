@@ -1,5 +1,4 @@
 import { readFileSync } from "node:fs";
-import { builtinModules } from "node:module";
 import { join } from "node:path";
 import type { BuildOptions, Plugin } from "esbuild";
 
@@ -80,32 +79,26 @@ export function deterministicBundleOptions(
   };
 }
 
-/**
- * An ES module's imports are all loaded before its first line runs, so every Node built-in the CLI
- * uses anywhere (http, tls, child_process, …) was loaded before `ironclaw verify` could start
- * hashing: about 20 ms here. In an ESM bundle this plugin turns each built-in import into a
- * `require()` made when the importing module is first evaluated, as the CommonJS bundle already does;
- * modules reached only through a dynamic import are evaluated when a command needs them.
- */
-/** `node:x`, and the names Node also answers without the prefix (`fs`, `events/`, …), as dependencies write them. */
-const BUILTIN = new RegExp(
-  `^(node:.*|${builtinModules.map((name) => name.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|")})$`,
-);
+/** The line of commander's lib/command.js that loads child_process, used only for executable subcommands. */
+const COMMANDER_CHILD_PROCESS = "const childProcess = require('node:child_process');";
 
-export function lazyNodeBuiltins(): Plugin {
+/**
+ * Commander loads child_process when it is loaded, for executable subcommands, which IronClaw has
+ * none of: about a millisecond of every start. This defers the require to the first spawn. If the
+ * line is not found (another commander), the build fails rather than silently losing this.
+ */
+export function lazyCommanderChildProcess(): Plugin {
   return {
-    name: "ironclaw-lazy-node-builtins",
+    name: "ironclaw-lazy-commander-child-process",
     setup(builder) {
-      builder.onResolve({ filter: BUILTIN }, ({ path, kind, namespace }) =>
-        // Only static imports; require() calls (the stub's own, CommonJS dependencies') stay as they are.
-        kind === "import-statement" && namespace !== "lazy-node-builtin"
-          ? { path, namespace: "lazy-node-builtin" }
-          : { path, external: true },
-      );
-      builder.onLoad({ filter: /.*/, namespace: "lazy-node-builtin" }, ({ path }) => ({
-        contents: `module.exports = require(${JSON.stringify(path)});`,
-        loader: "js",
-      }));
+      builder.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, ({ path }) => {
+        const source = readFileSync(path, "utf8");
+        if (!source.includes(COMMANDER_CHILD_PROCESS))
+          return { errors: [{ text: `${path} no longer has the line ${COMMANDER_CHILD_PROCESS}` }] };
+        const lazy =
+          "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };";
+        return { contents: source.replace(COMMANDER_CHILD_PROCESS, lazy), loader: "js" };
+      });
     },
   };
 }

@@ -1,10 +1,10 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { build } from "esbuild";
 import { afterAll, describe, expect, it } from "vitest";
-import { bundleCli, cliBundleOptions } from "../src/bundle.js";
+import { bundleCli } from "../src/bundle.js";
 import { readSourceInfo, type SourceInfo } from "../src/source-info.js";
 
 const root = new URL("../../../", import.meta.url).pathname.replace(/\/$/, "");
@@ -28,20 +28,66 @@ describe("bundleCli", () => {
       // "/tmp" itself is a constant of the sandbox code (the sandbox's private /tmp); no directory under it may appear.
       expect(text).not.toContain(`${tmpdir()}/`);
       expect(text).not.toContain(work);
-      expect(text).toContain('"9.8.7"');
+      // The chunks are strings in the script, so the build info's quotes are escaped.
+      expect(text).toContain('version:\\"9.8.7\\"');
       // It carries the agent runtime, so a released `ironclaw up` can run agents without a checkout.
       expect(text).toContain("/run/ironclaw/agent.sock");
     }
   }, 60_000);
 
-  it("imports no Node built-in statically (each loads when the module using it is evaluated)", async () => {
-    for (const format of ["esm", "cjs"] as const) {
-      const result = await build({ ...(await cliBundleOptions(source, format)), metafile: true });
-      const imports = Object.values(result.metafile.outputs).flatMap((output) => output.imports);
-      expect(imports.filter((entry) => entry.kind === "import-statement")).toEqual([]);
-      // They are still there, as require() calls: http for the gateway, worker_threads for hashing.
-      const required = imports.filter((entry) => entry.kind === "require-call").map((entry) => entry.path);
-      expect(required).toEqual(expect.arrayContaining(["node:http", "node:worker_threads", "events"]));
+  it("compiles only the chunks a command needs, from a one-byte (ASCII) script", async () => {
+    // A preload that reports each chunk the loader compiles (its vm.Script filename and length).
+    const spy = join(work, "spy.cjs");
+    writeFileSync(
+      spy,
+      `const vm = require("node:vm"); const Script = vm.Script;
+vm.Script = class extends Script { constructor(source, options) { super(source, options);
+  process.stderr.write("compiled " + options.filename + " " + source.length + "\\n"); } };`,
+    );
+    const release = join(work, "release");
+    mkdirSync(release, { recursive: true });
+    writeFileSync(join(release, "a.txt"), "a");
+    writeFileSync(join(release, "SHA256SUMS"), `${createHash("sha256").update("a").digest("hex")}  a.txt\n`);
+    for (const [format, file] of [
+      ["esm", "lazy.mjs"],
+      ["cjs", "lazy.cjs"],
+    ] as const) {
+      const bytes = await bundleCli(source, format);
+      expect(bytes.every((byte) => byte < 0x80)).toBe(true);
+      const path = join(work, file);
+      writeFileSync(path, bytes);
+      const compiled = (...args: string[]) => {
+        const run = spawnSync(process.execPath, ["--require", spy, path, ...args], {
+          cwd: work,
+          encoding: "utf8",
+        });
+        const chunks = [...run.stderr.matchAll(/^compiled ironclaw\/(\S+) (\d+)$/gm)];
+        return {
+          status: run.status,
+          names: chunks.map((match) => match[1]),
+          bytes: chunks.reduce((sum, match) => sum + Number(match[2]), 0),
+        };
+      };
+      const version = compiled("--version");
+      expect(version.status).toBe(0);
+      expect(version.names).toContain("bundle-entry.js");
+      expect(version.bytes).toBeLessThan(bytes.length * 0.02);
+      const checksums = compiled("checksums", "verify", "--dir", release);
+      expect(checksums.status).toBe(0);
+      expect(checksums.bytes).toBeLessThan(bytes.length * 0.25);
+      // verify-bundle loads sigstore's code, which checksums verify never compiles.
+      const bundle = compiled(
+        "verify-bundle",
+        "--bundle",
+        join(work, "absent.json"),
+        "--key",
+        spy,
+        "sha256:00",
+      );
+      expect(bundle.status).not.toBe(0);
+      const sigstore = bundle.names.filter((name) => !checksums.names.includes(name));
+      expect(sigstore.length).toBeGreaterThan(0);
+      expect(bundle.bytes - checksums.bytes).toBeGreaterThan(bytes.length * 0.25);
     }
   }, 60_000);
 

@@ -2,7 +2,13 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { MAX_CHECKSUMS_BYTES, readNamed, readReleaseFiles, type VerifyErrorCode } from "@ironclaw/verify";
+import {
+  MAX_CHECKSUMS_BYTES,
+  readChecksumsFile,
+  readNamed,
+  readReleaseFiles,
+  type VerifyErrorCode,
+} from "@ironclaw/verify";
 import { afterEach, describe, expect, it } from "vitest";
 
 // Self-made: these attack the reads themselves, so any bytes would do.
@@ -79,5 +85,38 @@ describe("ironclaw verify reads SHA256SUMS, its bundle and the attestations as b
     const files = await readReleaseFiles(plain);
     expect(files.checksums.toString()).toBe(SUMS);
     expect(files.signatureBundle).toBeUndefined();
+  });
+
+  it("reads a file past the synchronous-read size on the pool, whole and byte for byte", async () => {
+    const dir = release();
+    // 8 MiB is where reads move off this thread; this one is larger and not a multiple of a read.
+    const bytes = Buffer.alloc(9 * 1024 * 1024 + 17);
+    for (let i = 0; i < bytes.length; i += 4093) bytes[i] = i % 251;
+    writeFileSync(join(dir, "large"), bytes);
+    expect((await readNamed(join(dir, "large"), "x")).equals(bytes)).toBe(true);
+    await refused(
+      readNamed(join(dir, "large"), "x", undefined, { maxBytes: bytes.length - 1 }),
+      "IC_FILE_TOO_LARGE",
+    );
+  });
+});
+
+describe("checksums verify reads its SHA256SUMS the same bounded way", () => {
+  it("refuses a FIFO, a symlink to /dev/zero and an oversized file, without blocking", async () => {
+    const dir = release();
+    fifo(join(dir, "fifo"));
+    expect(await refused(readChecksumsFile(join(dir, "fifo")), "IC_FILE_NOT_REGULAR")).toContain("a FIFO");
+    symlinkSync("/dev/zero", join(dir, "zero"));
+    expect(await refused(readChecksumsFile(join(dir, "zero")), "IC_FILE_NOT_REGULAR")).toContain(
+      "a character device",
+    );
+    writeFileSync(join(dir, "big"), "");
+    truncateSync(join(dir, "big"), MAX_CHECKSUMS_BYTES + 1);
+    await refused(readChecksumsFile(join(dir, "big")), "IC_CHECKSUMS_TOO_LARGE");
+    expect(await refused(readChecksumsFile(join(dir, "absent")), "IC_FILE_MISSING")).toContain(
+      "point --file or --dir at it",
+    );
+    writeFileSync(join(dir, "SHA256SUMS"), SUMS);
+    expect((await readChecksumsFile(join(dir, "SHA256SUMS"))).entries.length).toBe(1);
   });
 });

@@ -1,46 +1,22 @@
-import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { VerifyError } from "../errors.js";
+import { readBounded } from "../files/read-bounded.js";
 import { type HashFileOptions, sha256File } from "../hashing/sha256-file.js";
 import { MAX_CHECKSUMS_BYTES, parseChecksums } from "./parse.js";
 import type { ChecksumList } from "./types.js";
 import { type ChecksumsVerification, type FileSelection, verifyChecksums } from "./verify.js";
 
-/** Reads and parses a SHA256SUMS file; a missing or unreadable file is an error, never an empty list. */
+/**
+ * Reads and parses a SHA256SUMS file; a missing or unreadable file is an error, never an empty list.
+ * Read as every small input is (readBounded): regular files only, a FIFO cannot hang it, bounded.
+ */
 export async function readChecksumsFile(path: string): Promise<ChecksumList> {
-  return parseChecksums(await readBounded(path));
-}
-
-async function readBounded(path: string): Promise<Buffer> {
-  try {
-    const handle = await open(path, "r");
-    try {
-      const { size } = await handle.stat();
-      if (size > MAX_CHECKSUMS_BYTES) {
-        throw new VerifyError(
-          "IC_CHECKSUMS_TOO_LARGE",
-          `${path} is ${size} bytes; a checksums file may have at most ${MAX_CHECKSUMS_BYTES} bytes`,
-        );
-      }
-      return await handle.readFile();
-    } finally {
-      await handle.close();
-    }
-  } catch (cause) {
-    if (cause instanceof VerifyError) throw cause;
-    if ((cause as NodeJS.ErrnoException).code === "ENOENT") {
-      throw new VerifyError(
-        "IC_FILE_MISSING",
-        `the checksums file ${path} does not exist; point --file or --dir at it`,
-        { cause },
-      );
-    }
-    throw new VerifyError(
-      "IC_FILE_READ",
-      `cannot read the checksums file ${path}: ${(cause as Error).message}`,
-      { cause },
-    );
-  }
+  const bytes = await readBounded(path, "the checksums file", {
+    hint: "point --file or --dir at it",
+    maxBytes: MAX_CHECKSUMS_BYTES,
+    tooLargeCode: "IC_CHECKSUMS_TOO_LARGE",
+  });
+  return parseChecksums(bytes);
 }
 
 /** Verifies the files of `list` that live under `directory`. */

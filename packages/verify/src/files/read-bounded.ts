@@ -1,5 +1,4 @@
-import { constants } from "node:fs";
-import { type FileHandle, open } from "node:fs/promises";
+import { closeSync, constants, fstatSync, openSync, read, readSync } from "node:fs";
 import { VerifyError, type VerifyErrorCode } from "../errors.js";
 import { describeType } from "../hashing/sha256-file.js";
 
@@ -14,10 +13,14 @@ export interface ReadBoundedOptions {
   readonly tooLargeCode?: VerifyErrorCode;
 }
 
+/** Up to this size a file is read on this thread: a trip through libuv's pool costs more than the read. */
+export const SYNC_READ_BYTES = 8 * 1024 * 1024;
+
 /**
  * Reads a whole regular file, as the hashing does: opened with O_NONBLOCK so a FIFO cannot hang the
  * open, refused unless fstat says it is a regular file (a symlink to /dev/zero is a character device),
  * and counted while reading so a file that grows past the cap is refused rather than swallowed.
+ * Files up to SYNC_READ_BYTES are read synchronously, larger ones on libuv's pool.
  */
 export async function readBounded(
   path: string,
@@ -26,9 +29,9 @@ export async function readBounded(
 ): Promise<Buffer> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_READ_BYTES;
   const advice = options.hint === undefined ? "" : `; ${options.hint}`;
-  let handle: FileHandle;
+  let fd: number;
   try {
-    handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
     if (code === "ENOENT")
@@ -40,7 +43,7 @@ export async function readBounded(
     });
   }
   try {
-    const stats = await handle.stat();
+    const stats = fstatSync(fd);
     if (stats.isDirectory())
       throw new VerifyError("IC_FILE_NOT_REGULAR", `${what} ${path} is a directory${advice}`);
     if (!stats.isFile()) {
@@ -55,12 +58,15 @@ export async function readBounded(
         `${what} ${path} is larger than ${maxBytes} bytes, more than any genuine one; refusing to read it`,
       );
     if (stats.size > maxBytes) throw tooLarge();
+    const synchronous = stats.size <= SYNC_READ_BYTES;
     const chunks: Buffer[] = [];
     let total = 0;
     // One byte past the cap tells a file that grew while read from one that is exactly the cap.
     const buffer = Buffer.allocUnsafe(Math.min(maxBytes + 1, Math.max(stats.size + 1, 64 * 1024)));
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, total);
+      const bytesRead = synchronous
+        ? readSync(fd, buffer, 0, buffer.length, total)
+        : await readAsync(fd, buffer, total);
       if (bytesRead === 0) break;
       total += bytesRead;
       if (total > maxBytes) throw tooLarge();
@@ -73,6 +79,14 @@ export async function readBounded(
       cause,
     });
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
+}
+
+function readAsync(fd: number, buffer: Buffer, position: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    read(fd, buffer, 0, buffer.length, position, (error, bytesRead) =>
+      error === null ? resolve(bytesRead) : reject(error),
+    );
+  });
 }

@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
-import { constants, type Stats } from "node:fs";
-import { type FileHandle, open } from "node:fs/promises";
+import { closeSync, constants, fstatSync, openSync, read, readSync, type Stats } from "node:fs";
 import { VerifyError } from "../errors.js";
 
 export interface FileDigest {
@@ -29,8 +28,8 @@ export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
 
 /**
  * Hashes a regular file by streaming it through two alternating buffers: while one chunk is
- * hashed on this thread, the next is read on libuv's pool. Memory stays at two chunks whatever
- * the file size. A file whose size or modification time moves while it is read is an error,
+ * hashed on this thread, the next is read on libuv's pool (a file under one chunk is read here).
+ * Memory stays at two chunks whatever the file size. A file whose size or modification time moves while it is read is an error,
  * never a digest of bytes that no longer exist together.
  */
 export async function sha256File(path: string, options: HashFileOptions = {}): Promise<FileDigest> {
@@ -38,17 +37,20 @@ export async function sha256File(path: string, options: HashFileOptions = {}): P
   return { sha256: digests.sha256 ?? "", size };
 }
 
-/** The same single streaming pass, feeding every requested algorithm. */
+/**
+ * The same single streaming pass, feeding every requested algorithm. A file no larger than one chunk
+ * is read and hashed on this thread: for it, the trips through libuv's pool cost more than the read.
+ */
 export async function digestFile(
   path: string,
   algorithms: readonly DigestAlgorithm[],
   options: HashFileOptions = {},
 ): Promise<FileDigests> {
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
-  const handle = await openForReading(path);
+  const fd = openForReading(path);
   let pending: Promise<number> = Promise.resolve(0);
   try {
-    const before = await statHandle(handle, path);
+    const before = statDescriptor(fd, path);
     if (!before.isFile()) {
       throw new VerifyError(
         "IC_FILE_NOT_REGULAR",
@@ -57,25 +59,39 @@ export async function digestFile(
     }
     const expectedSize = before.size;
     const hashes = algorithms.map((algorithm) => [algorithm, createHash(algorithm)] as const);
-    const buffers = [Buffer.allocUnsafe(chunkBytes), Buffer.allocUnsafe(chunkBytes)] as const;
-    let filling: 0 | 1 = 0;
     let hashed = 0;
-    pending = readChunk(handle, buffers[filling], 0, path);
-    for (;;) {
-      const length = await pending;
-      if (length === 0) break;
-      const filled = buffers[filling];
-      hashed += length;
-      if (hashed > expectedSize) throw changedWhileHashing(path, expectedSize, "grew");
-      // Start the next read before hashing this chunk, so the two overlap.
-      filling = filling === 0 ? 1 : 0;
-      pending = readChunk(handle, buffers[filling], hashed, path);
-      const chunk = length === filled.length ? filled : filled.subarray(0, length);
-      for (const [, hash] of hashes) hash.update(chunk);
-      options.onProgress?.(hashed, expectedSize);
+    if (expectedSize < chunkBytes) {
+      // One byte more than the file had at open, so a file that grew is seen.
+      const buffer = Buffer.allocUnsafe(expectedSize + 1);
+      for (;;) {
+        const length = readChunkSync(fd, buffer.subarray(hashed), hashed, path);
+        if (length === 0) break;
+        hashed += length;
+        if (hashed > expectedSize) throw changedWhileHashing(path, expectedSize, "grew");
+      }
+      const bytes = buffer.subarray(0, hashed);
+      for (const [, hash] of hashes) hash.update(bytes);
+      if (hashed > 0) options.onProgress?.(hashed, expectedSize);
+    } else {
+      const buffers = [Buffer.allocUnsafe(chunkBytes), Buffer.allocUnsafe(chunkBytes)] as const;
+      let filling: 0 | 1 = 0;
+      pending = readChunk(fd, buffers[filling], 0, path);
+      for (;;) {
+        const length = await pending;
+        if (length === 0) break;
+        const filled = buffers[filling];
+        hashed += length;
+        if (hashed > expectedSize) throw changedWhileHashing(path, expectedSize, "grew");
+        // Start the next read before hashing this chunk, so the two overlap.
+        filling = filling === 0 ? 1 : 0;
+        pending = readChunk(fd, buffers[filling], hashed, path);
+        const chunk = length === filled.length ? filled : filled.subarray(0, length);
+        for (const [, hash] of hashes) hash.update(chunk);
+        options.onProgress?.(hashed, expectedSize);
+      }
     }
     if (hashed !== expectedSize) throw changedWhileHashing(path, expectedSize, "shrank");
-    const after = await statHandle(handle, path);
+    const after = statDescriptor(fd, path);
     if (after.size !== before.size || after.mtimeMs !== before.mtimeMs) {
       throw changedWhileHashing(path, expectedSize, "was modified");
     }
@@ -85,24 +101,33 @@ export async function digestFile(
   } finally {
     // Never close the descriptor under a read that is still in flight.
     await pending.catch(() => 0);
-    await handle.close();
+    closeSync(fd);
   }
 }
 
-function readChunk(handle: FileHandle, buffer: Buffer, position: number, path: string): Promise<number> {
-  return handle.read(buffer, 0, buffer.length, position).then(
-    (result) => result.bytesRead,
-    (cause: unknown) => {
-      throw new VerifyError("IC_FILE_READ", `cannot read ${path}: ${errorMessage(cause)}`, { cause });
-    },
-  );
+function readChunk(fd: number, buffer: Buffer, position: number, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    read(fd, buffer, 0, buffer.length, position, (cause, bytesRead) => {
+      if (cause === null) resolve(bytesRead);
+      else reject(new VerifyError("IC_FILE_READ", `cannot read ${path}: ${errorMessage(cause)}`, { cause }));
+    });
+  });
+}
+
+function readChunkSync(fd: number, buffer: Buffer, position: number, path: string): number {
+  if (buffer.length === 0) return 0;
+  try {
+    return readSync(fd, buffer, 0, buffer.length, position);
+  } catch (cause) {
+    throw new VerifyError("IC_FILE_READ", `cannot read ${path}: ${errorMessage(cause)}`, { cause });
+  }
 }
 
 /** O_NONBLOCK so that opening a FIFO or device cannot hang; it changes nothing for regular files. */
-async function openForReading(path: string): Promise<FileHandle> {
+function openForReading(path: string): number {
   const flags = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
   try {
-    return await open(path, flags);
+    return openSync(path, flags);
   } catch (cause) {
     if (errorCode(cause) === "ENOENT") {
       throw new VerifyError("IC_FILE_MISSING", `${path} does not exist`, { cause });
@@ -116,9 +141,9 @@ async function openForReading(path: string): Promise<FileHandle> {
   }
 }
 
-async function statHandle(handle: FileHandle, path: string): Promise<Stats> {
+function statDescriptor(fd: number, path: string): Stats {
   try {
-    return await handle.stat();
+    return fstatSync(fd);
   } catch (cause) {
     throw new VerifyError("IC_FILE_READ", `cannot stat ${path}: ${errorMessage(cause)}`, { cause });
   }
