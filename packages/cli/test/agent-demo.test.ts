@@ -13,6 +13,7 @@ import { haveSystemTools } from "../../../test/support/system-tools.js";
 import { skipRealSandbox } from "../../sandbox/test/sandbox-gate.js";
 import { ledgerFromLog } from "../src/runtime/model-channel.js";
 import { AgentSupervisor } from "../src/runtime/supervisor.js";
+import { operatorCall } from "./operator-api.js";
 
 /**
  * The agent end to end, sealed in bubblewrap, thinking with the offline mock model through the host's
@@ -34,18 +35,8 @@ let upstreamPort: number;
 let operatorToken: string;
 const seen: string[] = [];
 
-async function api(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-  const response = await fetch(`${plane.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${operatorToken}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const json = (await response.json()) as Record<string, unknown>;
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
-  return json;
+function api(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+  return operatorCall(plane.url, operatorToken, method, path, body);
 }
 
 async function said(): Promise<string[]> {

@@ -33,6 +33,7 @@ import {
   PACKAGE_NAME,
   PACKAGE_VERSION,
 } from "./agent-mcp-fixtures.js";
+import { operatorCall } from "./operator-api.js";
 
 /**
  * Issue 19's MCP path end to end: an AI agent sealed in bubblewrap, thinking with a scripted mock
@@ -61,18 +62,8 @@ const httpState: FixtureState = fixtureState();
 /** Every request the model provider was handed: what the model saw, tools included. */
 const modelSaw: ProviderCall[] = [];
 
-async function api(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-  const response = await fetch(`${plane.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${operatorToken}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const json = (await response.json()) as Record<string, unknown>;
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
-  return json;
+function api(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+  return operatorCall(plane.url, operatorToken, method, path, body);
 }
 
 async function said(): Promise<string[]> {

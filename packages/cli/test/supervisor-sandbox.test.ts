@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { skipRealSandbox } from "../../sandbox/test/sandbox-gate.js";
 import { alive } from "../src/runtime/process-tree.js";
 import { AgentSupervisor } from "../src/runtime/supervisor.js";
+import { operatorCall } from "./operator-api.js";
 import { until } from "./supervisor-support.js";
 
 /**
@@ -69,18 +70,8 @@ let supervisor: AgentSupervisor;
 let operatorToken: string;
 const exits: string[] = [];
 
-async function api(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-  const response = await fetch(`${plane.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${operatorToken}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const json = (await response.json()) as Record<string, unknown>;
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
-  return json;
+function api(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+  return operatorCall(plane.url, operatorToken, method, path, body);
 }
 
 async function submit(
