@@ -87,7 +87,8 @@ vm.Script = class extends Script { constructor(source, options) { super(source, 
       expect(bundle.status).not.toBe(0);
       const sigstore = bundle.names.filter((name) => !checksums.names.includes(name));
       expect(sigstore.length).toBeGreaterThan(0);
-      expect(bundle.bytes - checksums.bytes).toBeGreaterThan(bytes.length * 0.25);
+      // Sigstore's verifier alone is some 300 KB of code; the floor says "its code", not "a chunk".
+      expect(bundle.bytes - checksums.bytes).toBeGreaterThan(150_000);
     }
   }, 60_000);
 
