@@ -1,14 +1,11 @@
-import { realpath } from "node:fs/promises";
-import { resolve } from "node:path";
 import { type LoadedTrustedRoot, publicGoodTrustedRoot } from "@ironclaw/verify/sigstore";
 import * as z from "zod/mini";
 import { type Change, type ChangeState, changeDigest } from "./changes/change.js";
+import { mountFacts, packageVerdicts } from "./changes/edge.js";
 import { type AgentMessage, foldsRecordType, GatewayState, LIFECYCLE_VERSION } from "./changes/fold.js";
 import {
   AGENT_NAME,
   type ChangeKind,
-  EXACT_VERSION,
-  PACKAGE_NAME,
   PAYLOAD_SCHEMAS,
   type PayloadOf,
   SUBMISSION_SCHEMA,
@@ -18,8 +15,6 @@ import { COMPILED_IN_TOOLS } from "./changes/tools.js";
 import {
   type ModelProviders,
   type PackageChecker,
-  type PackageVerdict,
-  packageKey,
   pendingCapProblem,
   runVerifierChain,
   type VerifierContext,
@@ -307,8 +302,8 @@ export class Gateway {
       );
     }
     // The only I/O the chain needs, done first: from here to the record nothing awaits.
-    const mounts = await this.#resolveMounts(kind, payload);
-    const packages = await this.#checkPackages(kind, payload);
+    const mounts = await mountFacts(this.#options.mountsRoot, kind, payload);
+    const packages = await packageVerdicts(this.#options.packages, this.#state.registry, kind, payload);
     const skills = await this.#resolveSkills(kind, payload);
     await this.expireDue();
     const context = this.#verifierContext(principal, mounts, packages, skills);
@@ -359,55 +354,6 @@ export class Gateway {
       reason,
     });
     throw new GatewayError("IC_CHANGE_INVALID", reason);
-  }
-
-  async #resolveMounts(kind: ChangeKind, payload: PayloadOf<ChangeKind>): Promise<VerifierContext["mounts"]> {
-    const root = this.#options.mountsRoot;
-    const sources = new Map<string, string | null>();
-    if (kind !== "mounts" || root === null) return { root: null, sources };
-    const realRoot = await realpath(root).catch(() => null);
-    for (const { source } of (payload as PayloadOf<"mounts">).mounts) {
-      const real = realRoot === null ? null : await realpath(resolve(realRoot, source)).catch(() => null);
-      sources.set(source, real);
-    }
-    return { root: realRoot, sources };
-  }
-
-  /**
-   * The package store fetches and verifies each well-formed package (a malformed name or version is
-   * package_form's to refuse, and is never sent to a registry); its verdicts go to the chain.
-   */
-  async #checkPackages(
-    kind: ChangeKind,
-    payload: PayloadOf<ChangeKind>,
-  ): Promise<VerifierContext["packages"]> {
-    const verdicts = new Map<string, PackageVerdict>();
-    const checker = this.#options.packages;
-    // A change for an agent that does not exist is agent_reference's to refuse: nothing is fetched for it.
-    if (kind !== "packages" || checker === null) return verdicts;
-    if (agentNamed(this.#state.registry, payload.agent) === undefined) return verdicts;
-    const requests = (payload as PayloadOf<"packages">).packages.filter(
-      (p) => PACKAGE_NAME.test(p.name) && EXACT_VERSION.test(p.version),
-    );
-    // A few at a time: a change may name 64 packages, each a download.
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      for (let request = requests[next++]; request !== undefined; request = requests[next++]) {
-        let verdict: PackageVerdict;
-        try {
-          verdict = await checker.check(request);
-        } catch (error) {
-          verdict = {
-            ok: false,
-            code: "IC_PACKAGE_CHECK_FAILED",
-            reason: `checking it failed: ${error instanceof Error ? error.message : String(error)}`,
-          };
-        }
-        verdicts.set(packageKey(request), verdict);
-      }
-    };
-    await Promise.all([worker(), worker(), worker(), worker()]);
-    return verdicts;
   }
 
   #resolveSkills(kind: ChangeKind, payload: PayloadOf<ChangeKind>): Promise<SkillsContext> {
