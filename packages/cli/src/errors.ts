@@ -18,6 +18,8 @@ export const CLI_ERROR_CODES = [
   "IC_UPGRADE_NO_PREVIOUS",
   "IC_UPGRADE_BUSY",
   "IC_INSTALL_WRITE",
+  // Inspecting an MCP server before approving it.
+  "IC_MCP_REFUSED",
 ] as const;
 
 export type CliErrorCode = (typeof CLI_ERROR_CODES)[number];

@@ -137,6 +137,7 @@ const EXIT_CODE_BY_ERROR: Readonly<Record<ErrorCode, ExitCode>> = {
   IC_UPGRADE_NO_PREVIOUS: ExitCode.usage,
   IC_UPGRADE_BUSY: ExitCode.environment,
   IC_INSTALL_WRITE: ExitCode.environment,
+  IC_MCP_REFUSED: ExitCode.rejected,
   // The model proxy: what the CLI can meet is the operator's providers file and keys at `up`.
   IC_MODEL_BAD_REQUEST: ExitCode.usage,
   IC_MODEL_NOT_FOUND: ExitCode.usage,

@@ -6,6 +6,7 @@ import { registerAuditCommands } from "./commands/audit.js";
 import { registerChangesCommands } from "./commands/changes.js";
 import { registerChecksumsCommands } from "./commands/checksums.js";
 import type { CommandContext } from "./commands/context.js";
+import { registerMcpCommands } from "./commands/mcp.js";
 import { registerReleaseVerifyCommands } from "./commands/release-verify.js";
 import { registerSandboxCommands } from "./commands/sandbox.js";
 import { registerSkillsCommands } from "./commands/skills.js";
@@ -50,6 +51,7 @@ Exit codes (every command): 0 success; 1 a verification or policy said no;
   registerAgentsCommands(program, context);
   registerSandboxCommands(program, context);
   registerSkillsCommands(program, context);
+  registerMcpCommands(program, context);
   acceptJsonEverywhere(program);
   program.addHelpText(
     "after",
