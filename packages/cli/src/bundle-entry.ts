@@ -10,7 +10,7 @@ import { buildInfo } from "./version.js";
 const argv = process.argv.slice(2);
 if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
   printVersion(`${buildInfo().version}\n`);
-} else if (argv.includes("verify")) {
+} else if (argv[0] === "verify") {
   void import("./hashing-prefetch.js").then(({ HashingPrefetch }) => {
     const prefetch = HashingPrefetch.start(argv, process.cwd());
     return import("./main.js").then(({ runFromProcess }) =>
