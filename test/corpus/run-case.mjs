@@ -5,6 +5,7 @@ import {
   artifactFromDigest,
   buildAttestationPolicy,
   exactly,
+  loadDigestOnlyVerifier,
   parseAttestationFile,
   parseBundleDocument,
   parseTrustedRoot,
@@ -18,6 +19,9 @@ import {
 // Plain JavaScript so that Node 20 runs it without a TypeScript step; types in run-case.d.mts.
 
 export const REAL_WORLD = new URL("../fixtures/real-world/", import.meta.url);
+
+// Cases that give only the artifact's digest verify ECDSA through @noble/curves, loaded on demand.
+await loadDigestOnlyVerifier();
 
 export const read = (path) => readFileSync(new URL(path, REAL_WORLD));
 

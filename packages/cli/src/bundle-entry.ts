@@ -1,3 +1,4 @@
+import { writeSync } from "node:fs";
 import { buildInfo } from "./version.js";
 
 // The entry of `ironclaw` (bin/ironclaw.js, ironclaw.mjs, and the script inside the standalone
@@ -8,8 +9,8 @@ import { buildInfo } from "./version.js";
 // No top-level await: the executables run it as CommonJS.
 const argv = process.argv.slice(2);
 if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
-  process.stdout.write(`${buildInfo().version}\n`);
-} else if (argv.includes("verify")) {
+  printVersion(`${buildInfo().version}\n`);
+} else if (argv[0] === "verify") {
   void import("./hashing-prefetch.js").then(({ HashingPrefetch }) => {
     const prefetch = HashingPrefetch.start(argv, process.cwd());
     return import("./main.js").then(({ runFromProcess }) =>
@@ -18,4 +19,19 @@ if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
   });
 } else {
   void import("./main.js").then(({ runFromProcess }) => runFromProcess());
+}
+
+/**
+ * Straight to descriptor 1: process.stdout is built on first use (streams, and net for a pipe), which
+ * costs --version more than everything else it does. A descriptor that refuses (a non-blocking pipe
+ * that is full, a closed one) gets the rest through process.stdout, which handles those as always.
+ */
+function printVersion(text: string): void {
+  const bytes = Buffer.from(text);
+  let written = 0;
+  try {
+    while (written < bytes.length) written += writeSync(1, bytes, written);
+  } catch {
+    process.stdout.write(bytes.subarray(written));
+  }
 }

@@ -34,6 +34,7 @@ export async function run(
       ...(options.prefetch === undefined ? {} : { prefetch: options.prefetch }),
     },
     json ? { usageError: (text) => (usageText += text) } : {},
+    argv,
   );
   try {
     await program.parseAsync([...argv], { from: "user" });

@@ -15,10 +15,37 @@ import { registerUpgradeCommand } from "./commands/upgrade.js";
 import { registerVerifyBundleCommand } from "./commands/verify-bundle.js";
 import { buildInfo } from "./version.js";
 
-/** The `ironclaw` command tree. Commander's own exits are turned into exceptions for main to map. */
+type Register = (program: Command, context: CommandContext) => void;
+
+/**
+ * Each group of commands with the top-level names it registers (a test holds the two together). A
+ * command line whose first word names a group needs no other: building every command's options costs
+ * Commander more than a short command takes to run.
+ */
+export const COMMAND_GROUPS: ReadonlyArray<readonly [readonly string[], Register]> = [
+  [["verify", "verify-binary"], registerReleaseVerifyCommands],
+  [["checksums"], registerChecksumsCommands],
+  [["verify-bundle"], registerVerifyBundleCommand],
+  [["attestation"], registerAttestationCommands],
+  [["upgrade"], registerUpgradeCommand],
+  [["up"], registerUpCommand],
+  [["changes"], registerChangesCommands],
+  [["audit"], registerAuditCommands],
+  [["agents"], registerAgentsCommands],
+  [["sandbox"], registerSandboxCommands],
+  [["skills"], registerSkillsCommands],
+  [["mcp"], registerMcpCommands],
+];
+
+/**
+ * The `ironclaw` command tree. Commander's own exits are turned into exceptions for main to map. With
+ * `argv`, a command line that starts with a command's name gets only that command's group; anything
+ * else (root options, help, a word that names no command) gets every command.
+ */
 export function buildProgram(
   context: CommandContext,
   output: { readonly usageError?: (message: string) => void } = {},
+  argv?: readonly string[],
 ): Command {
   const { io } = context;
   const program = new Command("ironclaw")
@@ -40,18 +67,9 @@ export function buildProgram(
 Exit codes (every command): 0 success; 1 a verification or policy said no;
 2 usage error or malformed input; 3 environment failure (I/O, network, missing tool).`,
     );
-  registerReleaseVerifyCommands(program, context);
-  registerChecksumsCommands(program, context);
-  registerVerifyBundleCommand(program, context);
-  registerAttestationCommands(program, context);
-  registerUpgradeCommand(program, context);
-  registerUpCommand(program, context);
-  registerChangesCommands(program, context);
-  registerAuditCommands(program, context);
-  registerAgentsCommands(program, context);
-  registerSandboxCommands(program, context);
-  registerSkillsCommands(program, context);
-  registerMcpCommands(program, context);
+  const first = argv?.[0];
+  const named = COMMAND_GROUPS.find(([names]) => first !== undefined && names.includes(first));
+  for (const group of named === undefined ? COMMAND_GROUPS : [named]) group[1](program, context);
   acceptJsonEverywhere(program);
   program.addHelpText(
     "after",

@@ -1,4 +1,6 @@
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { closeSync, openSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BIN, spawnCli, temporaryDirectory } from "./helpers.js";
 
@@ -11,6 +13,21 @@ describe("the ironclaw executable", () => {
 
   it("prints its version", () => {
     expect(spawnCli(["--version"], cwd)).toEqual({ code: 0, stdout: `${version}\n`, stderr: "" });
+  });
+
+  it("prints its version into a file, and exits 0 without a word when standard output is closed", () => {
+    // --version writes to descriptor 1 itself, not through process.stdout: both ends of that path.
+    const file = join(cwd, "version.txt");
+    const fd = openSync(file, "w");
+    const intoFile = spawnSync(process.execPath, [BIN, "--version"], { cwd, stdio: ["ignore", fd, "pipe"] });
+    closeSync(fd);
+    expect(intoFile.status).toBe(0);
+    expect(readFileSync(file, "utf8")).toBe(`${version}\n`);
+    const closed = spawnSync("sh", ["-c", `exec "$0" "$1" --version >&-`, process.execPath, BIN], {
+      cwd,
+      encoding: "utf8",
+    });
+    expect({ code: closed.status, stderr: closed.stderr }).toEqual({ code: 0, stderr: "" });
   });
 
   it("lists its commands and the exit codes in --help", () => {

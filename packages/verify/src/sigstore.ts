@@ -33,6 +33,7 @@ export {
   subjectMatches,
   subjectsMatching,
 } from "./sigstore/in-toto.js";
+export { loadDigestOnlyVerifier } from "./sigstore/prehashed.js";
 export type { UnverifiedTimestamp } from "./sigstore/timestamps.js";
 export {
   describeTrustedRoot,

@@ -8,6 +8,7 @@ import {
   artifactFromDigest,
   exactly,
   type LoadedTrustedRoot,
+  loadDigestOnlyVerifier,
   looksLikeDigest,
   MAX_BUNDLE_BYTES,
   matchingRegexp,
@@ -108,7 +109,11 @@ async function readArtifact(
   argument: string,
   cwd: string,
 ): Promise<{ artifact: Artifact; path: string | null }> {
-  if (looksLikeDigest(argument)) return { artifact: artifactFromDigest(argument), path: null };
+  if (looksLikeDigest(argument)) {
+    const artifact = artifactFromDigest(argument);
+    await loadDigestOnlyVerifier();
+    return { artifact, path: null };
+  }
   const path = resolve(cwd, argument);
   // The artifact is read whole (sigstore-js takes bytes); still a regular file only, and bounded.
   const bytes = await readInputFile(path, "the artifact", undefined, { maxBytes: MAX_ARTIFACT_BYTES });

@@ -1,6 +1,5 @@
 import { statSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
 import { VerifyError, type VerifyErrorCode } from "../errors.js";
 import { changedWhileHashingMessage, describeType, type FileDigest, sha256File } from "./sha256-file.js";
 
@@ -107,6 +106,9 @@ export function sha256FilesInParallel(
   if (signal?.aborted === true) return Promise.reject(signal.reason);
   if (paths.length === 0) return Promise.resolve([]);
   const order = largestFirst(paths);
+  // Required here, not imported: commands that load this module without hashing in parallel
+  // (checksums verify, verify-bundle) would otherwise pay for worker_threads at start-up.
+  const { Worker } = process.getBuiltinModule("node:worker_threads");
   const shared = new SharedArrayBuffer(4 * (1 + order.length));
   const claims = new Int32Array(shared, 4, order.length);
   const workers = Array.from(

@@ -66,6 +66,28 @@ function writeLength(length: number, out: Buffer, offset: number): number {
 const originalToDer = ASN1Obj.prototype.toDER;
 let installed = false;
 
+/** Encodings of trees that cannot change any more (see pinDer). */
+const pinned = new WeakMap<ASN1Obj, Buffer>();
+
+/**
+ * Encodes a certificate tree once and answers every later toDER of it from that encoding. sigstore-js
+ * compares certificates by re-encoding both at every step of its chain search, so a root with a few
+ * authorities costs hundreds of encodings per verification. Only for trees nothing edits (the trusted
+ * root's certificates, the bundle's leaf; sigstore-js edits clones, which are new trees): the child
+ * lists are frozen, so an edit throws, and verification fails, instead of answering stale bytes.
+ */
+export function pinDer(node: ASN1Obj): void {
+  if (pinned.has(node)) return;
+  const der = encodeDer(node);
+  freezeChildren(node);
+  pinned.set(node, der);
+}
+
+function freezeChildren(node: ASN1Obj): void {
+  Object.freeze(node.subs);
+  for (const sub of node.subs) freezeChildren(sub);
+}
+
 /**
  * Replaces ASN1Obj#toDER with encodeDer for this process. Idempotent. The output is byte for byte
  * sigstore-js's own (test/sigstore/der-encoding.test.ts compares them on real and generated trees).
@@ -74,7 +96,9 @@ export function installDerEncoder(): void {
   if (installed) return;
   installed = true;
   ASN1Obj.prototype.toDER = function toDER(this: ASN1Obj): Buffer {
-    return encodeDer(this);
+    const der = pinned.get(this);
+    // A copy: callers may write into what they are given.
+    return der === undefined ? encodeDer(this) : Buffer.from(der);
   };
 }
 

@@ -1,11 +1,27 @@
 import { constants, type KeyObject, publicDecrypt, timingSafeEqual } from "node:crypto";
-import { p256, p384, p521 } from "@noble/curves/nist.js";
+import type * as Nist from "@noble/curves/nist.js";
 import { VerifyError } from "../errors.js";
 
 /** DER DigestInfo prefix for SHA-256 (RFC 8017 §9.2 note 1): what PKCS#1 v1.5 signs around the digest. */
 const SHA256_DIGEST_INFO = Buffer.from("3031300d060960864801650304020105000420", "hex");
 
-const CURVES = { "P-256": p256, "P-384": p384, "P-521": p521 } as const;
+type Curves = {
+  readonly "P-256": typeof Nist.p256;
+  readonly "P-384": typeof Nist.p384;
+  readonly "P-521": typeof Nist.p521;
+};
+let curves: Curves | undefined;
+
+/**
+ * Loads what digest-only ECDSA needs. Evaluating @noble/curves builds three curves (about 4 ms),
+ * which every verify-bundle and verify paid at start-up for a form few use; callers that take a
+ * `sha256:<hex>` artifact await this first. Idempotent.
+ */
+export async function loadDigestOnlyVerifier(): Promise<void> {
+  if (curves !== undefined) return;
+  const { p256, p384, p521 } = await import("@noble/curves/nist.js");
+  curves = { "P-256": p256, "P-384": p384, "P-521": p521 };
+}
 
 /**
  * Verifies a signature given only the SHA-256 of the signed bytes (the `sha256:<hex>` form of an
@@ -29,8 +45,11 @@ export function verifyPrehashedSha256(key: KeyObject, digest: Buffer, signature:
 }
 
 function verifyEcdsa(key: KeyObject, digest: Buffer, signature: Buffer): boolean {
+  // A programming error, never a verdict: the caller did not await loadDigestOnlyVerifier().
+  if (curves === undefined)
+    throw new Error("digest-only ECDSA verification needs loadDigestOnlyVerifier() first");
   const jwk = key.export({ format: "jwk" });
-  const curve = CURVES[jwk.crv as keyof typeof CURVES];
+  const curve = curves[jwk.crv as keyof Curves];
   if (curve === undefined || jwk.x === undefined || jwk.y === undefined) {
     throw new VerifyError(
       "IC_ARTIFACT_DIGEST_UNSUPPORTED",

@@ -2,11 +2,11 @@ import type { KeyObject } from "node:crypto";
 import type { Bundle, TransparencyLogEntry } from "@sigstore/bundle";
 import { RFC3161Timestamp, X509Certificate } from "@sigstore/core";
 import { HashAlgorithm } from "@sigstore/protobuf-specs";
-import { type SignedEntity, toSignedEntity, Verifier } from "@sigstore/verify";
+import { type SignedEntity, type TrustMaterial, toSignedEntity, Verifier } from "@sigstore/verify";
 import { VerifyError, type VerifyErrorCode } from "../errors.js";
 import { type Artifact, artifactDigest } from "./artifact.js";
 import type { BundleFormat, ParsedBundle } from "./bundle-document.js";
-import { installDerEncoder } from "./der-encoding.js";
+import { installDerEncoder, pinDer } from "./der-encoding.js";
 import { rootForBundle } from "./foreign-issuer.js";
 import { type FulcioExtensions, readFulcioExtensions } from "./fulcio-extensions.js";
 import { type CertificateIdentityPolicy, checkIdentity } from "./identity-policy.js";
@@ -119,6 +119,14 @@ export function verifySignature(
   }
 }
 
+/** The certificates sigstore-js compares again and again while it builds chains (see pinDer). */
+function pinCertificates(material: TrustMaterial, entity: SignedEntity): void {
+  for (const authority of [...material.certificateAuthorities, ...material.timestampAuthorities]) {
+    for (const certificate of authority.certChain) pinDer(certificate.root);
+  }
+  if (entity.key.$case === "certificate") pinDer(entity.key.certificate.root);
+}
+
 function verifyOrThrow(
   parsed: ParsedBundle,
   artifact: Artifact | undefined,
@@ -136,6 +144,7 @@ function verifyOrThrow(
     publicKey,
     options.signer.kind === "key" ? options.signer.validFor : undefined,
   );
+  pinCertificates(material, entity);
   // A root without a transparency log (a private instance) times bundles only by its TSA.
   const logs = logRequirements(trustedRoot);
   // sigstore-js checks the timestamps and the certificate (or key); the log entries are ours to

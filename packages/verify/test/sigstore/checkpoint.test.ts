@@ -1,6 +1,7 @@
 import {
   artifactFromBytes,
   artifactFromDigest,
+  loadDigestOnlyVerifier,
   parseBundleDocument,
   parseTrustedRoot,
   publicGoodTrustedRoot,
@@ -9,6 +10,9 @@ import {
 import { describe, expect, it } from "vitest";
 import { realFile } from "../real-world/fixtures.js";
 import { type EditableJson, expectVerifyError } from "./expect-code.js";
+
+// Digest-only ECDSA runs through @noble/curves, which is loaded on demand.
+await loadDigestOnlyVerifier();
 
 // Real bundles: a self-hosted Rekor v1 (sigstore-go's othername.sigstore.json under its
 // scaffolding.json root, verified in pkg/verify/signed_entity_test.go TestEntityWithOthernameSan),

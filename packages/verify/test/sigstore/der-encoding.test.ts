@@ -1,7 +1,7 @@
 import { ASN1Obj, X509Certificate } from "@sigstore/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { encodeDer, installDerEncoder, sigstoreDerEncoder } from "../../src/sigstore/der-encoding.js";
+import { encodeDer, installDerEncoder, pinDer, sigstoreDerEncoder } from "../../src/sigstore/der-encoding.js";
 import { publicGoodTrustedRoot } from "../../src/sigstore.js";
 import { RELEASE_IDENTITY, useLocalSigstore } from "./local-instance.js";
 
@@ -128,5 +128,29 @@ describe("the DER encoder that replaces sigstore-js's", () => {
     const node = ASN1Obj.parseBuffer(element(0x30, Buffer.concat([element(0x02, Buffer.from([1]))]), 2));
     expect(node.toDER().equals(Buffer.from([0x30, 0x03, 0x02, 0x01, 0x01]))).toBe(true);
     expect(node.toDER().equals(sigstoreDerEncoder(node))).toBe(true);
+  });
+
+  it("answers a pinned certificate from its one encoding, a fresh copy each time, and refuses edits to it", async () => {
+    installDerEncoder();
+    const signed = await sigstore.ours.signMessage(Buffer.from("artifact"), RELEASE_IDENTITY);
+    const der = Buffer.from(
+      (signed.verificationMaterial as { certificate: { rawBytes: string } }).certificate.rawBytes,
+      "base64",
+    );
+    const certificate = X509Certificate.parse(der);
+    pinDer(certificate.root);
+    const first = certificate.root.toDER();
+    expect(first.equals(der)).toBe(true);
+    first[0] = 0x31;
+    expect(certificate.root.toDER().equals(der)).toBe(true);
+    // An edit would make the pinned bytes stale, so it must fail rather than go unseen.
+    const extensions = certificate.tbsCertificate.subs.find((sub) => sub.tag.number === 3);
+    expect(() => extensions?.subs[0]?.subs.pop()).toThrow(TypeError);
+    // A clone, which sigstore-js edits to check SCTs, is a new tree that encodes as it is.
+    const clone = certificate.clone();
+    const list = clone.tbsCertificate.subs.find((sub) => sub.tag.number === 3)?.subs[0];
+    list?.subs.pop();
+    expect(clone.root.toDER().equals(sigstoreDerEncoder(clone.root))).toBe(true);
+    expect(clone.root.toDER().equals(der)).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 import {
   artifactFromBytes,
   artifactFromDigest,
+  loadDigestOnlyVerifier,
   parseBundleDocument,
   parseTrustedRoot,
   verifySignature,
@@ -8,6 +9,9 @@ import {
 import { describe, expect, it } from "vitest";
 import { realFile } from "../real-world/fixtures.js";
 import { expectVerifyError } from "./expect-code.js";
+
+// Digest-only ECDSA runs through @noble/curves, which is loaded on demand.
+await loadDigestOnlyVerifier();
 
 // A real staging bundle of sigstore-python (test/assets/bundle_v3.txt.sigstore, verified in its
 // test_verifier.py). No public bundle omits messageDigest, so the test removes it: the field is not

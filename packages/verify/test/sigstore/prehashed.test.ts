@@ -1,7 +1,10 @@
 import { createHash, generateKeyPairSync, sign } from "node:crypto";
-import { describe, expect, it } from "vitest";
-import { verifyPrehashedSha256 } from "../../src/sigstore/prehashed.js";
+import { describe, expect, it, vi } from "vitest";
+import { loadDigestOnlyVerifier, verifyPrehashedSha256 } from "../../src/sigstore/prehashed.js";
 import { expectVerifyError } from "./expect-code.js";
+
+// Digest-only ECDSA runs through @noble/curves, which is loaded on demand.
+await loadDigestOnlyVerifier();
 
 const message = Buffer.from("the artifact");
 const digest = createHash("sha256").update(message).digest();
@@ -44,5 +47,15 @@ describe("verifyPrehashedSha256", () => {
       "IC_ARTIFACT_DIGEST_UNSUPPORTED",
     );
     expect(error.message).toContain("pass the artifact's file");
+  });
+
+  it("refuses digest-only ECDSA, as a programming error and never a verdict, until the verifier is loaded", async () => {
+    vi.resetModules();
+    const fresh = await import("../../src/sigstore/prehashed.js");
+    const { publicKey, privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const signature = sign("sha256", message, privateKey);
+    expect(() => fresh.verifyPrehashedSha256(publicKey, digest, signature)).toThrow(/loadDigestOnlyVerifier/);
+    await fresh.loadDigestOnlyVerifier();
+    expect(fresh.verifyPrehashedSha256(publicKey, digest, signature)).toBe(true);
   });
 });

@@ -2,6 +2,7 @@ import { githubWorkflowIdentity, LocalSigstore } from "@ironclaw/sigstore-local"
 import {
   artifactFromBytes,
   artifactFromDigest,
+  loadDigestOnlyVerifier,
   parseBundleDocument,
   parseTrustedRoot,
   parseTrustedRoots,
@@ -10,6 +11,9 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { realFile } from "../real-world/fixtures.js";
 import { type EditableJson, expectVerifyError } from "./expect-code.js";
+
+// Digest-only ECDSA runs through @noble/curves, which is loaded on demand.
+await loadDigestOnlyVerifier();
 
 const any = { kind: "any-trusted-certificate" as const };
 

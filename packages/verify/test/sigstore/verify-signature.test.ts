@@ -1,6 +1,11 @@
 import { createHash, generateKeyPairSync } from "node:crypto";
 import { githubWorkflowIdentity, inTotoStatement } from "@ironclaw/sigstore-local";
-import { artifactFromDigest, matchingRegexp, verifySignature } from "@ironclaw/verify";
+import {
+  artifactFromDigest,
+  loadDigestOnlyVerifier,
+  matchingRegexp,
+  verifySignature,
+} from "@ironclaw/verify";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type EditableJson, expectVerifyError } from "./expect-code.js";
 import {
@@ -17,6 +22,9 @@ import {
   useLocalSigstore,
   verify,
 } from "./local-instance.js";
+
+// Digest-only ECDSA runs through @noble/curves, which is loaded on demand.
+await loadDigestOnlyVerifier();
 
 const sigstore = useLocalSigstore();
 const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
