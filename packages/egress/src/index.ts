@@ -11,6 +11,7 @@ export * from "./errors.js";
 export { addressClass, canonicalIp } from "./ip.js";
 export { DEFAULT_LIMITS } from "./limits.js";
 export { decisionOf, EGRESS_REASONS, type EgressReason, type RefusalReason } from "./reasons.js";
+export { listenOnSocketFile, type SocketFile } from "./socket-file.js";
 export type {
   EgressAuditEvent,
   EgressBroker,

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
 import { createSecureContext, rootCertificates } from "node:tls";
+import { isEgressError, listenOnSocketFile } from "@ironclaw/egress";
 import { type CallPlan, type ModelApproval, planCall, spentOnFailure } from "./budget.js";
 import { isModelError, ModelError } from "./errors.js";
 import { type ModelCallEvent, type UsageLedger, utcDay } from "./ledger.js";
@@ -14,7 +15,6 @@ import {
 import type { ModelProviders } from "./provider.js";
 import { type CountedRefusals, RefusalThrottle } from "./refusal-throttle.js";
 import { readRequestBody } from "./request-body.js";
-import { listenOnSocketFile } from "./socket-file.js";
 
 export interface ModelProxyOptions {
   /** Host path of the socket the sandbox sees as /run/ironclaw/model.sock. */
@@ -232,7 +232,12 @@ export async function startModelProxy(options: ModelProxyOptions): Promise<Model
   server.maxHeadersCount = 64;
   // One agent, one call at a time: a few connections are plenty, thousands are an attack.
   server.maxConnections = 32;
-  const file = await listenOnSocketFile(server, options.socketPath);
+  const file = await listenOnSocketFile(server, options.socketPath, 0o600).catch((error: unknown) => {
+    // The egress broker's steps (0600 before it appears, never replacing a file), in this package's terms.
+    if (isEgressError(error) && error.code === "IC_EGRESS_LISTEN_FAILED")
+      throw new ModelError("IC_MODEL_LISTEN_FAILED", error.message, { cause: error });
+    throw error;
+  });
   // A window's count is written when the window ends, even if no later request comes to notice it.
   const flush = setInterval(() => {
     try {
