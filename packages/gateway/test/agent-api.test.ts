@@ -1,37 +1,11 @@
-import { request } from "node:http";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { startAgentApi } from "../src/agent-api/server.js";
 import { Gateway } from "../src/gateway.js";
+import { call } from "./agent-api/helpers.js";
 import { OPERATOR, temporaryDirectories } from "./helpers.js";
 
 const newDir = temporaryDirectories();
-
-function call(socketPath: string, method: string, path: string, body?: unknown) {
-  return new Promise<{ status: number; json: Record<string, unknown> }>((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(
-      {
-        socketPath,
-        method,
-        path,
-        headers:
-          data === undefined
-            ? {}
-            : { "content-type": "application/json", "content-length": Buffer.byteLength(data) },
-      },
-      (res) => {
-        let text = "";
-        res.on("data", (c: Buffer) => {
-          text += c.toString();
-        });
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) }));
-      },
-    );
-    req.on("error", reject);
-    req.end(data);
-  });
-}
 
 async function setup() {
   const dir = await newDir();

@@ -1,4 +1,3 @@
-import { request } from "node:http";
 import { connect, type Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import { temporaryDirectories } from "../helpers.js";
@@ -12,39 +11,13 @@ import { call, socketOf, world } from "./helpers.js";
 const newDir = temporaryDirectories();
 
 /** A request with extra headers, as a compromised agent would forge them. */
-function forged(
+const forged = (
   socketPath: string,
   method: string,
   path: string,
   headers: Record<string, string>,
   body?: unknown,
-): Promise<{ status: number; json: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(
-      {
-        socketPath,
-        method,
-        path,
-        headers: {
-          ...headers,
-          ...(data === undefined
-            ? {}
-            : { "content-type": "application/json", "content-length": String(Buffer.byteLength(data)) }),
-        },
-      },
-      (res) => {
-        let text = "";
-        res.on("data", (c: Buffer) => {
-          text += c.toString();
-        });
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) }));
-      },
-    );
-    req.on("error", reject);
-    req.end(data);
-  });
-}
+) => call(socketPath, method, path, body, headers);
 
 describe("a compromised agent at its API", () => {
   it("cannot claim to be another agent by header, query or body", async () => {

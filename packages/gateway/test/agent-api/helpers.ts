@@ -10,8 +10,14 @@ export interface Reply {
   readonly json: Record<string, unknown>;
 }
 
-/** One request over an agent API's unix socket, as the agent in the sandbox makes it. */
-export function call(socketPath: string, method: string, path: string, body?: unknown): Promise<Reply> {
+/** One request over an agent API's unix socket, as the agent in the sandbox makes it (or forges it, with `headers`). */
+export function call(
+  socketPath: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : JSON.stringify(body);
     const req = request(
@@ -19,10 +25,12 @@ export function call(socketPath: string, method: string, path: string, body?: un
         socketPath,
         method,
         path,
-        headers:
-          data === undefined
+        headers: {
+          ...headers,
+          ...(data === undefined
             ? {}
-            : { "content-type": "application/json", "content-length": Buffer.byteLength(data) },
+            : { "content-type": "application/json", "content-length": String(Buffer.byteLength(data)) }),
+        },
       },
       (res) => {
         let text = "";
