@@ -33,11 +33,27 @@ function listening(path: string): Promise<boolean> {
  * The host opens a socket as the change that grants it is applied, a moment after the agent hears of
  * the approval: wait that moment. Whether it listens in the end, the caller learns.
  */
-export async function socketAppears(path: string, withinMs = 3000): Promise<boolean> {
+async function socketAppears(path: string, withinMs = 3000): Promise<boolean> {
   const deadline = Date.now() + withinMs;
   for (;;) {
     if (await listening(path)) return true;
     if (Date.now() >= deadline) return false;
     await sleep(50);
+  }
+}
+
+const NOT_LISTENING = new Set(["ENOENT", "ECONNREFUSED"]);
+
+/**
+ * Runs an exchange on a host socket; only when nothing listens there yet does it wait for the socket
+ * (a change just applied) and try once more. The common case costs one connection, not a probe first.
+ */
+export async function onSocket<T>(path: string, exchange: () => Promise<T>): Promise<T> {
+  try {
+    return await exchange();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === undefined || !NOT_LISTENING.has(code) || !(await socketAppears(path))) throw error;
+    return exchange();
   }
 }

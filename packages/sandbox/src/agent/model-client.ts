@@ -1,4 +1,4 @@
-import { socketAppears } from "./channels.js";
+import { onSocket } from "./channels.js";
 import { exchange } from "./host-api.js";
 import type { ObjectSchema } from "./input-schema.js";
 
@@ -50,8 +50,12 @@ export async function complete(
   },
   timeoutMs: number,
 ): Promise<Completion> {
-  if (!(await socketAppears(socketPath))) throw new ModelUnavailable(NO_MODEL);
-  const { status, text } = await exchange(socketPath, "POST", "/v1/complete", { body: request, timeoutMs });
+  const { status, text } = await onSocket(socketPath, () =>
+    exchange(socketPath, "POST", "/v1/complete", { body: request, timeoutMs }),
+  ).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT" || error.code === "ECONNREFUSED") throw new ModelUnavailable(NO_MODEL);
+    throw error;
+  });
   const answer = JSON.parse(text) as Completion & { error?: { code: string; message: string } };
   if (status !== 200 || answer.error !== undefined) {
     const error = answer.error ?? { code: "IC_MODEL_UNKNOWN", message: `status ${status}` };

@@ -1,6 +1,6 @@
 import { mkdir, readdir } from "node:fs/promises";
 import { dirname, posix } from "node:path";
-import { type Channels, socketAppears } from "./channels.js";
+import { type Channels, onSocket } from "./channels.js";
 import { exchange, type HostApi } from "./host-api.js";
 import type { ObjectSchema } from "./input-schema.js";
 import { readWorkspaceText, writeWorkspaceText } from "./workspace-io.js";
@@ -127,10 +127,9 @@ export const COMPILED_TOOLS: Readonly<Record<string, ToolSpec>> = Object.freeze(
     inputSchema: schema({ url: text("an http or https URL", 2048) }, ["url"]),
     run: async ({ url }, { channels }) => {
       const target = new URL(String(url));
-      await socketAppears(channels.egress);
-      const { status, text: body } = await exchange(channels.egress, "GET", target.href, {
-        host: target.host,
-      });
+      const { status, text: body } = await onSocket(channels.egress, () =>
+        exchange(channels.egress, "GET", target.href, { host: target.host }),
+      );
       return { ok: status >= 200 && status < 300, output: clip(`${status} ${body}`) };
     },
   },
