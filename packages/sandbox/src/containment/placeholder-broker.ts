@@ -1,6 +1,22 @@
 import { createServer, type Server } from "node:http";
 import type { Socket } from "node:net";
 
+/** Listens on a unix socket; `close` also ends the connections still open. */
+export function serveOn(server: Server, socketPath: string): Promise<{ close(): Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(socketPath, () =>
+      resolve({
+        close: () =>
+          new Promise<void>((done) => {
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
+      }),
+    );
+  });
+}
+
 /** What the harness needs of an egress broker: serve HTTP on a unix socket, and stop. */
 export interface EgressBrokerHook {
   start(socketPath: string): Promise<{ close(): Promise<void> }>;
@@ -20,17 +36,6 @@ export const placeholderBroker: EgressBrokerHook = {
       socket.on("error", () => {});
       socket.end("HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n");
     });
-    return new Promise((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(socketPath, () =>
-        resolve({
-          close: () =>
-            new Promise<void>((done) => {
-              server.closeAllConnections();
-              server.close(() => done());
-            }),
-        }),
-      );
-    });
+    return serveOn(server, socketPath);
   },
 };

@@ -1,4 +1,5 @@
 import { createServer, type Server } from "node:http";
+import { serveOn } from "./placeholder-broker.js";
 
 /** What the harness needs of a model proxy: serve a model socket for one approval, and stop. */
 export interface ModelProxyHook {
@@ -45,17 +46,6 @@ export const placeholderModelProxy: ModelProxyHook = {
         });
       });
     });
-    return new Promise((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(socketPath, () =>
-        resolve({
-          close: () =>
-            new Promise<void>((done) => {
-              server.closeAllConnections();
-              server.close(() => done());
-            }),
-        }),
-      );
-    });
+    return serveOn(server, socketPath);
   },
 };
