@@ -133,7 +133,7 @@ beforeAll(async () => {
     stateDir,
     dev: true,
     listen: "127.0.0.1:0",
-    modelProviders: new Map([...providers].map(([name, p]) => [name, { models: p.models }])),
+    modelProviders: providers,
   });
   operatorToken = (await readFile(join(stateDir, "tokens", "operator.token"), "utf8")).trim();
   supervisor = new AgentSupervisor({

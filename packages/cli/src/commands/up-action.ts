@@ -155,7 +155,8 @@ export async function upAction(flags: UpFlags, context: CommandContext): Promise
   const providers = await loadModelProviders({ stateDir, file: flags.modelProviders, env: io.env });
   const controlPlane = await startControlPlane({
     stateDir,
-    modelProviders: new Map([...providers].map(([name, provider]) => [name, { models: provider.models }])),
+    // The gateway keeps a frozen copy of the names and models; the keys stay with the providers.
+    modelProviders: providers,
     dev: flags.dev === true,
     ttlMs: parseDuration(flags.ttl ?? "24h"),
     ...(flags.listen === undefined ? {} : { listen: flags.listen }),
