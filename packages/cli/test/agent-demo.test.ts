@@ -13,7 +13,7 @@ import { haveSystemTools } from "../../../test/support/system-tools.js";
 import { skipRealSandbox } from "../../sandbox/test/sandbox-gate.js";
 import { ledgerFromLog } from "../src/runtime/model-channel.js";
 import { AgentSupervisor } from "../src/runtime/supervisor.js";
-import { operatorCall } from "./operator-api.js";
+import { agentSaid, agentSays as agentSaysOf, operatorCall } from "./operator-api.js";
 
 /**
  * The agent end to end, sealed in bubblewrap, thinking with the offline mock model through the host's
@@ -39,23 +39,9 @@ function api(method: string, path: string, body?: unknown): Promise<Record<strin
   return operatorCall(plane.url, operatorToken, method, path, body);
 }
 
-async function said(): Promise<string[]> {
-  const { messages } = (await api("GET", "/v1/agents/demo/messages?direction=out")) as {
-    messages: { text: string }[];
-  };
-  return messages.map((m) => m.text);
-}
-
-/** Waits until the agent has said something matching that it had not said before `since` messages. */
-async function agentSays(pattern: RegExp, since = 0, timeoutMs = 30_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const found = (await said()).slice(since).find((text) => pattern.test(text));
-    if (found !== undefined) return found;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`the agent never said ${pattern}; it said: ${(await said()).join(" | ")}`);
-}
+const said = () => agentSaid(plane.url, operatorToken, "demo");
+const agentSays = (pattern: RegExp, since = 0) =>
+  agentSaysOf(plane.url, operatorToken, "demo", pattern, { since });
 
 async function tell(text: string): Promise<number> {
   const before = (await said()).length;

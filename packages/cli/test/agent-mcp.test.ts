@@ -33,7 +33,7 @@ import {
   PACKAGE_NAME,
   PACKAGE_VERSION,
 } from "./agent-mcp-fixtures.js";
-import { operatorCall } from "./operator-api.js";
+import { agentSaid, agentSays as agentSaysOf, operatorCall } from "./operator-api.js";
 
 /**
  * Issue 19's MCP path end to end: an AI agent sealed in bubblewrap, thinking with a scripted mock
@@ -66,20 +66,9 @@ function api(method: string, path: string, body?: unknown): Promise<Record<strin
   return operatorCall(plane.url, operatorToken, method, path, body);
 }
 
-async function said(): Promise<string[]> {
-  const path = `/v1/agents/${AGENT}/messages?direction=out`;
-  return ((await api("GET", path)) as { messages: { text: string }[] }).messages.map((m) => m.text);
-}
-
-async function agentSays(pattern: RegExp, since = 0, timeoutMs = 30_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const found = (await said()).slice(since).find((text) => pattern.test(text));
-    if (found !== undefined) return found;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`the agent never said ${pattern}; it said: ${(await said()).join(" | ")}`);
-}
+const said = () => agentSaid(plane.url, operatorToken, AGENT);
+const agentSays = (pattern: RegExp, since = 0) =>
+  agentSaysOf(plane.url, operatorToken, AGENT, pattern, { since });
 
 /** Sends the operator's message and waits for the agent's answer to it. */
 async function ask(text: string): Promise<string> {

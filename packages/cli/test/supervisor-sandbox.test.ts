@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { skipRealSandbox } from "../../sandbox/test/sandbox-gate.js";
 import { alive } from "../src/runtime/process-tree.js";
 import { AgentSupervisor } from "../src/runtime/supervisor.js";
-import { operatorCall } from "./operator-api.js";
+import { agentSaid, agentSays as agentSaysOf, operatorCall } from "./operator-api.js";
 import { until } from "./supervisor-support.js";
 
 /**
@@ -88,25 +88,10 @@ async function approve(change: { id: string; digest: string }): Promise<void> {
   await api("POST", `/v1/changes/${change.id}/approve`, { digest: change.digest });
 }
 
-async function said(agent: string): Promise<string[]> {
-  const { messages } = (await api("GET", `/v1/agents/${agent}/messages?direction=out`)) as {
-    messages: { text: string }[];
-  };
-  return messages.map((m) => m.text);
-}
-
+const said = (agent: string) => agentSaid(plane.url, operatorToken, agent);
 /** Waits until the agent has said something matching that it had not said before `skip` messages. */
-async function says(agent: string, pattern: RegExp, skip = 0, timeoutMs = 20_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const texts = await said(agent);
-    const found = texts.slice(skip).find((text) => pattern.test(text));
-    if (found !== undefined) return found;
-    if (Date.now() > deadline)
-      throw new Error(`${agent} never said ${pattern}; it said: ${texts.join(" | ")}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const says = (agent: string, pattern: RegExp, skip = 0, timeoutMs = 20_000) =>
+  agentSaysOf(plane.url, operatorToken, agent, pattern, { since: skip, timeoutMs, pollMs: 50 });
 
 /** Sends "report" and returns the answer. */
 async function report(agent: string): Promise<Report> {
