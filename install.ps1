@@ -154,9 +154,9 @@ function Stop-Unsupported {
     $message = "there is no ironclaw executable for ${What}: releases have them for Windows on amd64 and arm64, and for Linux and macOS through install.sh."
     $node = Get-NodeVersion
     if ($node) {
-        Stop-Install 3 "$message Node.js $node is installed, so use the platform-independent ironclaw_<version>_node.tar.gz from $($Settings.BaseUrl): check it against SHA256SUMS, extract it and run 'node ironclaw.mjs'."
+        Stop-Install 3 "$message Node.js $node is installed, so use the platform-independent ironclaw_<version>_node.tar.gz from $($Settings.BaseUrl): check it against SHA256SUMS, extract it and run 'node ironclaw.cjs'."
     }
-    Stop-Install 3 "$message With Node.js >= 20.17 installed, the platform-independent ironclaw_<version>_node.tar.gz from $($Settings.BaseUrl) runs anywhere: check it against SHA256SUMS, extract it and run 'node ironclaw.mjs'."
+    Stop-Install 3 "$message With Node.js >= 20.17 installed, the platform-independent ironclaw_<version>_node.tar.gz from $($Settings.BaseUrl) runs anywhere: check it against SHA256SUMS, extract it and run 'node ironclaw.cjs'."
 }
 
 function Get-Target {

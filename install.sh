@@ -184,9 +184,9 @@ unsupported_platform() {
   find_node
   up_message="there is no ironclaw executable for $1: releases have them for linux and darwin on amd64 and arm64."
   if [ -n "$node_version" ]; then
-    fail 3 "$up_message Node.js $node_version is installed, so use the platform-independent ironclaw_<version>_node.tar.gz from $base_url: download it with SHA256SUMS, check it (sha256sum --ignore-missing -c SHA256SUMS), extract it and run 'node ironclaw.mjs'."
+    fail 3 "$up_message Node.js $node_version is installed, so use the platform-independent ironclaw_<version>_node.tar.gz from $base_url: download it with SHA256SUMS, check it (sha256sum --ignore-missing -c SHA256SUMS), extract it and run 'node ironclaw.cjs'."
   fi
-  fail 3 "$up_message With Node.js >= 20.17 installed, the platform-independent ironclaw_<version>_node.tar.gz from $base_url runs anywhere: check it against SHA256SUMS, extract it and run 'node ironclaw.mjs'."
+  fail 3 "$up_message With Node.js >= 20.17 installed, the platform-independent ironclaw_<version>_node.tar.gz from $base_url runs anywhere: check it against SHA256SUMS, extract it and run 'node ironclaw.cjs'."
 }
 
 detect_platform() {

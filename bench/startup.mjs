@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Start-up of `ironclaw` as scripts and CI call it, paired in each round with `node -e 0` started
 // the same way, so a ratio compares runs made under the same load; the verdict is the median of
-// each round's ratio. Contenders: the node bundle (ironclaw.mjs), the standalone executable and the
+// each round's ratio. Contenders: the node bundle (ironclaw.cjs), the standalone executable and the
 // dev checkout (bin/ironclaw.js). Commands: --version, checksums verify of a small release, and
 // verify-bundle of SHA256SUMS. Targets (issue 20): --version <= 1.2x, checksums verify <= 1.35x,
 // verify-bundle <= 1.5x for the bundle and the executable; the dev checkout within 1.5x of the bundle.
@@ -66,7 +66,7 @@ if (!existsSync(builtFrom) || readFileSync(builtFrom, "utf8") !== tree) {
 }
 
 const contenders = [
-  ["node bundle", process.execPath, [join(out, "node", "ironclaw.mjs")]],
+  ["node bundle", process.execPath, [join(out, "node", "ironclaw.cjs")]],
   ["standalone executable", join(out, "linux", "ironclaw"), []],
   ["dev checkout", process.execPath, [join(root, "packages", "cli", "bin", "ironclaw.js")]],
 ];

@@ -79,7 +79,7 @@ const trustedRoot = join(dir, "trusted_root.json");
 // The released bundle, as a user runs it, and the development CLI.
 const scratch = join(root, "bench", "out", "verify-release-bundle");
 mkdirSync(scratch, { recursive: true });
-run("tar", ["-xzf", join(dir, `ironclaw_${version}_node.tar.gz`), "-C", scratch, "ironclaw.mjs"]);
+run("tar", ["-xzf", join(dir, `ironclaw_${version}_node.tar.gz`), "-C", scratch, "ironclaw.cjs"]);
 const verifyArgs = ["verify", "--dir", dir, "--repo", repository, "--trusted-root", trustedRoot];
 const lines = readFileSync(join(dir, `ironclaw_${version}.intoto.jsonl`), "utf8")
   .trim()
@@ -88,12 +88,12 @@ for (const [index, line] of lines.entries()) writeFileSync(join(scratch, `attest
 
 const contenders = {
   "ironclaw (release bundle)": () =>
-    run(process.execPath, [join(scratch, "ironclaw.mjs"), ...verifyArgs]).seconds,
+    run(process.execPath, [join(scratch, "ironclaw.cjs"), ...verifyArgs]).seconds,
   ...(inherited.NODE_EXTRA_CA_CERTS === undefined
     ? {}
     : {
         "ironclaw, with NODE_EXTRA_CA_CERTS": () =>
-          run(process.execPath, [join(scratch, "ironclaw.mjs"), ...verifyArgs], { env: inherited }).seconds,
+          run(process.execPath, [join(scratch, "ironclaw.cjs"), ...verifyArgs], { env: inherited }).seconds,
       }),
   "ironclaw (dev checkout)": () =>
     run(process.execPath, [join(root, "packages", "cli", "bin", "ironclaw.js"), ...verifyArgs]).seconds,

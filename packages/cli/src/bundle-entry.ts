@@ -1,7 +1,9 @@
 import { writeSync } from "node:fs";
-import { buildInfo } from "./version.js";
 
-// The entry of `ironclaw` (bin/ironclaw.js, ironclaw.mjs, and the script inside the standalone
+/** The version, inlined by the release build (esbuild `define`); absent when run from source. */
+declare const IRONCLAW_VERSION: string | undefined;
+
+// The entry of `ironclaw` (bin/ironclaw.js, ironclaw.cjs, and the script inside the standalone
 // executables). For `ironclaw verify` the files start hashing on worker threads first; the rest of the
 // CLI is loaded only afterwards (esbuild defers a dynamically imported module's evaluation), so
 // reading the release overlaps with loading and running the signature checks. Other commands load
@@ -9,7 +11,8 @@ import { buildInfo } from "./version.js";
 // No top-level await: the executables run it as CommonJS.
 const argv = process.argv.slice(2);
 if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
-  printVersion(`${buildInfo().version}\n`);
+  if (typeof IRONCLAW_VERSION === "string") printVersion(`${IRONCLAW_VERSION}\n`);
+  else void import("./version.js").then(({ buildInfo }) => printVersion(`${buildInfo().version}\n`));
 } else if (argv[0] === "verify") {
   void import("./hashing-prefetch.js").then(({ HashingPrefetch }) => {
     const prefetch = HashingPrefetch.start(argv, process.cwd());

@@ -6,10 +6,15 @@ export interface BuildInfo {
 }
 
 /** Replaced at bundle time by the release build (esbuild `define`); absent when run from source. */
-declare const IRONCLAW_BUILD_INFO: BuildInfo | undefined;
+declare const IRONCLAW_VERSION: string | undefined;
+declare const IRONCLAW_COMMIT: string | undefined;
 
 export function buildInfo(): BuildInfo {
-  if (typeof IRONCLAW_BUILD_INFO !== "undefined") return IRONCLAW_BUILD_INFO;
+  if (typeof IRONCLAW_VERSION === "string")
+    return {
+      version: IRONCLAW_VERSION,
+      commit: typeof IRONCLAW_COMMIT === "string" ? IRONCLAW_COMMIT : undefined,
+    };
   const manifest = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
     version: string;
   };

@@ -282,11 +282,11 @@ describe("ironclaw verify-binary", () => {
   it("verifies the bundle extracted from the node archive by its provenance, and rejects a changed one", async () => {
     const dir = broken("binary");
     const { spawnSync } = await import("node:child_process");
-    expect(spawnSync("tar", ["-xzf", join(dir, ARCHIVE), "-C", dir, "ironclaw.mjs"]).status).toBe(0);
+    expect(spawnSync("tar", ["-xzf", join(dir, ARCHIVE), "-C", dir, "ironclaw.cjs"]).status).toBe(0);
     const ok = await runCli(
       [
         "verify-binary",
-        join(dir, "ironclaw.mjs"),
+        join(dir, "ironclaw.cjs"),
         "--repo",
         REPOSITORY,
         "--trusted-root",
@@ -295,15 +295,15 @@ describe("ironclaw verify-binary", () => {
       { cwd: dir },
     );
     expect(ok.code).toBe(0);
-    expect(checkLine(ok.stdout, "ironclaw.mjs", "provenance")).toMatch(/^ {2}✓ provenance 1 statement/);
+    expect(checkLine(ok.stdout, "ironclaw.cjs", "provenance")).toMatch(/^ {2}✓ provenance 1 statement/);
     writeFileSync(
-      join(dir, "ironclaw.mjs"),
-      `${readFileSync(join(dir, "ironclaw.mjs"), "utf8")}\n// changed`,
+      join(dir, "ironclaw.cjs"),
+      `${readFileSync(join(dir, "ironclaw.cjs"), "utf8")}\n// changed`,
     );
     const changed = await runCli(
       [
         "verify-binary",
-        join(dir, "ironclaw.mjs"),
+        join(dir, "ironclaw.cjs"),
         "--repo",
         REPOSITORY,
         "--trusted-root",
@@ -312,7 +312,7 @@ describe("ironclaw verify-binary", () => {
       { cwd: dir },
     );
     expect(changed.code).toBe(1);
-    expect(checkLine(changed.stdout, "ironclaw.mjs", "provenance")).toContain(
+    expect(checkLine(changed.stdout, "ironclaw.cjs", "provenance")).toContain(
       "no attestation names the artifact",
     );
   });

@@ -68,7 +68,7 @@ export interface UpgradeFixture {
   readonly releases: Record<string, string>;
   /** Directories removed after the file's tests. */
   readonly scratch: string[];
-  /** An ironclaw.mjs install of a release, as a user who unpacked the node archive has it. */
+  /** An ironclaw.cjs install of a release, as a user who unpacked the node archive has it. */
   install(version?: string, dir?: string): { dir: string; path: string; original: Buffer };
   upgradeArgs(...extra: string[]): string[];
   expectStillOld(install: { path: string; original: Buffer }): Promise<void>;
@@ -118,10 +118,10 @@ export function useUpgradeFixture(options: ReleaseServerOptions = {}): UpgradeFi
         join(releases[version] ?? "", archive(version)),
         "-C",
         dir,
-        "ironclaw.mjs",
+        "ironclaw.cjs",
       ]);
       expect(unpack.status).toBe(0);
-      const path = join(dir, "ironclaw.mjs");
+      const path = join(dir, "ironclaw.cjs");
       return { dir, path, original: readFileSync(path) };
     },
     upgradeArgs: (...extra: string[]) => [

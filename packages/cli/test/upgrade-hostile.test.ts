@@ -259,7 +259,7 @@ describe("one upgrade per installed file", () => {
     );
     await fixture.expectStillOld(install);
     // The killed run's lock is stale: the next run takes it over and completes.
-    expect(readdirSync(install.dir)).toContain(".ironclaw.mjs.upgrade-lock");
+    expect(readdirSync(install.dir)).toContain(".ironclaw.cjs.upgrade-lock");
     const third = await runInstalled(install.path, fixture.upgradeArgs());
     expect(third.code, third.stderr).toBe(0);
     expect(leftovers(install.dir)).toEqual([]);
@@ -268,7 +268,7 @@ describe("one upgrade per installed file", () => {
   it("takes over a lock whose pid now belongs to another process (a pid reused after a crash)", async () => {
     const install = fixture.install();
     writeFileSync(
-      join(install.dir, ".ironclaw.mjs.upgrade-lock"),
+      join(install.dir, ".ironclaw.cjs.upgrade-lock"),
       JSON.stringify({ pid: process.pid, started: "x:1" }),
     );
     const result = await runInstalled(install.path, fixture.upgradeArgs());
@@ -283,7 +283,7 @@ describe("one upgrade per installed file", () => {
     "refuses, at once, %s planted where the lock goes",
     async (_what, plant, message) => {
       const install = fixture.install();
-      const lock = join(install.dir, ".ironclaw.mjs.upgrade-lock");
+      const lock = join(install.dir, ".ironclaw.cjs.upgrade-lock");
       plant(lock);
       const started = Date.now();
       const result = await runInstalled(install.path, fixture.upgradeArgs());
@@ -450,7 +450,7 @@ describe("what an upgrade leaves behind", () => {
     });
     expect(result.code, result.stderr).toBe(3);
     expect(result.stderr).toContain(
-      `IC_INSTALL_WRITE: cannot write in ${dir}, where ironclaw.mjs would be replaced`,
+      `IC_INSTALL_WRITE: cannot write in ${dir}, where ironclaw.cjs would be replaced`,
     );
     expect(result.stderr).toContain("nothing was downloaded");
     expect(server().served).toEqual([]);
@@ -465,14 +465,14 @@ describe("what an upgrade leaves behind", () => {
     mkdirSync(lib);
     mkdirSync(bin);
     const install = fixture.install(OLD, lib);
-    const link = join(bin, "ironclaw.mjs");
-    symlinkSync("../lib/ironclaw.mjs", link);
+    const link = join(bin, "ironclaw.cjs");
+    symlinkSync("../lib/ironclaw.cjs", link);
     const result = await runInstalled(link, fixture.upgradeArgs());
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain(`upgraded ${install.path} from v${OLD} to v${NEW}`);
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
     expect((await runInstalled(link, ["--version"])).stdout).toBe(`${NEW}\n`);
     expect(readFileSync(`${install.path}.previous`).equals(install.original)).toBe(true);
-    expect(readdirSync(bin)).toEqual(["ironclaw.mjs"]);
+    expect(readdirSync(bin)).toEqual(["ironclaw.cjs"]);
   }, 60_000);
 });

@@ -13,6 +13,7 @@ import {
   nodeArchiveName,
   targetName,
 } from "./config.js";
+import type { JoinedScript } from "./lazy-chunks.js";
 import { buildExecutable } from "./sea.js";
 import type { SourceInfo } from "./source-info.js";
 import { createTarGz } from "./tar-gz.js";
@@ -21,7 +22,7 @@ import { createZip } from "./zip.js";
 
 export const NODE_TARGET = "node";
 /** What the platform-independent archive runs with `node`: the one file upgrade replaces for such installs. */
-export const NODE_BUNDLE_NAME = "ironclaw.mjs";
+export const NODE_BUNDLE_NAME = "ironclaw.cjs";
 /** The installers every release ships beside its archives (DESIGN §2), from the root of the source. */
 export const INSTALLER_NAMES: readonly string[] = ["install.ps1", "install.sh"];
 
@@ -78,7 +79,7 @@ export async function buildRelease(options: BuildOptions): Promise<BuildResult> 
   const skipped: { target: string; reason: string }[] = [];
 
   if (selected.has(NODE_TARGET)) {
-    const bundle = await bundleCli(source, "esm");
+    const { script: bundle } = await bundleCli(source, "node");
     const name = nodeArchiveName(source.version);
     const entries = [{ name: NODE_BUNDLE_NAME, data: bundle, executable: false }, ...common];
     await writeFile(join(outDir, name), await createTarGz(entries, source.sourceDateEpoch));
@@ -100,7 +101,7 @@ export async function buildRelease(options: BuildOptions): Promise<BuildResult> 
   });
   if (buildable.length > 0) {
     const modules = await ensureTargetNodes(join(source.root, "packages", "release", "targets"));
-    const script = await bundleCli(source, "cjs");
+    const script = await bundleCli(source, "executable");
     for (const target of buildable) {
       const built = await buildTargetArchive(target, script, modules, common, options);
       archives.push(built.archive);
@@ -131,14 +132,15 @@ async function copyInstallers(root: string, outDir: string): Promise<string[]> {
 
 async function buildTargetArchive(
   target: ExecutableTarget,
-  script: Uint8Array,
+  script: JoinedScript,
   modules: string,
   common: readonly ArchiveEntry[],
   options: BuildOptions,
 ): Promise<BuiltExecutable> {
   if ("unavailable" in target.node) throw new Error(target.node.unavailable);
   const executable = await buildExecutable({
-    script,
+    script: script.script,
+    assets: script.assets,
     targetNode: nodeBinary(modules, target.node),
     blobBuilderNode: nodeBinary(modules, BLOB_BUILDER_PACKAGE),
     macos: target.os === "darwin",

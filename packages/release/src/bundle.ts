@@ -3,10 +3,8 @@ import { bundleRuntimeSource } from "@ironclaw/sandbox";
 import { type BuildOptions, build } from "esbuild";
 import { BUNDLE_NODE_TARGET } from "./config.js";
 import { deterministicBundleOptions, lazyCommanderChildProcess } from "./esbuild-inputs.js";
-import { joinLazyChunks } from "./lazy-chunks.js";
+import { type JoinedScript, joinLazyChunks, type ScriptHost } from "./lazy-chunks.js";
 import type { SourceInfo } from "./source-info.js";
-
-export type BundleFormat = "esm" | "cjs";
 
 /** Our workspace packages, bundled from their TypeScript sources in the tree being built. */
 const WORKSPACE_PACKAGES = [
@@ -35,7 +33,7 @@ async function bundleAgentRuntime(root: string): Promise<string> {
  * affects the bytes is set here (deterministicBundleOptions has the shared ones); the version and
  * commit come from the source, never from the clock. esbuild splits the CLI
  * at its dynamic imports into ESM chunks (in memory, under a directory that is never written), which
- * joinLazyChunks puts into the one script a release ships, for either format.
+ * joinLazyChunks puts into the one CommonJS script a release ships, for node or for an executable.
  */
 export async function cliBundleOptions(source: SourceInfo): Promise<BuildOptions & { write: false }> {
   // A build of uncommitted changes says so in the version it reports.
@@ -57,13 +55,16 @@ export async function cliBundleOptions(source: SourceInfo): Promise<BuildOptions
     chunkNames: "chunk-[hash]",
     charset: "ascii",
     define: {
-      IRONCLAW_BUILD_INFO: JSON.stringify(buildInfo),
+      // Strings, which esbuild inlines where they are used: an object would become a shared variable
+      // every module initialises, and `--version` would need a chunk besides the entry.
+      IRONCLAW_VERSION: JSON.stringify(buildInfo.version),
+      IRONCLAW_COMMIT: JSON.stringify(buildInfo.commit),
       IRONCLAW_AGENT_RUNTIME: JSON.stringify(await bundleAgentRuntime(source.root)),
     },
   };
 }
 
-export async function bundleCli(source: SourceInfo, format: BundleFormat): Promise<Uint8Array> {
+export async function bundleCli(source: SourceInfo, host: ScriptHost): Promise<JoinedScript> {
   const result = await build(await cliBundleOptions(source));
-  return joinLazyChunks(result.outputFiles, format, BUNDLE_NODE_TARGET);
+  return joinLazyChunks(result.outputFiles, host, BUNDLE_NODE_TARGET);
 }

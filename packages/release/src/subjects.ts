@@ -6,7 +6,7 @@ import { unzipSync } from "fflate";
 import { Parser } from "tar";
 
 /** Files inside archives that the provenance must name: what users run. */
-const EXECUTABLES = new Set(["ironclaw", "ironclaw.exe", "ironclaw.mjs"]);
+const EXECUTABLES = new Set(["ironclaw", "ironclaw.exe", "ironclaw.cjs"]);
 const INSTALLERS = new Set(["install.sh", "install.ps1"]);
 /** The sandbox self-test's report, attested like every other asset. */
 const CONTAINMENT_REPORT = /^ironclaw_.+_containment\.json$/;

@@ -6,7 +6,14 @@ import { join } from "node:path";
 import * as vm from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleCli } from "../src/bundle.js";
-import { codeCacheDirectory, readCodeCache, writeCodeCache } from "../src/chunk-loader.js";
+import {
+  type CachedChunk,
+  codeCacheDirectory,
+  executableKey,
+  pruneCodeCache,
+  readCodeCache,
+  writeCodeCache,
+} from "../src/chunk-loader.js";
 import type { SourceInfo } from "../src/source-info.js";
 
 const work = fs.mkdtempSync(join(tmpdir(), "ironclaw-code-cache-"));
@@ -60,43 +67,108 @@ describe.skipIf(process.getuid === undefined)("codeCacheDirectory", () => {
 });
 
 describe.skipIf(process.getuid === undefined)("readCodeCache", () => {
-  const payload = crypto.randomBytes(4096);
+  const source = '"use strict";exports.answer = 42; // caf\u00e9';
+  const identity = [digest, Buffer.byteLength(source)] as const;
+  const chunk = { source, data: crypto.randomBytes(4096) };
+  const same = (read: CachedChunk | undefined) =>
+    read !== undefined && read.source === chunk.source && read.data.equals(chunk.data);
 
-  it("gives back what writeCodeCache wrote, for this chunk's digest only", () => {
+  it("gives back the source and code cache writeCodeCache wrote, for this chunk's digest and length only", () => {
     const dir = fresh();
-    writeCodeCache(dir, "c.v8", digest, payload, fs, crypto);
-    expect(readCodeCache(dir, "c.v8", digest, uid, fs, crypto)?.equals(payload)).toBe(true);
-    expect(readCodeCache(dir, "c.v8", "cd".repeat(32), uid, fs, crypto)).toBeUndefined();
-    expect(readCodeCache(dir, "c.v8", digest, uid + 1, fs, crypto)).toBeUndefined();
+    writeCodeCache(dir, "c.v8", identity, chunk, fs);
+    expect(same(readCodeCache(dir, "c.v8", identity, uid, fs))).toBe(true);
+    expect(readCodeCache(dir, "c.v8", ["cd".repeat(32), identity[1]], uid, fs)).toBeUndefined();
+    expect(readCodeCache(dir, "c.v8", [digest, identity[1] + 1], uid, fs)).toBeUndefined();
+    expect(readCodeCache(dir, "c.v8", identity, uid + 1, fs)).toBeUndefined();
     expect(fs.readdirSync(dir)).toEqual(["c.v8"]);
     expect(fs.statSync(join(dir, "c.v8")).mode & 0o777).toBe(0o600);
   });
 
-  it("refuses a changed byte, a torn file, a missing file and a file without the header", () => {
+  it("writes nothing for a source that is not the chunk's, and leaves no temporary file when it cannot write", () => {
     const dir = fresh();
-    writeCodeCache(dir, "c.v8", digest, payload, fs, crypto);
-    const bytes = fs.readFileSync(join(dir, "c.v8"));
-    const flipped = Buffer.from(bytes);
-    flipped[flipped.length - 100] = (flipped[flipped.length - 100] ?? 0) ^ 1;
-    fs.writeFileSync(join(dir, "flipped.v8"), flipped);
-    fs.writeFileSync(join(dir, "torn.v8"), bytes.subarray(0, bytes.length - 1));
-    fs.writeFileSync(join(dir, "bare.v8"), payload);
-    for (const name of ["flipped.v8", "torn.v8", "absent.v8", "bare.v8"])
-      expect(readCodeCache(dir, name, digest, uid, fs, crypto)).toBeUndefined();
+    writeCodeCache(dir, "c.v8", [digest, identity[1] + 1], chunk, fs);
+    expect(fs.readdirSync(dir)).toEqual([]);
+    fs.mkdirSync(join(dir, "taken.v8", "occupied"), { recursive: true });
+    writeCodeCache(dir, "taken.v8", identity, chunk, fs);
+    expect(fs.readdirSync(dir)).toEqual(["taken.v8"]);
   });
 
-  it("never follows a symlink, never waits on a FIFO, and never reads past 16 MiB", () => {
+  it("refuses a torn file, a longer one, a missing one, one without the header, and the old format", () => {
     const dir = fresh();
-    writeCodeCache(dir, "real.v8", digest, payload, fs, crypto);
+    writeCodeCache(dir, "c.v8", identity, chunk, fs);
+    const bytes = fs.readFileSync(join(dir, "c.v8"));
+    fs.writeFileSync(join(dir, "torn.v8"), bytes.subarray(0, bytes.length - 1));
+    fs.writeFileSync(join(dir, "cut-in-source.v8"), bytes.subarray(0, bytes.indexOf(10) + 5));
+    fs.writeFileSync(join(dir, "longer.v8"), Buffer.concat([bytes, Buffer.from([0])]));
+    fs.writeFileSync(join(dir, "bare.v8"), chunk.data);
+    fs.writeFileSync(
+      join(dir, "v1.v8"),
+      Buffer.concat([Buffer.from(`ironclaw-code-cache-1\n${digest}\n`), chunk.data]),
+    );
+    const header = bytes.subarray(0, bytes.indexOf(10)).toString("latin1");
+    for (const length of ["-1", "0x10", "1e3", " 4096", "4096 ", "", "9".repeat(20)])
+      fs.writeFileSync(
+        join(dir, `length-${length.length}-${length.trim()}.v8`),
+        Buffer.concat([Buffer.from(header.replace(/ \d+$/, ` ${length}`)), bytes.subarray(header.length)]),
+      );
+    for (const name of fs.readdirSync(dir).filter((name) => name !== "c.v8"))
+      expect(readCodeCache(dir, name, identity, uid, fs), name).toBeUndefined();
+    expect(readCodeCache(dir, "absent.v8", identity, uid, fs)).toBeUndefined();
+  });
+
+  it("never follows a symlink, never waits on a FIFO, and never reads past 64 MiB", () => {
+    const dir = fresh();
+    writeCodeCache(dir, "real.v8", identity, chunk, fs);
     fs.symlinkSync(join(dir, "real.v8"), join(dir, "link.v8"));
     fs.symlinkSync("/dev/zero", join(dir, "zero.v8"));
-    expect(readCodeCache(dir, "link.v8", digest, uid, fs, crypto)).toBeUndefined();
-    expect(readCodeCache(dir, "zero.v8", digest, uid, fs, crypto)).toBeUndefined();
+    expect(readCodeCache(dir, "link.v8", identity, uid, fs)).toBeUndefined();
+    expect(readCodeCache(dir, "zero.v8", identity, uid, fs)).toBeUndefined();
     expect(spawnSync("mkfifo", [join(dir, "fifo.v8")]).status).toBe(0);
-    expect(readCodeCache(dir, "fifo.v8", digest, uid, fs, crypto)).toBeUndefined();
+    expect(readCodeCache(dir, "fifo.v8", identity, uid, fs)).toBeUndefined();
     fs.writeFileSync(join(dir, "huge.v8"), "");
-    fs.truncateSync(join(dir, "huge.v8"), 16 * 1024 * 1024 + 1);
-    expect(readCodeCache(dir, "huge.v8", digest, uid, fs, crypto)).toBeUndefined();
+    fs.truncateSync(join(dir, "huge.v8"), 64 * 1024 * 1024 + 1);
+    expect(readCodeCache(dir, "huge.v8", identity, uid, fs)).toBeUndefined();
+  });
+});
+
+describe("pruneCodeCache", () => {
+  it("keeps the most recently written files within the limit, and only removes its own kinds of file", () => {
+    const dir = fresh();
+    const hour = 3600;
+    const now = Date.now() / 1000;
+    const put = (name: string, size: number, age: number) => {
+      fs.writeFileSync(join(dir, name), Buffer.alloc(size));
+      fs.utimesSync(join(dir, name), now - age, now - age);
+    };
+    put("newest.v8", 400, 10);
+    put("newer.v8", 400, 20);
+    put("old.v8", 400, 30);
+    put("oldest.v8", 400, 40);
+    put(".left-by-a-killed-run.v8.1.2", 100, 2 * hour);
+    put(".being-written.v8.3.4", 100, 60);
+    fs.mkdirSync(join(dir, "a-directory"));
+    const outside = join(fresh(), "kept");
+    fs.writeFileSync(outside, Buffer.alloc(4000));
+    fs.symlinkSync(outside, join(dir, "link.v8"));
+    pruneCodeCache(dir, 1000, fs);
+    expect(fs.readdirSync(dir).sort()).toEqual([
+      ".being-written.v8.3.4",
+      "a-directory",
+      "link.v8",
+      "newer.v8",
+      "newest.v8",
+    ]);
+    expect(fs.existsSync(outside)).toBe(true);
+  });
+});
+
+describe("executableKey", () => {
+  it("is 16 hex digits, stable, and differs between executables", () => {
+    expect(executableKey("/usr/bin/node")).toMatch(/^[0-9a-f]{16}$/);
+    expect(executableKey("/usr/bin/node")).toBe(executableKey("/usr/bin/node"));
+    expect(executableKey("/usr/local/bin/ironclaw")).not.toBe(executableKey("/usr/bin/node"));
+    // FNV-1a 64 of the empty string is its offset basis.
+    expect(executableKey("")).toBe("cbf29ce484222325");
   });
 });
 
@@ -114,7 +186,7 @@ describe.skipIf(process.getuid === undefined)("the released script's code cache"
   // A preload that says, for each chunk compiled, whether a code cache was offered and whether V8 took it.
   const spy = join(work, "spy.cjs");
   beforeAll(async () => {
-    fs.writeFileSync(script, await bundleCli(source, "cjs"));
+    fs.writeFileSync(script, (await bundleCli(source, "node")).script);
     fs.writeFileSync(
       spy,
       `const vm = require("node:vm"); const Script = vm.Script;
@@ -143,28 +215,37 @@ vm.Script = class extends Script { constructor(source, options) { super(source, 
     expect(files.length).toBeGreaterThan(0);
     // Keyed by the executable too: V8 refuses another build's cache, so node and a standalone
     // ironclaw of the same release would otherwise replace each other's at every run.
-    const executable = crypto.createHash("sha256").update(process.execPath).digest("hex").slice(0, 16);
+    const executable = executableKey(process.execPath);
     for (const name of files) expect(name).toContain(`.${process.version}.${process.arch}.${executable}.v8`);
     expect(help().filter((verdict) => verdict === "used")).toHaveLength(files.length);
     expect(cacheFiles()).toEqual(files);
   });
 
-  it("never offers V8 a damaged file; V8 refuses one relabelled from another source; both are replaced", () => {
+  it("never offers V8 a torn file; V8 refuses one relabelled from another source; both are replaced", () => {
     help();
     const files = cacheFiles();
     const path = join(cacheDir, files[0] as string);
-    const damaged = fs.readFileSync(path);
-    damaged[damaged.length - 1] = (damaged[damaged.length - 1] ?? 0) ^ 0xff;
-    fs.writeFileSync(path, damaged);
+    const whole = fs.readFileSync(path);
+    fs.writeFileSync(path, whole.subarray(0, whole.length - 1));
     let verdicts = help();
     expect(verdicts.filter((verdict) => verdict === "used")).toHaveLength(files.length - 1);
     expect(verdicts).not.toContain("rejected");
-    const chunkDigest = (files[0] as string).split(".")[0] as string;
-    expect(readCodeCache(cacheDir, files[0] as string, chunkDigest, uid, fs, crypto)).toBeDefined();
-    // Well-formed, with a payload that is V8's cache of some other source: our checks pass, V8's do not.
+    expect(fs.readFileSync(path).length).toBe(whole.length);
+    // Well-formed, with V8 data of some other source: our checks pass, V8's do not.
+    const header = whole.subarray(0, whole.indexOf(10)).toString("latin1");
+    const [, chunkDigest, length] = header.split(" ");
+    const cachedSource = whole
+      .subarray(header.length + 1, header.length + 1 + Number(length))
+      .toString("utf8");
     const other = new vm.Script("function other() { return 1 }").createCachedData();
     fs.rmSync(path);
-    writeCodeCache(cacheDir, files[0] as string, chunkDigest, other, fs, crypto);
+    writeCodeCache(
+      cacheDir,
+      files[0] as string,
+      [chunkDigest as string, Number(length)],
+      { source: cachedSource, data: other },
+      fs,
+    );
     verdicts = help();
     expect(verdicts.filter((verdict) => verdict === "rejected")).toHaveLength(1);
     expect(help().filter((verdict) => verdict === "used")).toHaveLength(files.length);

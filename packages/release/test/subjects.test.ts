@@ -53,7 +53,7 @@ describe("releaseSubjects", () => {
         "install.sh",
         "ironclaw_3.0.0_containment.json",
         "ironclaw_3.0.0_node.tar.gz",
-        "ironclaw_3.0.0_node/ironclaw.mjs",
+        "ironclaw_3.0.0_node/ironclaw.cjs",
       ].sort(),
     );
     // SHA256SUMS lists the report too, so its signature covers it.
@@ -64,7 +64,7 @@ describe("releaseSubjects", () => {
     expect(list.byName.get("ironclaw_3.0.0_node.tar.gz")?.sha256).toBe(sha("ironclaw_3.0.0_node.tar.gz"));
     expect(list.byName.get("install.sh")?.sha256).toBe(sha("install.sh"));
     // The executable's digest is the one the release build computed from the bytes it packed.
-    expect(list.byName.get("ironclaw_3.0.0_node/ironclaw.mjs")?.sha256).toBe(executables[0]?.sha256);
+    expect(list.byName.get("ironclaw_3.0.0_node/ironclaw.cjs")?.sha256).toBe(executables[0]?.sha256);
   });
 });
 

@@ -50,19 +50,19 @@ export function detectInstallation(): Installation {
     };
   }
   const script = process.argv[1];
-  if (script !== undefined && basename(script) === "ironclaw.mjs") {
+  if (script !== undefined && basename(script) === "ironclaw.cjs") {
     const path = resolveLinks(script);
     return {
       kind: "node-bundle",
       path,
       directory: dirname(path),
       asset: (version) => `ironclaw_${version}_node.tar.gz`,
-      entry: "ironclaw.mjs",
+      entry: "ironclaw.cjs",
     };
   }
   throw new CliError(
     "IC_UPGRADE_NOT_INSTALLED",
-    "this ironclaw is not an installed release (a standalone executable or ironclaw.mjs); upgrade a source checkout with git and npm ci",
+    "this ironclaw is not an installed release (a standalone executable or ironclaw.cjs); upgrade a source checkout with git and npm ci",
   );
 }
 
