@@ -207,7 +207,7 @@ describe("ironclaw upgrade of an installed node bundle", () => {
           fixture.server.releases.set(`v${NEW}`, dir);
         },
         1,
-        /ironclaw\.mjs: provenance: IC_RELEASE_PROVENANCE: no attestation names the artifact/,
+        /ironclaw\.cjs: provenance: IC_RELEASE_PROVENANCE: no attestation names the artifact/,
       ],
     ];
 
