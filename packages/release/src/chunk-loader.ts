@@ -42,14 +42,14 @@ export function codeCacheDirectory(
         : undefined;
   if (base === undefined) return undefined;
   // Nothing is made in a home that is not this user's: `sudo` keeping HOME would leave root's
-  // directories in someone else's ~/.cache.
+  // directories in someone else's ~/.cache. Existing levels are checked without throwing: an
+  // exception costs more than the system call.
   try {
-    if (fs.existsSync(base)) {
-      if (fs.statSync(base).uid !== uid) return undefined;
-    } else {
+    const home = fs.statSync(base, { throwIfNoEntry: false });
+    if (home === undefined) {
       if (fs.statSync(base.slice(0, base.lastIndexOf("/")) || "/").uid !== uid) return undefined;
       fs.mkdirSync(base, { mode: 0o700 });
-    }
+    } else if (home.uid !== uid) return undefined;
   } catch {
     return undefined;
   }
@@ -57,12 +57,16 @@ export function codeCacheDirectory(
   for (const name of ["ironclaw", "code-cache"]) {
     dir = `${dir}/${name}`;
     try {
-      fs.mkdirSync(dir, { mode: 0o700 });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") return undefined;
-    }
-    try {
-      const stat = fs.lstatSync(dir);
+      let stat = fs.lstatSync(dir, { throwIfNoEntry: false });
+      if (stat === undefined) {
+        try {
+          fs.mkdirSync(dir, { mode: 0o700 });
+        } catch (error) {
+          // Another ironclaw starting at the same moment made it first.
+          if ((error as NodeJS.ErrnoException).code !== "EEXIST") return undefined;
+        }
+        stat = fs.lstatSync(dir);
+      }
       if (!stat.isDirectory() || stat.uid !== uid || (stat.mode & 0o077) !== 0) return undefined;
     } catch {
       return undefined;
