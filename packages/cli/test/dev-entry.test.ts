@@ -227,3 +227,16 @@ describe("vitest's global setup (ensureDevBundle)", () => {
     expect(rebuilds).toBe(2);
   });
 });
+
+describe("the README's build steps", () => {
+  it("npm run build makes the dev bundle after tsc -b, and npm ci runs npm run build", () => {
+    const manifest = JSON.parse(readFileSync(join(cli, "..", "..", "package.json"), "utf8")) as {
+      scripts: Record<string, string>;
+    };
+    expect(manifest.scripts.prepare).toBe("npm run build");
+    const steps = (manifest.scripts.build ?? "").split(" && ");
+    expect(steps[0]).toBe("tsc -b");
+    expect(steps).toContain("node packages/sandbox/scripts/bundle-agent.mjs");
+    expect(steps.at(-1)).toBe("node packages/cli/scripts/bundle-dev.mjs");
+  });
+});
