@@ -1,13 +1,13 @@
 import { spawnSync } from "node:child_process";
 
-/** Why bin/ironclaw.js will not run the dev bundle (its IC_DEV_BUNDLE_… line), or undefined when it will. */
+/** Why bin/ironclaw.js will not run the dev bundle (its IC_DEV_BUILD_… line), or undefined when it will. */
 export function devBundleProblem(bin: string): string | undefined {
   const child = spawnSync(process.execPath, [bin, "--version"], {
     encoding: "utf8",
     env: { PATH: process.env.PATH ?? "" },
     timeout: 30_000,
   });
-  const refusal = /IC_DEV_BUNDLE_[A-Z]+: .*/.exec(child.stderr ?? "");
+  const refusal = /IC_DEV_BUILD_[A-Z]+: .*/.exec(child.stderr ?? "");
   return child.status === 3 && refusal !== null ? refusal[0] : undefined;
 }
 

@@ -4,8 +4,8 @@
 // dist/ironclaw-dev.cjs, the CLI bundled as a release bundles it, which `npm run build` makes: one
 // CommonJS script starts about twice as fast as tsc's hundreds of ES modules. It never runs code older
 // than the tree: with no bundle, or a source (packages/*/src, packages/*/package.json) newer than it,
-// it says so and runs nothing (exit 3). `sandbox` runs tsc's build instead: its self-test bundles
-// the probe from the sources beside its own module, which the bundle has not.
+// it says so and runs nothing (exit 3). `sandbox` runs tsc's build instead, under the same rule (its
+// self-test bundles the probe from the sources beside its own module, which the bundle has not).
 // CommonJS (bin/package.json): an ES module entry alone costs ~3.5 ms more.
 const { readdirSync, statSync } = require("node:fs");
 const { join, relative } = require("node:path");
@@ -16,14 +16,18 @@ const bundle = join(__dirname, "..", "dist", "ironclaw-dev.cjs");
 const SOURCE = /\.(?:[cm]?[jt]s|json)$/;
 const argv = process.argv.slice(2);
 
-/** The first source modified after `since` (ms), or undefined. Dotfiles (editors' swap files) are not sources. */
-function newerSource(since) {
+/**
+ * The first source modified after `since(package name)` (ms), or undefined: the files under each
+ * packages/NAME/src and, with `manifests`, each package.json. Dotfiles (editors' swap files) are not sources.
+ */
+function newerSource(since, manifests) {
   const packages = `${root}/packages`;
   for (const name of readdirSync(packages)) {
     if (name.startsWith(".")) continue;
+    const limit = since(name);
     const manifest = `${packages}/${name}/package.json`;
-    if (modified(manifest) > since) return manifest;
-    const found = newerIn(`${packages}/${name}/src`, since);
+    if (manifests && modified(manifest) > limit) return manifest;
+    const found = newerIn(`${packages}/${name}/src`, limit);
     if (found !== undefined) return found;
   }
   return undefined;
@@ -53,26 +57,32 @@ function modified(path) {
   return statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0;
 }
 
-/** What stops the bundle running, as [code, message], or undefined when it is current. */
+/** What stops this command running, as [code, message], or undefined when what it runs is current. */
 function problem() {
   const rebuild = `run \`npm run build\` in ${root}`;
   try {
-    const built = statSync(bundle, { throwIfNoEntry: false });
-    if (built === undefined)
-      return ["IC_DEV_BUNDLE_MISSING", `this checkout has no ${relative(root, bundle)}; ${rebuild}`];
-    const newer = newerSource(built.mtimeMs);
-    if (newer !== undefined) {
+    if (argv[0] === "sandbox") {
+      // tsc -b rewrites a package's dist/.tsbuildinfo whenever it builds it again.
+      const info = (name) => modified(`${root}/packages/${name}/dist/.tsbuildinfo`);
+      const newer = newerSource(info, false);
+      if (newer === undefined) return undefined;
+      const built = relative(root, newer).split(/[\\/]/).slice(0, 2).join("/");
       return [
-        "IC_DEV_BUNDLE_STALE",
-        `${relative(root, newer)} changed after ${relative(root, bundle)} was built; ${rebuild}`,
+        "IC_DEV_BUILD_STALE",
+        `${relative(root, newer)} changed after tsc last built ${built} (sandbox runs tsc's build); ${rebuild}`,
       ];
     }
-    return undefined;
-  } catch (error) {
+    const built = statSync(bundle, { throwIfNoEntry: false });
+    if (built === undefined)
+      return ["IC_DEV_BUILD_MISSING", `this checkout has no ${relative(root, bundle)}; ${rebuild}`];
+    const newer = newerSource(() => built.mtimeMs, true);
+    if (newer === undefined) return undefined;
     return [
-      "IC_DEV_BUNDLE_STALE",
-      `cannot compare the sources with the bundle (${error.message}); ${rebuild}`,
+      "IC_DEV_BUILD_STALE",
+      `${relative(root, newer)} changed after ${relative(root, bundle)} was built; ${rebuild}`,
     ];
+  } catch (error) {
+    return ["IC_DEV_BUILD_STALE", `cannot compare the sources with the build (${error.message}); ${rebuild}`];
   }
 }
 
@@ -94,5 +104,5 @@ function fail(code, message) {
 const stopped = problem();
 if (stopped !== undefined) fail(...stopped);
 else if (argv[0] === "sandbox") {
-  import("../dist/bundle-entry.js").catch((error) => fail("IC_DEV_BUNDLE_MISSING", error.message));
+  import("../dist/bundle-entry.js").catch((error) => fail("IC_DEV_BUILD_MISSING", error.message));
 } else require(bundle);

@@ -89,6 +89,9 @@ function fakeCheckout(name: string) {
   writeFileSync(join(root, "packages", "verify", "package.json"), "{}");
   writeFileSync(join(sources, "index.ts"), "export {};");
   writeFileSync(join(sources, "deep", "parse.ts"), "export {};");
+  const tsbuildinfo = join(root, "packages", "verify", "dist", ".tsbuildinfo");
+  mkdirSync(dirname(tsbuildinfo));
+  writeFileSync(tsbuildinfo, "{}");
   // Everything a day old, the bundle an hour old.
   const now = Date.now() / 1000;
   const age = (path: string, seconds: number) => utimesSync(path, now - seconds, now - seconds);
@@ -100,7 +103,8 @@ function fakeCheckout(name: string) {
   ])
     age(path, 86_400);
   age(bundle, 3600);
-  return { root, bin: join(bin, "ironclaw.js"), bundle, sources, age };
+  age(tsbuildinfo, 3600);
+  return { root, bin: join(bin, "ironclaw.js"), bundle, sources, tsbuildinfo, age };
 }
 
 describe("bin/ironclaw.js and a bundle older than the sources", () => {
@@ -117,11 +121,29 @@ describe("bin/ironclaw.js and a bundle older than the sources", () => {
     expect(result.code).toBe(3);
     expect(result.stdout).toBe("");
     expect(result.stderr).toBe(
-      "ironclaw: error IC_DEV_BUNDLE_STALE: packages/verify/src/deep/parse.ts changed after " +
+      "ironclaw: error IC_DEV_BUILD_STALE: packages/verify/src/deep/parse.ts changed after " +
         `packages/cli/dist/ironclaw-dev.cjs was built; run \`npm run build\` in ${checkout.root}\n`,
     );
-    // The sandbox route runs tsc's build, behind the same gate.
-    expect(run(checkout.bin, ["sandbox", "selftest"]).stdout).toBe("");
+  });
+
+  it("runs sandbox from tsc's build while tsc has built every package since its sources changed", () => {
+    const checkout = fakeCheckout("sandbox");
+    // The bundle's age does not matter to sandbox, which does not run it.
+    checkout.age(checkout.bundle, 90_000);
+    expect(run(checkout.bin, ["sandbox", "selftest"])).toMatchObject({ code: 0, stdout: "tsc build ran" });
+    checkout.age(join(checkout.sources, "deep", "parse.ts"), 60);
+    const result = run(checkout.bin, ["sandbox", "selftest"]);
+    expect(result).toMatchObject({ code: 3, stdout: "" });
+    expect(result.stderr).toBe(
+      "ironclaw: error IC_DEV_BUILD_STALE: packages/verify/src/deep/parse.ts changed after tsc last built " +
+        `packages/verify (sandbox runs tsc's build); run \`npm run build\` in ${checkout.root}\n`,
+    );
+    checkout.age(checkout.tsbuildinfo, 0);
+    expect(run(checkout.bin, ["sandbox", "selftest"])).toMatchObject({ code: 0, stdout: "tsc build ran" });
+    checkout.age(join(checkout.sources, "index.ts"), -60);
+    expect(run(checkout.bin, ["sandbox"]).stderr).toContain(
+      "packages/verify/src/index.ts changed after tsc last built packages/verify (",
+    );
   });
 
   it("counts a package.json (its exports choose the sources bundled, the CLI's its version)", () => {
@@ -129,7 +151,7 @@ describe("bin/ironclaw.js and a bundle older than the sources", () => {
     checkout.age(join(checkout.root, "packages", "cli", "package.json"), 1);
     const result = run(checkout.bin, ["--version"]);
     expect(result.code).toBe(3);
-    expect(result.stderr).toContain("IC_DEV_BUNDLE_STALE: packages/cli/package.json changed after");
+    expect(result.stderr).toContain("IC_DEV_BUILD_STALE: packages/cli/package.json changed after");
   });
 
   it("answers --json with the CLI's error document", () => {
@@ -143,12 +165,12 @@ describe("bin/ironclaw.js and a bundle older than the sources", () => {
       ok: false,
       exitCode: 3,
       error: {
-        code: "IC_DEV_BUNDLE_STALE",
+        code: "IC_DEV_BUILD_STALE",
         message: `packages/verify/src/index.ts changed after packages/cli/dist/ironclaw-dev.cjs was built; run \`npm run build\` in ${checkout.root}`,
       },
     });
     // After `--`, --json is an argument, not the flag.
-    expect(run(checkout.bin, ["verify", "--", "--json"]).stderr).toContain("IC_DEV_BUNDLE_STALE");
+    expect(run(checkout.bin, ["verify", "--", "--json"]).stderr).toContain("IC_DEV_BUILD_STALE");
   });
 
   it("says there is no bundle when npm run build never ran (tsc -b alone)", () => {
@@ -158,7 +180,7 @@ describe("bin/ironclaw.js and a bundle older than the sources", () => {
     expect(result).toMatchObject({
       code: 3,
       stdout: "",
-      stderr: `ironclaw: error IC_DEV_BUNDLE_MISSING: this checkout has no packages/cli/dist/ironclaw-dev.cjs; run \`npm run build\` in ${checkout.root}\n`,
+      stderr: `ironclaw: error IC_DEV_BUILD_MISSING: this checkout has no packages/cli/dist/ironclaw-dev.cjs; run \`npm run build\` in ${checkout.root}\n`,
     });
   });
 
@@ -218,11 +240,11 @@ describe("vitest's global setup (ensureDevBundle)", () => {
       rebuilds++;
       checkout.age(checkout.bundle, 0);
     });
-    expect(reason).toMatch(/^IC_DEV_BUNDLE_STALE: packages\/verify\/src\/index\.ts changed after/);
+    expect(reason).toMatch(/^IC_DEV_BUILD_STALE: packages\/verify\/src\/index\.ts changed after/);
     expect(rebuilds).toBe(1);
     checkout.age(join(checkout.sources, "index.ts"), -60);
     expect(() => ensureDevBundle(checkout.bin, () => rebuilds++)).toThrow(
-      /still refused after a rebuild: IC_DEV_BUNDLE_STALE/,
+      /still refused after a rebuild: IC_DEV_BUILD_STALE/,
     );
     expect(rebuilds).toBe(2);
   });
