@@ -17,12 +17,9 @@ const root = dirname(dirname(cli));
 const { values } = parseArgs({ options: { out: { type: "string" } }, strict: true });
 const out = resolve(values.out ?? join(cli, "dist", "ironclaw-dev.cjs"));
 
-/**
- * The one call into packages/release: its bundle of the CLI, in the format a standalone executable
- * runs (CommonJS, whose entry costs nothing over `node -e 0`; an ES module entry costs ~3.5 ms).
- */
-function bundleAsRelease(source) {
-  return bundleCli(source, "cjs");
+/** The one call into packages/release: its bundle of the CLI, the script the node archive ships. */
+async function bundleAsRelease(source) {
+  return (await bundleCli(source, "node")).script;
 }
 
 const { version } = JSON.parse(readFileSync(join(cli, "package.json"), "utf8"));
