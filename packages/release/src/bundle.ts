@@ -60,6 +60,13 @@ export async function cliBundleOptions(source: SourceInfo): Promise<BuildOptions
       IRONCLAW_VERSION: JSON.stringify(buildInfo.version),
       IRONCLAW_COMMIT: JSON.stringify(buildInfo.commit),
       IRONCLAW_AGENT_RUNTIME: JSON.stringify(await bundleAgentRuntime(source.root)),
+      IRONCLAW_PROBE_RUNTIME: JSON.stringify(
+        Buffer.from(
+          await bundleRuntimeSource(
+            join(source.root, "packages", "sandbox", "src", "containment", "probe.ts"),
+          ),
+        ).toString("utf8"),
+      ),
     },
   };
 }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { startEgressBroker } from "@ironclaw/egress";
 import { createMemoryLedger, loadModelProviders, startModelProxy } from "@ironclaw/model-proxy";
 import { type ContainmentReport, type ModelProxyHook, runContainmentSelftest } from "@ironclaw/sandbox";
+import { buildInfo } from "../version.js";
 
 /**
  * The real model proxy for the self-test's "model" run: the offline mock approved under the run's
@@ -34,9 +35,21 @@ const realModelProxy: ModelProxyHook = {
   },
 };
 
+/** Replaced at bundle time by the release build with the bundled probe; absent from a checkout, which builds it. */
+declare const IRONCLAW_PROBE_RUNTIME: string | undefined;
+
+/** The build's commit, or undefined for a checkout (tsc's build, or the dev bundle's "checkout"), where git says. */
+function releaseCommit(): string | undefined {
+  const { commit } = buildInfo();
+  return commit === "checkout" ? undefined : commit;
+}
+
 /** The self-test with the real egress broker and model proxy, nothing approved beyond the probe's model. */
 export function selftest(): Promise<ContainmentReport> {
+  const commit = releaseCommit();
   return runContainmentSelftest({
+    ...(typeof IRONCLAW_PROBE_RUNTIME === "string" ? { probeSource: IRONCLAW_PROBE_RUNTIME } : {}),
+    ...(commit === undefined ? {} : { commit }),
     modelProxy: realModelProxy,
     egressBroker: {
       start: (socketPath) =>

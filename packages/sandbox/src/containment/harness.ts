@@ -20,6 +20,13 @@ import { type ProbeRun, runProbe } from "./run-probe.js";
 export interface ContainmentOptions {
   /** A bundled probe (see buildProbe); built into the scratch directory when absent. */
   readonly probe?: string;
+  /**
+   * The bundled probe's text, which a released ironclaw carries: it has neither the probe's sources
+   * nor esbuild to build them. Written into the scratch directory.
+   */
+  readonly probeSource?: string;
+  /** The commit the report names; by default the checkout's this code runs from, or "unknown". */
+  readonly commit?: string;
   /** The node binary to sandbox; this process's by default. */
   readonly nodePath?: string;
   /** TEST ONLY: weaken every run's sandbox, to show the self-test notices. */
@@ -107,8 +114,10 @@ export async function runContainmentSelftest(options: ContainmentOptions = {}): 
   const fixtures = await createHostFixtures(options.scratchDir);
   const runs = new Map<RunName, ProbeRun>();
   try {
-    if (options.probe === undefined) await buildProbe(fixtures.appDir);
-    else await copyFile(options.probe, join(fixtures.appDir, PROBE_FILE));
+    if (options.probeSource !== undefined)
+      await writeFile(join(fixtures.appDir, PROBE_FILE), options.probeSource);
+    else if (options.probe !== undefined) await copyFile(options.probe, join(fixtures.appDir, PROBE_FILE));
+    else await buildProbe(fixtures.appDir);
     await writeFile(join(fixtures.appDir, FAKE_ADDON), "not a native addon\n");
     await writeFile(join(fixtures.workspaceDir, AGENT_WORKSPACE_MARKER), "the agent's own file\n");
 
@@ -175,7 +184,7 @@ export async function runContainmentSelftest(options: ContainmentOptions = {}): 
     ?.observations.find((entry) => entry.observation === "limits")?.values;
   return {
     schema: CONTAINMENT_SCHEMA,
-    commit: gitCommit(packageDir()),
+    commit: options.commit ?? checkoutCommit(),
     node: process.version,
     bwrap: support.bwrapVersion ?? "unknown",
     kernel: release(),
@@ -225,7 +234,9 @@ async function runMcpServerProbe(
   return runProbe({ ...spec, weaken }, "mcp-server", timeoutMs);
 }
 
-function packageDir(): string {
+/** The commit of the checkout beside this module; "unknown" where modules have no URL (the standalone executable). */
+function checkoutCommit(): string {
+  if (typeof import.meta.url !== "string") return "unknown";
   const here = dirname(fileURLToPath(import.meta.url));
-  return basename(here) === "containment" ? dirname(dirname(here)) : here;
+  return gitCommit(basename(here) === "containment" ? dirname(dirname(here)) : here);
 }
