@@ -1,5 +1,6 @@
 import { type GatewayErrorCode, isGatewayError } from "@ironclaw/gateway/errors";
 import { isModelError, type ModelErrorCode } from "@ironclaw/model-proxy/errors";
+import { isSandboxError, type SandboxErrorCode } from "@ironclaw/sandbox/errors";
 import { isVerifyError, type VerifyErrorCode } from "@ironclaw/verify/errors";
 import { CliError, type CliErrorCode } from "./errors.js";
 
@@ -16,7 +17,7 @@ export const ExitCode = {
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
-export type ErrorCode = VerifyErrorCode | GatewayErrorCode | ModelErrorCode | CliErrorCode;
+export type ErrorCode = VerifyErrorCode | GatewayErrorCode | ModelErrorCode | SandboxErrorCode | CliErrorCode;
 
 /** The one place an error code becomes an exit code. A new code fails to compile until it is listed. */
 const EXIT_CODE_BY_ERROR: Readonly<Record<ErrorCode, ExitCode>> = {
@@ -167,6 +168,16 @@ const EXIT_CODE_BY_ERROR: Readonly<Record<ErrorCode, ExitCode>> = {
   IC_MODEL_KEY_FILE_UNSAFE: ExitCode.usage,
   IC_MODEL_OPTIONS_INVALID: ExitCode.usage,
   IC_MODEL_LISTEN_FAILED: ExitCode.environment,
+  // The sandbox: what the CLI meets is the host: bwrap, prlimit, ldd, the mounts.
+  IC_SANDBOX_INVALID_SPEC: ExitCode.usage,
+  IC_SANDBOX_BWRAP_MISSING: ExitCode.environment,
+  IC_SANDBOX_PRLIMIT_MISSING: ExitCode.environment,
+  IC_SANDBOX_LDD_FAILED: ExitCode.environment,
+  IC_SANDBOX_BUNDLE_FAILED: ExitCode.environment,
+  IC_SANDBOX_UNSUPPORTED: ExitCode.environment,
+  IC_SANDBOX_SELFTEST_SETUP: ExitCode.environment,
+  IC_SANDBOX_MOUNT_TARGET: ExitCode.usage,
+  IC_SANDBOX_MOUNT_SOURCE: ExitCode.rejected,
 };
 
 export function exitCodeForError(code: ErrorCode): ExitCode {
@@ -194,6 +205,7 @@ export function describeError(error: unknown): DescribedError {
       : { code: error.code, message: error.message, record: error.record };
   }
   if (isModelError(error)) return { code: error.code, message: error.message };
+  if (isSandboxError(error)) return { code: error.code, message: error.message };
   if (error instanceof CliError) return { code: error.code, message: error.message };
   const message = error instanceof Error ? error.message : String(error);
   return { code: "IC_INTERNAL", message: `unexpected failure: ${message}` };
