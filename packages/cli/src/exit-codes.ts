@@ -168,7 +168,7 @@ const EXIT_CODE_BY_ERROR: Readonly<Record<ErrorCode, ExitCode>> = {
   IC_MODEL_KEY_FILE_UNSAFE: ExitCode.usage,
   IC_MODEL_OPTIONS_INVALID: ExitCode.usage,
   IC_MODEL_LISTEN_FAILED: ExitCode.environment,
-  // The sandbox: what the CLI meets is the host: bwrap, prlimit, ldd, the mounts.
+  // The sandbox: what the CLI meets is the host (bwrap, prlimit, ldd) or this build (no node to run).
   IC_SANDBOX_INVALID_SPEC: ExitCode.usage,
   IC_SANDBOX_BWRAP_MISSING: ExitCode.environment,
   IC_SANDBOX_PRLIMIT_MISSING: ExitCode.environment,
@@ -178,6 +178,7 @@ const EXIT_CODE_BY_ERROR: Readonly<Record<ErrorCode, ExitCode>> = {
   IC_SANDBOX_SELFTEST_SETUP: ExitCode.environment,
   IC_SANDBOX_MOUNT_TARGET: ExitCode.usage,
   IC_SANDBOX_MOUNT_SOURCE: ExitCode.rejected,
+  IC_SANDBOX_NEEDS_NODE: ExitCode.environment,
 };
 
 export function exitCodeForError(code: ErrorCode): ExitCode {

@@ -12,6 +12,7 @@ export const SANDBOX_ERROR_CODES = [
   "IC_SANDBOX_SELFTEST_SETUP",
   "IC_SANDBOX_MOUNT_TARGET",
   "IC_SANDBOX_MOUNT_SOURCE",
+  "IC_SANDBOX_NEEDS_NODE",
 ] as const;
 
 export type SandboxErrorCode = (typeof SANDBOX_ERROR_CODES)[number];

@@ -43,6 +43,7 @@ export {
   type SandboxMount,
 } from "./mounts.js";
 export { maxOldSpaceMiB, permissionFlag, runtimeFlags } from "./node-flags.js";
+export { checkSandboxNode, runningAsExecutable } from "./runtime-node.js";
 export { SECCOMP_DENIED_SYSCALLS, type SeccompArch, seccompArch, seccompFilter } from "./seccomp.js";
 export {
   INSIDE,

@@ -6,6 +6,7 @@ import { findExecutable } from "./executables.js";
 import { hostLibraries } from "./ldd.js";
 import { prlimitArgs } from "./limits.js";
 import { type OpenedMounts, openMountSources } from "./mounts.js";
+import { checkSandboxNode } from "./runtime-node.js";
 import { seccompArch, seccompFilter } from "./seccomp.js";
 import type { SandboxSpec } from "./spec.js";
 
@@ -41,6 +42,7 @@ export function launchSandbox(spec: SandboxSpec, options: LaunchOptions = {}): C
 }
 
 function launch(spec: SandboxSpec, options: LaunchOptions): ChildProcess {
+  checkSandboxNode(spec.nodePath);
   const bwrap = findExecutable("bwrap");
   if (bwrap === undefined)
     throw new SandboxError("IC_SANDBOX_BWRAP_MISSING", "bwrap (bubblewrap) is not installed or not on PATH");

@@ -3,14 +3,18 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { isSandboxError, type SandboxErrorCode } from "./errors.js";
 import { findExecutable } from "./executables.js";
 import { launchSandbox } from "./launch.js";
+import { checkSandboxNode } from "./runtime-node.js";
 
 const run = promisify(execFile);
 
 export interface SandboxSupport {
   readonly ok: boolean;
   readonly reason?: string;
+  /** Set when the reason is one of ours with a stable code, not bwrap's or the host's. */
+  readonly code?: SandboxErrorCode;
   readonly bwrapVersion?: string;
 }
 
@@ -21,6 +25,13 @@ const PROBE_TIMEOUT_MS = 10_000;
  * launchSandbox builds one, starts the runtime and exits 0. Any failure is the reason, never a throw.
  */
 export async function sandboxSupport(): Promise<SandboxSupport> {
+  try {
+    // First: bwrap working here changes nothing when there is no node to run in it.
+    checkSandboxNode(process.execPath);
+  } catch (error) {
+    if (!isSandboxError(error)) throw error;
+    return { ok: false, reason: error.message, code: error.code };
+  }
   const bwrap = findExecutable("bwrap");
   if (bwrap === undefined) return { ok: false, reason: "bwrap (bubblewrap) is not installed or not on PATH" };
   let bwrapVersion: string;

@@ -67,7 +67,12 @@ async function startAgents(
 ): Promise<{ supervisor?: AgentSupervisor; mcp?: McpBroker; note: string }> {
   const support = await sandboxSupport();
   if (!support.ok)
-    return { note: `agents: not started, no sandbox here (${support.reason ?? "bubblewrap cannot run"})` };
+    return {
+      note:
+        support.code !== undefined
+          ? `agents: not started (${support.code}): ${support.reason ?? ""}`
+          : `agents: not started, no sandbox here (${support.reason ?? "bubblewrap cannot run"})`,
+    };
   const runtime = await agentRuntime(context.io.env, stateDir);
   if (runtime === undefined) return { note: "agents: not started, this build holds no agent runtime" };
   const mcp = startHostMcpBroker({ stateDir, gateway: controlPlane.gateway });

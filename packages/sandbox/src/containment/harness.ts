@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { SandboxError } from "../errors.js";
 import { hostLibraries } from "../ldd.js";
 import { mcpServerSpec } from "../mcp-server-spec.js";
+import { checkSandboxNode } from "../runtime-node.js";
 import type { SandboxLimits, SandboxSpec, Weakening } from "../spec.js";
 import { INSIDE } from "../spec.js";
 import { sandboxSupport } from "../support.js";
@@ -101,13 +102,14 @@ const PROBE_MOUNT = { source: "approved", target: "/mnt/approved", readOnly: tru
  * the broker's socket present). Every invariant must hold for the verdict "contained".
  */
 export async function runContainmentSelftest(options: ContainmentOptions = {}): Promise<ContainmentReport> {
+  const nodePath = options.nodePath ?? process.execPath;
+  checkSandboxNode(nodePath);
   const support = await sandboxSupport();
   if (!support.ok)
     throw new SandboxError(
-      "IC_SANDBOX_UNSUPPORTED",
+      support.code ?? "IC_SANDBOX_UNSUPPORTED",
       `sandboxes cannot run here: ${support.reason ?? "unknown"}`,
     );
-  const nodePath = options.nodePath ?? process.execPath;
   const limits = options.limits ?? SELFTEST_LIMITS;
   const weaken = options.weaken ?? [];
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
