@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildRelease, readSourceInfo } from "@ironclaw/release";
@@ -60,6 +60,38 @@ function scratch(name: string): string {
   return dir;
 }
 
+/** `up --dev --json` started on a free port: its report's agents line, then it is stopped. */
+async function upAgentsLine(command: string, prefix: readonly string[], state: string): Promise<string> {
+  const child: ChildProcess = spawn(
+    command,
+    [...prefix, "up", "--dev", "--state", state, "--listen", "127.0.0.1:0", "--json"],
+    { env: { PATH: process.env.PATH ?? "" }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let stdout = "";
+  let stderr = "";
+  child.stderr?.on("data", (chunk) => (stderr += chunk));
+  const closed = new Promise<void>((resolve) => child.on("close", () => resolve()));
+  try {
+    const report = await new Promise<{ agents: string }>((resolve, reject) => {
+      child.stdout?.on("data", (chunk) => {
+        stdout += chunk;
+        try {
+          resolve(JSON.parse(stdout) as { agents: string });
+        } catch {
+          // Not all of it yet.
+        }
+      });
+      child.on("close", () => reject(new Error(`up exited before its report: ${stdout}${stderr}`)));
+    });
+    return report.agents;
+  } finally {
+    // Not its exit status: a SIGTERM this soon after the report can beat up's signal listener (as
+    // from a checkout), which is not what these tests are about.
+    child.kill("SIGKILL");
+    await closed;
+  }
+}
+
 describe.skipIf(skipRealSandbox)("the released node bundle", () => {
   it("holds nothing but the script: no probe sources, no esbuild", () => {
     expect(readdirSync(join(installed, "node")).sort()).toEqual(["LICENSE", "README.md", "ironclaw.cjs"]);
@@ -104,6 +136,12 @@ describe.skipIf(skipRealSandbox)("the released node bundle", () => {
     expect(report.commit).not.toBe(head);
     expect(report.commit).toBe(source.dirty ? `${source.commit}-dirty` : source.commit);
   }, 180_000);
+  it("starts `up` with agents, each sandboxed, from the agent runtime it carries", async () => {
+    const state = scratch("node-state");
+    const agents = await upAgentsLine(process.execPath, [join(installed, "node", "ironclaw.cjs")], state);
+    expect(agents).toMatch(/^agents: each in its own bubblewrap sandbox/);
+    expect(readFileSync(join(state, "runtime", "agent.mjs"), "utf8").length).toBeGreaterThan(1000);
+  }, 60_000);
 });
 
 describe.runIf(linuxAmd64 && !skipRealSandbox)("the released standalone executable", () => {
@@ -133,33 +171,9 @@ describe.runIf(linuxAmd64 && !skipRealSandbox)("the released standalone executab
   });
 
   it("starts `up` without agents, and its agents line says why with the code", async () => {
-    const state = scratch("exe-state");
-    const child: ChildProcess = spawn(
-      executable(),
-      ["up", "--dev", "--state", state, "--listen", "127.0.0.1:0", "--json"],
-      { env: { PATH: process.env.PATH ?? "" }, stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let stdout = "";
-    let stderr = "";
-    child.stderr?.on("data", (chunk) => (stderr += chunk));
-    const closed = new Promise<number | null>((resolve) => child.on("close", resolve));
-    const report = await new Promise<{ agents: string }>((resolve, reject) => {
-      child.stdout?.on("data", (chunk) => {
-        stdout += chunk;
-        try {
-          resolve(JSON.parse(stdout) as { agents: string });
-        } catch {
-          // Not all of it yet.
-        }
-      });
-      child.on("close", () => reject(new Error(`up exited before its report: ${stdout}${stderr}`)));
-    });
-    // Not its exit status: a SIGTERM this soon after the report can beat up's signal listener (as
-    // from a checkout), which is not what this test is about.
-    child.kill("SIGKILL");
-    await closed;
-    expect(report.agents).toMatch(/^agents: not started \(IC_SANDBOX_NEEDS_NODE\): /);
-    expect(report.agents).toContain("node ironclaw.cjs");
+    const agents = await upAgentsLine(executable(), [], scratch("exe-state"));
+    expect(agents).toMatch(/^agents: not started \(IC_SANDBOX_NEEDS_NODE\): /);
+    expect(agents).toContain("node ironclaw.cjs");
   }, 60_000);
 });
 
