@@ -1,5 +1,4 @@
 /** Whole releases: the release configuration, asset names, and the three checks of DESIGN §3 together. */
-
 export { readNamed } from "./files/read-named.js";
 export * from "./release/config.js";
 export {

@@ -71,9 +71,8 @@ const pinned = new WeakMap<ASN1Obj, Buffer>();
 
 /**
  * Encodes a certificate tree once and answers every later toDER of it (and of its first child, the
- * tbsCertificate) from that encoding. sigstore-js
- * compares certificates by re-encoding both at every step of its chain search, so a root with a few
- * authorities costs hundreds of encodings per verification. Only for trees nothing edits (the trusted
+ * tbsCertificate) from that encoding. sigstore-js compares certificates by re-encoding both at every
+ * step of its chain search, so a root with a few authorities costs hundreds of encodings per verification. Only for trees nothing edits (the trusted
  * root's certificates, the bundle's leaf; sigstore-js edits clones, which are new trees): the child
  * lists are frozen, so an edit throws, and verification fails, instead of answering stale bytes.
  */
