@@ -1,10 +1,10 @@
 /** Whole releases: the release configuration, asset names, and the three checks of DESIGN §3 together. */
+export { readNamed } from "./files/read-named.js";
 export * from "./release/config.js";
 export {
   hashArtifacts,
   listedNames,
   type ReleaseFiles,
-  readNamed,
   readReleaseFiles,
   toReleaseArtifacts,
 } from "./release/release-files.js";

@@ -13,7 +13,6 @@ import {
 import type { Command } from "commander";
 import { CliError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
-import { writeFileAtomic } from "../fs/atomic-write.js";
 import { colorEnabled } from "../terminal/color.js";
 import { progressOnTerminal } from "../terminal/progress.js";
 import {
@@ -101,7 +100,11 @@ async function createAction(files: string[], options: CreateOptions, context: Co
   }
   const document = formatChecksums(hashed);
   const output = options.output === undefined ? undefined : resolve(io.cwd, options.output);
-  if (output !== undefined) await writeFileAtomic(output, document);
+  if (output !== undefined) {
+    // Loaded here: its durable replace needs node:fs/promises, which `checksums verify` never does.
+    const { writeFileAtomic } = await import("../fs/atomic-write.js");
+    await writeFileAtomic(output, document);
+  }
   if (options.json === true) {
     writeJson(io, {
       schema: CHECKSUMS_CREATE_SCHEMA,

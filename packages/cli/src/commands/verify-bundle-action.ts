@@ -1,7 +1,8 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { resolve } from "node:path";
 import { VerifyError } from "@ironclaw/verify/errors";
-import { readNamed as readInputFile } from "@ironclaw/verify/release";
+// Not from @ironclaw/verify/release: that brings the release and attestation checks into this command.
+import { readNamed as readInputFile } from "@ironclaw/verify/files";
 import {
   type Artifact,
   artifactFromBytes,

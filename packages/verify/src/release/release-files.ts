@@ -1,7 +1,8 @@
 import { resolve } from "node:path";
 import { MAX_CHECKSUMS_BYTES, parseChecksums } from "../checksums/parse.js";
 import { isVerifyError, VerifyError } from "../errors.js";
-import { type ReadBoundedOptions, readBounded } from "../files/read-bounded.js";
+import type { ReadBoundedOptions } from "../files/read-bounded.js";
+import { readNamed } from "../files/read-named.js";
 import { sha256FilesInParallel } from "../hashing/parallel.js";
 import type { FileDigest } from "../hashing/sha256-file.js";
 import { MAX_BUNDLE_BYTES } from "../sigstore/bundle-document.js";
@@ -17,19 +18,6 @@ export interface ReleaseFiles {
   /** Absent when the directory has none: verifyRelease then fails the signature check of every file. */
   readonly signatureBundle?: Buffer;
   readonly attestations?: { readonly name: string; readonly bytes: Buffer };
-}
-
-/**
- * Reads a whole regular file, bounded (see readBounded); a missing or unreadable one is a coded
- * error naming what it was for.
- */
-export function readNamed(
-  path: string,
-  what: string,
-  hint?: string,
-  options: Omit<ReadBoundedOptions, "hint"> = {},
-): Promise<Buffer> {
-  return readBounded(path, what, { ...options, ...(hint === undefined ? {} : { hint }) });
 }
 
 async function readIfPresent(

@@ -70,17 +70,28 @@ let installed = false;
 const pinned = new WeakMap<ASN1Obj, Buffer>();
 
 /**
- * Encodes a certificate tree once and answers every later toDER of it from that encoding. sigstore-js
- * compares certificates by re-encoding both at every step of its chain search, so a root with a few
- * authorities costs hundreds of encodings per verification. Only for trees nothing edits (the trusted
+ * Encodes a certificate tree once and answers every later toDER of it (and of its first child, the
+ * tbsCertificate) from that encoding. sigstore-js compares certificates by re-encoding both at every
+ * step of its chain search, so a root with a few authorities costs hundreds of encodings per verification. Only for trees nothing edits (the trusted
  * root's certificates, the bundle's leaf; sigstore-js edits clones, which are new trees): the child
  * lists are frozen, so an edit throws, and verification fails, instead of answering stale bytes.
  */
 export function pinDer(node: ASN1Obj): void {
   if (pinned.has(node)) return;
-  const der = encodeDer(node);
+  const sizes = new Map<ASN1Obj, number>();
+  const der = Buffer.alloc(encodedSize(node, sizes));
+  const end = writeNode(node, der, 0, sizes);
+  if (end !== der.length) throw new Error(`DER encoder wrote ${end} of ${der.length} bytes`);
   freezeChildren(node);
   pinned.set(node, der);
+  // A certificate's first child is its tbsCertificate, which every signature check of it encodes:
+  // its bytes are the ones right after the outer header.
+  const [first] = node.subs;
+  if (first !== undefined) {
+    const start = 1 + lengthOfLength(sizes.get(node) ?? 0);
+    const content = sizes.get(first) ?? 0;
+    pinned.set(first, der.subarray(start, start + 1 + lengthOfLength(content) + content));
+  }
 }
 
 function freezeChildren(node: ASN1Obj): void {

@@ -83,7 +83,9 @@ export function readFulcioExtensions(certificate: X509Certificate): FulcioExtens
     seen.add(oid);
     if (!oid.startsWith(FULCIO_ARC)) continue;
     const arc = oid.slice(FULCIO_ARC.length);
-    const value = certificate.extension(oid)?.value;
+    // extnValue, the last field (critical is optional): what certificate.extension(oid) would find,
+    // since this is the first extension with this OID, without searching every extension again.
+    const value = extension.subs.at(-1)?.value;
     if (value === undefined) continue;
     const legacyName = LEGACY[arc];
     const derName = DER_ENCODED[arc];

@@ -143,6 +143,18 @@ describe("the DER encoder that replaces sigstore-js's", () => {
     expect(first.equals(der)).toBe(true);
     first[0] = 0x31;
     expect(certificate.root.toDER().equals(der)).toBe(true);
+    // Its tbsCertificate, which each signature check encodes, is answered from the same bytes.
+    const tbs = certificate.tbsCertificate.toDER();
+    expect(tbs.equals(sigstoreDerEncoder(certificate.tbsCertificate))).toBe(true);
+    expect(der.subarray(4, 4 + tbs.length).equals(tbs)).toBe(true);
+    tbs.fill(0);
+    expect(certificate.tbsCertificate.toDER().equals(sigstoreDerEncoder(certificate.tbsCertificate))).toBe(
+      true,
+    );
+    // Deeper nodes are encoded as they are, as before.
+    const validity = certificate.tbsCertificate.subs[4];
+    if (validity === undefined) throw new Error("no validity");
+    expect(validity.toDER().equals(sigstoreDerEncoder(validity))).toBe(true);
     // An edit would make the pinned bytes stale, so it must fail rather than go unseen.
     const extensions = certificate.tbsCertificate.subs.find((sub) => sub.tag.number === 3);
     expect(() => extensions?.subs[0]?.subs.pop()).toThrow(TypeError);
