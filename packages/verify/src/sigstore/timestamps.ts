@@ -1,7 +1,7 @@
 import type { Bundle } from "@sigstore/bundle";
 import type { SignedEntity, TrustMaterial } from "@sigstore/verify";
 // sigstore-js 3.1.1's check of one RFC 3161 timestamp against the root's authorities (pinned exactly).
-import { getTSATimestamp, type TimestampVerificationResult } from "@sigstore/verify/dist/timestamp/index.js";
+import { getTSATimestamp } from "@sigstore/verify/dist/timestamp/index.js";
 import { VerifyError } from "../errors.js";
 
 /** sigstore-python's limit: more timestamps than this is refused, not searched. */
@@ -53,14 +53,8 @@ export interface UnverifiedTimestamp {
 export function partitionTimestamps(
   entity: SignedEntity,
   material: TrustMaterial,
-): {
-  readonly kept: SignedEntity["timestamps"];
-  /** What the check of each kept RFC 3161 timestamp returned, in order: it is not checked again. */
-  readonly authorityTimes: readonly TimestampVerificationResult[];
-  readonly unverified: readonly UnverifiedTimestamp[];
-} {
+): { readonly kept: SignedEntity["timestamps"]; readonly unverified: readonly UnverifiedTimestamp[] } {
   const kept: SignedEntity["timestamps"] = [];
-  const authorityTimes: TimestampVerificationResult[] = [];
   const unverified: UnverifiedTimestamp[] = [];
   let index = 0;
   for (const timestamp of entity.timestamps) {
@@ -70,14 +64,9 @@ export function partitionTimestamps(
     }
     const position = index++;
     let time: Date | undefined;
-    let verified: TimestampVerificationResult;
     try {
       time = timestamp.timestamp.signingTime;
-      verified = getTSATimestamp(
-        timestamp.timestamp,
-        entity.signature.signature,
-        material.timestampAuthorities,
-      );
+      getTSATimestamp(timestamp.timestamp, entity.signature.signature, material.timestampAuthorities);
     } catch (error) {
       unverified.push({
         index: position,
@@ -87,7 +76,6 @@ export function partitionTimestamps(
       continue;
     }
     kept.push(timestamp);
-    authorityTimes.push(verified);
   }
-  return { kept, authorityTimes, unverified };
+  return { kept, unverified };
 }

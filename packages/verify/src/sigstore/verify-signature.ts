@@ -1,8 +1,8 @@
 import type { KeyObject } from "node:crypto";
 import type { Bundle, TransparencyLogEntry } from "@sigstore/bundle";
-import { X509Certificate } from "@sigstore/core";
+import { RFC3161Timestamp, X509Certificate } from "@sigstore/core";
 import { HashAlgorithm } from "@sigstore/protobuf-specs";
-import { type SignedEntity, type TrustMaterial, toSignedEntity } from "@sigstore/verify";
+import { type SignedEntity, type TrustMaterial, toSignedEntity, Verifier } from "@sigstore/verify";
 import { VerifyError, type VerifyErrorCode } from "../errors.js";
 import { type Artifact, artifactDigest } from "./artifact.js";
 import type { BundleFormat, ParsedBundle } from "./bundle-document.js";
@@ -19,7 +19,6 @@ import {
   messageHashName,
   type SignatureContent,
 } from "./signature-content.js";
-import { verifySigningKey } from "./signing-key.js";
 import { subjectAlternativeName as subjectAlternativeNameOf } from "./subject-alternative-name.js";
 import { checkTimestampList, partitionTimestamps, type UnverifiedTimestamp } from "./timestamps.js";
 import { verifyTransparencyLog } from "./transparency-log.js";
@@ -148,24 +147,30 @@ function verifyOrThrow(
   pinCertificates(material, entity);
   // A root without a transparency log (a private instance) times bundles only by its TSA.
   const logs = logRequirements(trustedRoot);
-  // The timestamps and the certificate (or key) as sigstore-js's Verifier checks them; the log entries
-  // are ours to check, since its checkpoint check compiles bundle text into a regular expression; then
-  // the signature, in sigstore-js's order, so the first failure found is the one it would report.
+  // sigstore-js checks the timestamps and the certificate (or key); the log entries are ours to
+  // check, since its checkpoint check compiles bundle text into a regular expression; then the
+  // signature, in sigstore-js's order, so the first failure found is the one it would report.
+  const deferred: SignatureContent = {
+    signature: content.signature,
+    compareSignature: (signature) => content.compareSignature(signature),
+    compareDigest: (digest) => content.compareDigest(digest),
+    verifySignature: () => true,
+  };
   checkTimestampList(bundle, material);
-  const { kept, authorityTimes, unverified } = partitionTimestamps(entity, material);
+  const { kept, unverified } = partitionTimestamps(entity, material);
   if (!logs.transparencyLog && !kept.some((timestamp) => timestamp.$case === "timestamp-authority")) {
     throw new VerifyError(
       "IC_SIGNATURE_TIMESTAMP",
       `${trustedRoot.origin} has no transparency log (a private Sigstore instance), so at least one RFC 3161 timestamp from its timestamp authority must verify; none did`,
     );
   }
-  // Each RFC 3161 timestamp was checked once, above; the key check takes those results.
-  const key = verifySigningKey(
-    { key: entity.key, timestamps: kept },
-    authorityTimes,
-    material,
-    logs.certificateTransparency ? 1 : 0,
-  );
+  const thresholds = { tlogThreshold: 0, ctlogThreshold: logs.certificateTransparency ? 1 : 0 };
+  const { key } = new Verifier(material, thresholds).verify({
+    ...entity,
+    signature: deferred,
+    tlogEntries: [],
+    timestamps: kept,
+  });
   verifyTransparencyLog(
     bundle.verificationMaterial.tlogEntries,
     content,
@@ -178,7 +183,7 @@ function verifyOrThrow(
       "signature verification failed: the signature does not verify with the signing key",
     );
   }
-  const signer = verifiedSigner(entity.key, options.signer);
+  const signer = verifiedSigner(bundle, options.signer);
   return {
     ...(artifact === undefined ? {} : { artifactSha256: artifactDigest(artifact).toString("hex") }),
     format: parsed.format,
@@ -186,7 +191,7 @@ function verifyOrThrow(
     content: summary,
     signer,
     transparencyLog: bundle.verificationMaterial.tlogEntries.map(logEntrySummary),
-    timestamps: timestampsOf(bundle, entity, unverified),
+    timestamps: timestampsOf(bundle, unverified),
     unverifiedTimestamps: unverified,
     trustedRoot: trustedRoot.origin,
   };
@@ -319,13 +324,9 @@ function logsPreAuthEncoding(entries: readonly TransparencyLogEntry[]): boolean 
   return kinds.has("hashedrekord");
 }
 
-/** The signer, read from the leaf certificate sigstore-js parsed and checked (not parsed again). */
-function verifiedSigner(key: SignedEntity["key"], policy: SignerPolicy): VerifiedSigner {
+function verifiedSigner(bundle: Bundle, policy: SignerPolicy): VerifiedSigner {
   if (policy.kind === "key") return { kind: "key" };
-  // checkKeyKind refused a key-signed bundle under a certificate policy.
-  if (key.$case !== "certificate")
-    throw new VerifyError("IC_BUNDLE_INVALID", "the bundle has no signing certificate");
-  const certificate = key.certificate;
+  const certificate = leafCertificate(bundle);
   const extensions = readFulcioExtensions(certificate);
   const subjectAlternativeName = subjectAlternativeNameOf(certificate);
   if (policy.kind === "certificate") {
@@ -360,7 +361,6 @@ function logEntrySummary(entry: TransparencyLogEntry): VerifiedLogEntry {
 
 function timestampsOf(
   bundle: Bundle,
-  entity: SignedEntity,
   unverified: readonly UnverifiedTimestamp[],
 ): SignatureVerification["timestamps"] {
   const setAside = new Set(unverified.map((stamp) => stamp.index));
@@ -370,11 +370,12 @@ function timestampsOf(
       source: "transparency-log" as const,
       time: new Date(Number(entry.integratedTime) * 1000),
     }));
-  // The RFC 3161 timestamps as toSignedEntity parsed them, in the bundle's order (the indexes of `unverified`).
-  const fromAuthority = entity.timestamps
-    .flatMap((stamp) => (stamp.$case === "timestamp-authority" ? [stamp.timestamp] : []))
+  const fromAuthority = (bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps ?? [])
     .filter((_stamp, index) => !setAside.has(index))
-    .map((stamp) => ({ source: "timestamp-authority" as const, time: stamp.signingTime }));
+    .map((stamp) => ({
+      source: "timestamp-authority" as const,
+      time: RFC3161Timestamp.parse(Buffer.from(stamp.signedTimestamp)).signingTime,
+    }));
   return [...fromLog, ...fromAuthority];
 }
 
