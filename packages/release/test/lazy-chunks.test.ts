@@ -35,9 +35,9 @@ describe("a chunk held in a comment", () => {
   it("reads an executable's chunk from the asset it names, and from nothing else", () => {
     const asked: string[] = [];
     const sea = {
-      getAsset: (key: string, encoding: string) => {
-        asked.push(`${key} ${encoding}`);
-        return "exports.a=1";
+      getRawAsset: (key: string) => {
+        asked.push(key);
+        return new TextEncoder().encode("exports.a='caf\u00e9'").buffer;
       },
     };
     expect(
@@ -46,7 +46,7 @@ describe("a chunk held in a comment", () => {
         () => zlib,
         () => sea as never,
       ),
-    ).toBe("exports.a=1");
-    expect(asked).toEqual(["chunk-ABC.js utf8"]);
+    ).toBe("exports.a='caf\u00e9'");
+    expect(asked).toEqual(["chunk-ABC.js"]);
   });
 });
