@@ -1,7 +1,8 @@
 import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { stat } from "node:fs/promises";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { sha256File, sha256FilesInParallel, VerifyError } from "@ironclaw/verify";
 import { afterAll, describe, expect, it } from "vitest";
@@ -83,6 +84,38 @@ describe("sha256FilesInParallel", () => {
     aborted.abort(reason);
     await expect(sha256FilesInParallel([big], { signal: aborted.signal })).rejects.toBe(reason);
   });
+
+  it.runIf(process.platform === "linux")(
+    "starts no worker for files under a chunk, and one per CPU besides this thread for larger ones",
+    async () => {
+      // A worker is an OS thread of this process, made when the Worker is constructed.
+      const threads = () => readdirSync("/proc/self/task").length;
+      await stat(work); // libuv's pool is up before counting
+      const small = [1, 1000, (1 << 20) - 1].map((size, index) => {
+        const path = join(work, `small-${index}`);
+        writeFileSync(path, randomBytes(size));
+        return path;
+      });
+      const big = [1 << 20, 2 << 20, 3 << 20].map((size, index) => {
+        const path = join(work, `large-${index}`);
+        writeFileSync(path, randomBytes(size));
+        return path;
+      });
+      const digests = new Map<string, unknown>();
+      for (const path of [...small, ...big]) digests.set(path, await sha256File(path));
+      for (const [paths, options, workers] of [
+        [small, {}, 0],
+        [[...small, ...big], {}, Math.min(availableParallelism() - 1, big.length)],
+        [[...small, ...big], { threads: 2 }, 2],
+        [big, { threads: 1, thisThreadHelps: false }, 1],
+      ] as const) {
+        const before = threads();
+        const hashing = sha256FilesInParallel(paths, options);
+        expect(threads() - before).toBe(workers);
+        expect(await hashing).toEqual(paths.map((path) => digests.get(path)));
+      }
+    },
+  );
 
   it("answers an empty list without starting workers", async () => {
     expect(await sha256FilesInParallel([])).toEqual([]);

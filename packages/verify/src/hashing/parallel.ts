@@ -1,7 +1,13 @@
 import { statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { VerifyError, type VerifyErrorCode } from "../errors.js";
-import { changedWhileHashingMessage, describeType, type FileDigest, sha256File } from "./sha256-file.js";
+import {
+  changedWhileHashingMessage,
+  DEFAULT_CHUNK_BYTES,
+  describeType,
+  type FileDigest,
+  sha256File,
+} from "./sha256-file.js";
 
 /**
  * The hashing loop of a worker thread, as self-contained CommonJS evaluated from a string, so it runs
@@ -54,7 +60,7 @@ function changed(path, size, how) {
 }
 // Workers walk the list from the front through a shared counter, so a worker that finishes early takes
 // the next file at once, even while the main thread is busy. A file is hashed by whoever claims it
-// first; the main thread claims from the back.
+// first; the main thread claims the small files from the back, then joins the walk from the front.
 const { paths, shared } = require("node:worker_threads").workerData;
 const next = new Int32Array(shared, 0, 1);
 const claims = new Int32Array(shared, 4, paths.length);
@@ -66,7 +72,11 @@ for (let index = Atomics.add(next, 0, 1); index < paths.length; index = Atomics.
 type WorkerResult = { sha256: string; size: number } | { error: { code: VerifyErrorCode; message: string } };
 
 export interface ParallelHashOptions {
-  /** Worker threads; default one per CPU. This thread helps too, between its other work. */
+  /**
+   * Worker threads. Default: one per CPU besides this one, which hashes too, and no more than there
+   * are files of a chunk or more (this thread takes the small ones); with thisThreadHelps false, one
+   * per CPU.
+   */
   readonly threads?: number;
   /** Stops the workers; the promise then rejects with the signal's reason. */
   readonly signal?: AbortSignal;
@@ -75,7 +85,7 @@ export interface ParallelHashOptions {
 }
 
 /** Indexes of `paths`, largest file first, so the long files start at once and the short ones fill in around them. */
-function largestFirst(paths: readonly string[]): number[] {
+function largestFirst(paths: readonly string[]): { order: number[]; sizes: number[] } {
   const sizes = paths.map((path) => {
     try {
       return statSync(path).size;
@@ -83,40 +93,47 @@ function largestFirst(paths: readonly string[]): number[] {
       return 0; // Whoever hashes it reports why it cannot be read.
     }
   });
-  return paths.map((_, index) => index).sort((a, b) => (sizes[b] ?? 0) - (sizes[a] ?? 0));
+  const order = paths.map((_, index) => index).sort((a, b) => (sizes[b] ?? 0) - (sizes[a] ?? 0));
+  return { order, sizes };
+}
+
+/**
+ * Workers to start. A worker costs about 20 ms of CPU before it hashes a byte (measured with Node 20);
+ * this thread costs nothing to start. So when this thread helps, there is one worker per CPU besides
+ * it, and none for a file under one chunk, which this thread hashes in well under a millisecond.
+ */
+function workerCount(sizes: readonly number[], options: ParallelHashOptions): number {
+  const files = sizes.length;
+  if (options.thisThreadHelps === false)
+    return Math.max(1, Math.min(options.threads ?? availableParallelism(), files));
+  const big = sizes.filter((size) => size >= DEFAULT_CHUNK_BYTES).length;
+  const threads = options.threads ?? Math.min(availableParallelism() - 1, big);
+  return Math.max(0, Math.min(threads, files - 1));
 }
 
 /**
  * SHA-256 of several files at once, each streamed with a 1 MiB buffer, so memory stays flat. Worker
- * threads take the files largest first; this thread takes them smallest first, a chunk at a time
- * between its other work (signatures to verify, say). A release has a few archives of about the same
- * size, so one thread more than there are CPUs lets the system share the CPUs between them, where a
- * thread per CPU would leave one archive to be hashed alone at the end. Results come back in the
+ * threads take the files largest first; this thread takes the small ones, then the largest left, a
+ * few chunks at a time between its other work (signatures to verify, say). Results come back in the
  * order of `paths`; a file that cannot be hashed gives its VerifyError in its place.
  */
 export function sha256FilesInParallel(
   paths: readonly string[],
   options: ParallelHashOptions | number = {},
 ): Promise<Array<FileDigest | VerifyError>> {
-  const {
-    threads = availableParallelism(),
-    signal,
-    thisThreadHelps = true,
-  } = typeof options === "number" ? { threads: options } : options;
+  const settings = typeof options === "number" ? { threads: options } : options;
+  const { signal, thisThreadHelps = true } = settings;
   if (signal?.aborted === true) return Promise.reject(signal.reason);
   if (paths.length === 0) return Promise.resolve([]);
-  const order = largestFirst(paths);
+  const { order, sizes } = largestFirst(paths);
   // Required here, not imported: commands that load this module without hashing in parallel
   // (checksums verify, verify-bundle) would otherwise pay for worker_threads at start-up.
   const { Worker } = process.getBuiltinModule("node:worker_threads");
   const shared = new SharedArrayBuffer(4 * (1 + order.length));
+  const next = new Int32Array(shared, 0, 1);
   const claims = new Int32Array(shared, 4, order.length);
   const workers = Array.from(
-    {
-      length: thisThreadHelps
-        ? Math.max(0, Math.min(threads, order.length - 1))
-        : Math.max(1, Math.min(threads, order.length)),
-    },
+    { length: workerCount(sizes, settings) },
     () =>
       new Worker(WORKER_SOURCE, {
         eval: true,
@@ -163,21 +180,36 @@ export function sha256FilesInParallel(
           );
       });
     }
-    // This thread, from the back, until it meets a file a worker claimed (the workers have the rest).
-    const hashFromTheBack = async () => {
+    const hashHere = async (index: number) => {
+      mine.add(index);
+      const path = paths[order[index] as number] as string;
+      accept(
+        index,
+        await sha256File(path, { readOnThisThread: true }).catch((error: unknown) => {
+          if (error instanceof VerifyError) return error;
+          throw error;
+        }),
+      );
+    };
+    const hashOnThisThread = async () => {
+      // First the files under a chunk, from the back (each well under a millisecond); a worker
+      // that got this far has claimed every file before it.
       for (let index = order.length - 1; index >= 0 && !settled; index--) {
+        if ((sizes[order[index] as number] ?? 0) >= DEFAULT_CHUNK_BYTES) break;
         if (Atomics.compareExchange(claims, index, 0, 1) !== 0) return;
-        mine.add(index);
-        const path = paths[order[index] as number] as string;
-        accept(
-          index,
-          await sha256File(path).catch((error: unknown) => {
-            if (error instanceof VerifyError) return error;
-            throw error;
-          }),
-        );
+        await hashHere(index);
+      }
+      // Then, as the workers do, the largest file nobody has taken yet: by the time this thread is
+      // free, a worker is well into the largest one, so this thread takes the next largest and the
+      // two finish close together.
+      for (
+        let index = Atomics.add(next, 0, 1);
+        index < order.length && !settled;
+        index = Atomics.add(next, 0, 1)
+      ) {
+        if (Atomics.compareExchange(claims, index, 0, 1) === 0) await hashHere(index);
       }
     };
-    if (thisThreadHelps) hashFromTheBack().catch((error: unknown) => settle(() => reject(error)));
+    if (thisThreadHelps) hashOnThisThread().catch((error: unknown) => settle(() => reject(error)));
   });
 }
