@@ -5,10 +5,35 @@ import { stat } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { sha256File, sha256FilesInParallel, VerifyError } from "@ironclaw/verify";
+import { HashingWorkers } from "@ironclaw/verify/hashing-workers";
 import { afterAll, describe, expect, it } from "vitest";
 
 const work = mkdtempSync(join(tmpdir(), "ironclaw-parallel-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+// A worker is an OS thread of this process, made when the Worker is constructed, gone when it exits.
+const threads = () => readdirSync("/proc/self/task").length;
+
+async function threadsBackTo(count: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (threads() > count) {
+    if (Date.now() > deadline) throw new Error(`${threads() - count} thread(s) still running`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** The thread count once the workers of earlier tests have exited (and libuv's pool is up). */
+async function quietThreads(): Promise<number> {
+  await stat(work);
+  let count = threads();
+  for (let unchanged = 0; unchanged < 10; ) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const now = threads();
+    unchanged = now === count ? unchanged + 1 : 0;
+    count = now;
+  }
+  return count;
+}
 
 describe("sha256FilesInParallel", () => {
   it("gives the same digests as sha256File, in the order asked, across chunk boundaries", async () => {
@@ -88,9 +113,7 @@ describe("sha256FilesInParallel", () => {
   it.runIf(process.platform === "linux")(
     "starts no worker for files under a chunk, and one per CPU besides this thread for larger ones",
     async () => {
-      // A worker is an OS thread of this process, made when the Worker is constructed.
-      const threads = () => readdirSync("/proc/self/task").length;
-      await stat(work); // libuv's pool is up before counting
+      const idle = await quietThreads();
       const small = [1, 1000, (1 << 20) - 1].map((size, index) => {
         const path = join(work, `small-${index}`);
         writeFileSync(path, randomBytes(size));
@@ -109,11 +132,50 @@ describe("sha256FilesInParallel", () => {
         [[...small, ...big], { threads: 2 }, 2],
         [big, { threads: 1, thisThreadHelps: false }, 1],
       ] as const) {
-        const before = threads();
         const hashing = sha256FilesInParallel(paths, options);
-        expect(threads() - before).toBe(workers);
+        expect(threads() - idle).toBe(workers);
         expect(await hashing).toEqual(paths.map((path) => digests.get(path)));
+        await threadsBackTo(idle); // every worker has exited
       }
+    },
+  );
+
+  it.runIf(process.platform === "linux")(
+    "hashes with workers started ahead, starting none of its own, and stops those it does not need",
+    async () => {
+      const idle = await quietThreads();
+      const big = [2 << 20, 3 << 20, 1 << 20].map((size, index) => {
+        const path = join(work, `ahead-${index}`);
+        writeFileSync(path, randomBytes(size));
+        return path;
+      });
+      const expected = await Promise.all(big.map((path) => sha256File(path)));
+      const byDefault = HashingWorkers.start();
+      expect(byDefault.size).toBe(Math.min(4, availableParallelism() - 1));
+      byDefault.close();
+      expect(byDefault.size).toBe(0);
+      await threadsBackTo(idle);
+      const ahead = HashingWorkers.start(2);
+      expect(ahead.size).toBe(2);
+      expect(threads() - idle).toBe(2);
+      const hashing = sha256FilesInParallel(big, { threads: 2, workers: ahead });
+      expect(threads() - idle).toBe(2); // the two taken, none started
+      expect(ahead.size).toBe(0);
+      expect(await hashing).toEqual(expected);
+      await threadsBackTo(idle);
+      // More than needed, nothing to hash, or aborted: every worker not taken is stopped.
+      const surplus = HashingWorkers.start(3);
+      expect(await sha256FilesInParallel(big, { threads: 1, workers: surplus })).toEqual(expected);
+      const unused = HashingWorkers.start(2);
+      expect(await sha256FilesInParallel([], { workers: unused })).toEqual([]);
+      const aborted = HashingWorkers.start(2);
+      const controller = new AbortController();
+      controller.abort(new Error("no"));
+      await expect(
+        sha256FilesInParallel(big, { workers: aborted, signal: controller.signal }),
+      ).rejects.toThrow("no");
+      for (const pool of [surplus, unused, aborted]) expect(pool.size).toBe(0);
+      await threadsBackTo(idle);
     },
   );
 

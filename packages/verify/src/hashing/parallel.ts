@@ -1,73 +1,8 @@
 import { statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { VerifyError, type VerifyErrorCode } from "../errors.js";
-import {
-  changedWhileHashingMessage,
-  DEFAULT_CHUNK_BYTES,
-  describeType,
-  type FileDigest,
-  sha256File,
-} from "./sha256-file.js";
-
-/**
- * The hashing loop of a worker thread, as self-contained CommonJS evaluated from a string, so it runs
- * the same from the TypeScript build, the bundle and the standalone executable (which has no file to
- * start a worker from). It applies sha256File's rules: regular files only, opened without blocking,
- * and a file that grows, shrinks or is rewritten while it is read is an error.
- */
-const WORKER_SOURCE = `
-const { parentPort } = require("node:worker_threads");
-const { createHash } = require("node:crypto");
-const fs = require("node:fs");
-const buffer = Buffer.allocUnsafe(1 << 20);
-function fail(code, message) { return { error: { code, message } }; }
-function hash(path) {
-  let fd;
-  try {
-    fd = fs.openSync(path, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK || 0));
-  } catch (error) {
-    if (error.code === "ENOENT") return fail("IC_FILE_MISSING", path + " does not exist");
-    if (error.code === "EISDIR") return fail("IC_FILE_NOT_REGULAR", path + " is a directory; only files can be checksummed");
-    return fail("IC_FILE_READ", "cannot open " + path + ": " + error.message);
-  }
-  try {
-    const before = fs.fstatSync(fd);
-    if (!before.isFile()) return fail("IC_FILE_NOT_REGULAR", path + " is not a regular file (" + describeType(before) + "); only files can be checksummed");
-    const digest = createHash("sha256");
-    let total = 0;
-    for (;;) {
-      const read = fs.readSync(fd, buffer, 0, buffer.length, total);
-      if (read === 0) break;
-      total += read;
-      if (total > before.size) return changed(path, before.size, "grew");
-      digest.update(read === buffer.length ? buffer : buffer.subarray(0, read));
-    }
-    if (total !== before.size) return changed(path, before.size, "shrank");
-    const after = fs.fstatSync(fd);
-    if (after.size !== before.size || after.mtimeMs !== before.mtimeMs) return changed(path, before.size, "was modified");
-    return { sha256: digest.digest("hex"), size: total };
-  } catch (error) {
-    return fail("IC_FILE_READ", "cannot read " + path + ": " + error.message);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-// sha256File's own words, compiled in, so a message does not depend on which thread hashed the file.
-const describeType = ${describeType.toString()};
-const changedMessage = ${changedWhileHashingMessage.toString()};
-function changed(path, size, how) {
-  return fail("IC_FILE_CHANGED", changedMessage(path, size, how));
-}
-// Workers walk the list from the front through a shared counter, so a worker that finishes early takes
-// the next file at once, even while the main thread is busy. A file is hashed by whoever claims it
-// first; the main thread claims the small files from the back, then joins the walk from the front.
-const { paths, shared } = require("node:worker_threads").workerData;
-const next = new Int32Array(shared, 0, 1);
-const claims = new Int32Array(shared, 4, paths.length);
-for (let index = Atomics.add(next, 0, 1); index < paths.length; index = Atomics.add(next, 0, 1)) {
-  if (Atomics.compareExchange(claims, index, 0, 1) === 0) parentPort.postMessage({ index, result: hash(paths[index]) });
-}
-`;
+import { DEFAULT_CHUNK_BYTES, type FileDigest, sha256File } from "./sha256-file.js";
+import { type HashingWorkers, handOut, startHashingWorker } from "./workers.js";
 
 type WorkerResult = { sha256: string; size: number } | { error: { code: VerifyErrorCode; message: string } };
 
@@ -82,6 +17,11 @@ export interface ParallelHashOptions {
   readonly signal?: AbortSignal;
   /** False: only the workers hash (at least one is started), leaving this thread alone. Default true. */
   readonly thisThreadHelps?: boolean;
+  /**
+   * Workers started ahead (HashingWorkers.start), used before any new one is started; those not
+   * needed are stopped.
+   */
+  readonly workers?: HashingWorkers;
 }
 
 /** Indexes of `paths`, largest file first, so the long files start at once and the short ones fill in around them. */
@@ -123,23 +63,18 @@ export function sha256FilesInParallel(
 ): Promise<Array<FileDigest | VerifyError>> {
   const settings = typeof options === "number" ? { threads: options } : options;
   const { signal, thisThreadHelps = true } = settings;
+  if (signal?.aborted === true || paths.length === 0) settings.workers?.close();
   if (signal?.aborted === true) return Promise.reject(signal.reason);
   if (paths.length === 0) return Promise.resolve([]);
   const { order, sizes } = largestFirst(paths);
-  // Required here, not imported: commands that load this module without hashing in parallel
-  // (checksums verify, verify-bundle) would otherwise pay for worker_threads at start-up.
-  const { Worker } = process.getBuiltinModule("node:worker_threads");
   const shared = new SharedArrayBuffer(4 * (1 + order.length));
   const next = new Int32Array(shared, 0, 1);
   const claims = new Int32Array(shared, 4, order.length);
-  const workers = Array.from(
-    { length: workerCount(sizes, settings) },
-    () =>
-      new Worker(WORKER_SOURCE, {
-        eval: true,
-        workerData: { paths: order.map((index) => paths[index]), shared },
-      }),
-  );
+  const wanted = workerCount(sizes, settings);
+  const workers = settings.workers?.take(wanted) ?? [];
+  while (workers.length < wanted) workers.push(startHashingWorker());
+  const list = order.map((index) => paths[index] as string);
+  for (const worker of workers) handOut(worker, list, shared);
   const stop = () => Promise.all(workers.map((worker) => worker.terminate()));
   return new Promise<Array<FileDigest | VerifyError>>((resolve, reject) => {
     const results: Array<FileDigest | VerifyError> = new Array(paths.length);

@@ -1,6 +1,9 @@
 import { createHash } from "node:crypto";
 import { closeSync, constants, fstatSync, openSync, read, readSync, type Stats } from "node:fs";
 import { VerifyError } from "../errors.js";
+import { changedWhileHashingMessage, describeType } from "./file-messages.js";
+
+export { changedWhileHashingMessage, describeType };
 
 export interface FileDigest {
   /** Lower-case hex SHA-256 of the file's bytes. */
@@ -177,20 +180,6 @@ function statDescriptor(fd: number, path: string): Stats {
 
 function changedWhileHashing(path: string, expectedSize: number, how: string): VerifyError {
   return new VerifyError("IC_FILE_CHANGED", changedWhileHashingMessage(path, expectedSize, how));
-}
-
-/** Self-contained, like describeType: the hashing workers run its source (see parallel.ts). */
-export function changedWhileHashingMessage(path: string, expectedSize: number, how: string): string {
-  return `${path} ${how} while it was being hashed (it had ${expectedSize} bytes when opened); its checksum cannot be trusted, so wait until nothing writes to it and verify again`;
-}
-
-export function describeType(stats: Stats): string {
-  if (stats.isDirectory()) return "a directory";
-  if (stats.isFIFO()) return "a FIFO";
-  if (stats.isSocket()) return "a socket";
-  if (stats.isCharacterDevice()) return "a character device";
-  if (stats.isBlockDevice()) return "a block device";
-  return "not a file";
 }
 
 function errorCode(error: unknown): string | undefined {
