@@ -1,4 +1,5 @@
-import { type ReleaseHashing, startReleaseHashing } from "./commands/release-hashing.js";
+import { HashingWorkers } from "@ironclaw/verify/hashing-workers";
+import type { ReleaseHashing } from "./commands/release-hashing.js";
 
 /** What `ironclaw verify` will hash: the artifacts it names and its --dir. */
 export interface VerifyRequest {
@@ -43,33 +44,45 @@ export function verifyRequestFromArgv(argv: readonly string[]): VerifyRequest | 
   return dir === undefined ? { paths } : { paths, dir };
 }
 
-/** Hashing started from the raw command line, handed to the verify command if it asks for the same files. */
+/**
+ * Hashing started from the raw command line, handed to the verify command if it asks for the same
+ * files. The workers start first, before SHA256SUMS is read or anything more is loaded: they take
+ * longer to start than all of that, and start on another CPU while this thread goes on.
+ */
 export class HashingPrefetch {
-  #hashing: ReleaseHashing | undefined;
+  #hashing: Promise<ReleaseHashing | undefined> | undefined;
 
   private constructor(
     readonly request: VerifyRequest,
-    hashing: ReleaseHashing,
+    hashing: Promise<ReleaseHashing | undefined>,
     private readonly controller: AbortController,
+    private readonly workers: HashingWorkers,
   ) {
     this.#hashing = hashing;
   }
 
-  /** Starts hashing if `argv` is a plain `verify` command line whose files can be listed; else undefined. */
+  /** Starts hashing if `argv` is a plain `verify` command line; else undefined. */
   static start(argv: readonly string[], cwd: string): HashingPrefetch | undefined {
     const request = verifyRequestFromArgv(argv);
     if (request === undefined) return undefined;
+    const workers = HashingWorkers.start();
     const controller = new AbortController();
-    try {
-      const hashing = startReleaseHashing(cwd, request.paths, request.dir, controller.signal);
-      return hashing === undefined ? undefined : new HashingPrefetch(request, hashing, controller);
-    } catch {
-      return undefined; // The command meets the same problem and reports it in its own words.
-    }
+    // Loaded after the workers are started. When SHA256SUMS cannot be listed, the hashing is
+    // undefined and the workers are stopped; the command meets the same problem and reports it in
+    // its own words.
+    const hashing = import("./commands/release-hashing.js")
+      .then(({ startReleaseHashing }) =>
+        startReleaseHashing(cwd, request.paths, request.dir, controller.signal, workers),
+      )
+      .catch(() => {
+        workers.close();
+        return undefined;
+      });
+    return new HashingPrefetch(request, hashing, controller, workers);
   }
 
   /** The hashing, once, if the command asks for exactly what was prefetched; otherwise it is stopped. */
-  take(request: VerifyRequest): ReleaseHashing | undefined {
+  async take(request: VerifyRequest): Promise<ReleaseHashing | undefined> {
     const hashing = this.#hashing;
     this.#hashing = undefined;
     if (hashing !== undefined && sameRequest(request, this.request)) return hashing;
@@ -80,6 +93,7 @@ export class HashingPrefetch {
   /** Stops the workers if they are still running; called when the command is done with them. */
   cancel(): void {
     this.controller.abort(new Error("the prefetched hashing was not needed"));
+    this.workers.close();
   }
 }
 
