@@ -1,4 +1,5 @@
-import { HashingWorkers } from "@ironclaw/verify/hashing-workers";
+import type { Worker } from "node:worker_threads";
+import type { WorkersStartedAhead } from "@ironclaw/verify/checksums";
 import type { ReleaseHashing } from "./commands/release-hashing.js";
 
 /** What `ironclaw verify` will hash: the artifacts it names and its --dir. */
@@ -45,6 +46,50 @@ export function verifyRequestFromArgv(argv: readonly string[]): VerifyRequest | 
 }
 
 /**
+ * @ironclaw/verify's HASHING_WORKER_BOOTSTRAP, copied (a test holds the two together): importing it
+ * would put the module into a chunk of its own that `checksums verify` and others would load too.
+ */
+export const WORKER_BOOTSTRAP =
+  'const { parentPort } = require("node:worker_threads"); require("node:crypto"); ' +
+  'parentPort.once("message", ({ source, data }) => new Function("require", "parentPort", "data", source)(require, parentPort, data));';
+
+/**
+ * Hashing workers started before SHA256SUMS is read: one per CPU besides this thread, four at most
+ * (the archives of a release). A worker takes about 16 ms to start; meanwhile this thread reads
+ * SHA256SUMS and loads the rest of the command. A worker that fails before it is taken is dropped
+ * (its error with it); the hashing that takes the others sees what becomes of them.
+ */
+export class WorkersAhead implements WorkersStartedAhead {
+  #idle: Worker[] = [];
+
+  constructor(count = Math.min(4, process.getBuiltinModule("node:os").availableParallelism() - 1)) {
+    const { Worker } = process.getBuiltinModule("node:worker_threads");
+    for (let index = 0; index < count; index++) {
+      const worker = new Worker(WORKER_BOOTSTRAP, { eval: true });
+      worker.on("error", () => undefined);
+      worker.once("exit", () => {
+        this.#idle = this.#idle.filter((idle) => idle !== worker);
+      });
+      this.#idle.push(worker);
+    }
+  }
+
+  get size(): number {
+    return this.#idle.length;
+  }
+
+  take(count: number): Worker[] {
+    const taken = this.#idle.splice(0, Math.max(0, count));
+    this.close();
+    return taken;
+  }
+
+  close(): void {
+    for (const worker of this.#idle.splice(0)) worker.terminate().catch(() => undefined);
+  }
+}
+
+/**
  * Hashing started from the raw command line, handed to the verify command if it asks for the same
  * files. The workers start first, before SHA256SUMS is read or anything more is loaded: they take
  * longer to start than all of that, and start on another CPU while this thread goes on.
@@ -56,7 +101,7 @@ export class HashingPrefetch {
     readonly request: VerifyRequest,
     hashing: Promise<ReleaseHashing | undefined>,
     private readonly controller: AbortController,
-    private readonly workers: HashingWorkers,
+    private readonly workers: WorkersAhead,
   ) {
     this.#hashing = hashing;
   }
@@ -65,7 +110,7 @@ export class HashingPrefetch {
   static start(argv: readonly string[], cwd: string): HashingPrefetch | undefined {
     const request = verifyRequestFromArgv(argv);
     if (request === undefined) return undefined;
-    const workers = HashingWorkers.start();
+    const workers = new WorkersAhead();
     const controller = new AbortController();
     // Loaded after the workers are started. When SHA256SUMS cannot be listed, the hashing is
     // undefined and the workers are stopped; the command meets the same problem and reports it in

@@ -1,7 +1,14 @@
-import { writeFileSync } from "node:fs";
+import { readdirSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
+import { HASHING_WORKER_BOOTSTRAP } from "@ironclaw/verify";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { HashingPrefetch, verifyRequestFromArgv } from "../src/hashing-prefetch.js";
+import {
+  HashingPrefetch,
+  verifyRequestFromArgv,
+  WORKER_BOOTSTRAP,
+  WorkersAhead,
+} from "../src/hashing-prefetch.js";
 import { temporaryDirectory } from "./helpers.js";
 
 describe("verifyRequestFromArgv", () => {
@@ -94,4 +101,39 @@ describe("HashingPrefetch", () => {
       prefetch?.cancel();
     }
   });
+});
+
+describe("WorkersAhead", () => {
+  it("starts its workers as @ironclaw/verify's hashing expects them started", () => {
+    expect(WORKER_BOOTSTRAP).toBe(HASHING_WORKER_BOOTSTRAP);
+  });
+
+  it.runIf(process.platform === "linux")(
+    "starts one worker per CPU besides this thread, four at most, and stops those not taken",
+    async () => {
+      // A worker is an OS thread of this process, gone when it exits.
+      const threads = () => readdirSync("/proc/self/task").length;
+      // Once the workers of the tests above have exited.
+      let before = threads();
+      for (let unchanged = 0; unchanged < 10; ) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        unchanged = threads() === before ? unchanged + 1 : 0;
+        before = threads();
+      }
+      const ahead = new WorkersAhead();
+      const started = Math.min(4, availableParallelism() - 1);
+      expect(ahead.size).toBe(started);
+      expect(threads() - before).toBe(started);
+      const two = new WorkersAhead(2);
+      const taken = two.take(1);
+      expect([taken.length, two.size]).toEqual([1, 0]);
+      ahead.close();
+      expect(ahead.size).toBe(0);
+      for (const worker of taken) await worker.terminate();
+      const deadline = Date.now() + 10_000;
+      while (threads() > before && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(threads()).toBe(before);
+    },
+  );
 });

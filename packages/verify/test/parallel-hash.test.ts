@@ -4,8 +4,14 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node
 import { stat } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
-import { sha256File, sha256FilesInParallel, VerifyError } from "@ironclaw/verify";
-import { HashingWorkers } from "@ironclaw/verify/hashing-workers";
+import { Worker } from "node:worker_threads";
+import {
+  HASHING_WORKER_BOOTSTRAP,
+  sha256File,
+  sha256FilesInParallel,
+  VerifyError,
+  type WorkersStartedAhead,
+} from "@ironclaw/verify";
 import { afterAll, describe, expect, it } from "vitest";
 
 const work = mkdtempSync(join(tmpdir(), "ironclaw-parallel-"));
@@ -20,6 +26,26 @@ async function threadsBackTo(count: number): Promise<void> {
     if (Date.now() > deadline) throw new Error(`${threads() - count} thread(s) still running`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** Workers started ahead, as a caller (the `ironclaw verify` prefetch) starts them. */
+function startAhead(count: number): WorkersStartedAhead & { readonly size: number } {
+  let idle = Array.from({ length: count }, () => new Worker(HASHING_WORKER_BOOTSTRAP, { eval: true }));
+  return {
+    get size() {
+      return idle.length;
+    },
+    take(wanted) {
+      const taken = idle.slice(0, wanted);
+      for (const worker of idle.slice(wanted)) void worker.terminate();
+      idle = [];
+      return taken;
+    },
+    close() {
+      for (const worker of idle) void worker.terminate();
+      idle = [];
+    },
+  };
 }
 
 /** The thread count once the workers of earlier tests have exited (and libuv's pool is up). */
@@ -150,12 +176,7 @@ describe("sha256FilesInParallel", () => {
         return path;
       });
       const expected = await Promise.all(big.map((path) => sha256File(path)));
-      const byDefault = HashingWorkers.start();
-      expect(byDefault.size).toBe(Math.min(4, availableParallelism() - 1));
-      byDefault.close();
-      expect(byDefault.size).toBe(0);
-      await threadsBackTo(idle);
-      const ahead = HashingWorkers.start(2);
+      const ahead = startAhead(2);
       expect(ahead.size).toBe(2);
       expect(threads() - idle).toBe(2);
       const hashing = sha256FilesInParallel(big, { threads: 2, workers: ahead });
@@ -164,11 +185,11 @@ describe("sha256FilesInParallel", () => {
       expect(await hashing).toEqual(expected);
       await threadsBackTo(idle);
       // More than needed, nothing to hash, or aborted: every worker not taken is stopped.
-      const surplus = HashingWorkers.start(3);
+      const surplus = startAhead(3);
       expect(await sha256FilesInParallel(big, { threads: 1, workers: surplus })).toEqual(expected);
-      const unused = HashingWorkers.start(2);
+      const unused = startAhead(2);
       expect(await sha256FilesInParallel([], { workers: unused })).toEqual([]);
-      const aborted = HashingWorkers.start(2);
+      const aborted = startAhead(2);
       const controller = new AbortController();
       controller.abort(new Error("no"));
       await expect(

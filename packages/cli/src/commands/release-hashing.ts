@@ -5,9 +5,9 @@ import {
   MAX_CHECKSUMS_BYTES,
   parseChecksums,
   sha256FilesInParallel,
+  type WorkersStartedAhead,
 } from "@ironclaw/verify/checksums";
 import type { VerifyError } from "@ironclaw/verify/errors";
-import type { HashingWorkers } from "@ironclaw/verify/hashing-workers";
 
 /** The files a release verification reads, and their digests under way on worker threads. */
 export interface ReleaseHashing {
@@ -45,7 +45,7 @@ export function startReleaseHashing(
   paths: readonly string[],
   dirOption: string | undefined,
   signal?: AbortSignal,
-  workers?: HashingWorkers,
+  workers?: WorkersStartedAhead,
 ): ReleaseHashing | undefined {
   let hashing: ReleaseHashing | undefined;
   try {
@@ -61,7 +61,7 @@ function listAndHash(
   paths: readonly string[],
   dirOption: string | undefined,
   signal: AbortSignal | undefined,
-  workers: HashingWorkers | undefined,
+  workers: WorkersStartedAhead | undefined,
 ): ReleaseHashing | undefined {
   const dir = releaseDirectory(cwd, paths, dirOption);
   let names: string[];

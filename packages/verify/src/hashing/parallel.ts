@@ -2,7 +2,7 @@ import { statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { VerifyError, type VerifyErrorCode } from "../errors.js";
 import { DEFAULT_CHUNK_BYTES, type FileDigest, sha256File } from "./sha256-file.js";
-import { type HashingWorkers, handOut, startHashingWorker } from "./workers.js";
+import { handOut, startHashingWorker, type WorkersStartedAhead } from "./workers.js";
 
 type WorkerResult = { sha256: string; size: number } | { error: { code: VerifyErrorCode; message: string } };
 
@@ -18,10 +18,10 @@ export interface ParallelHashOptions {
   /** False: only the workers hash (at least one is started), leaving this thread alone. Default true. */
   readonly thisThreadHelps?: boolean;
   /**
-   * Workers started ahead (HashingWorkers.start), used before any new one is started; those not
-   * needed are stopped.
+   * Workers started ahead from HASHING_WORKER_BOOTSTRAP, used before any new one is started; those
+   * not needed are stopped.
    */
-  readonly workers?: HashingWorkers;
+  readonly workers?: WorkersStartedAhead;
 }
 
 /** Indexes of `paths`, largest file first, so the long files start at once and the short ones fill in around them. */

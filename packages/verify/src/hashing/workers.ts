@@ -2,13 +2,22 @@ import type { Worker } from "node:worker_threads";
 import { changedWhileHashingMessage, describeType } from "./file-messages.js";
 
 /**
- * The hashing loop of a worker thread, as self-contained CommonJS evaluated from a string, so it runs
- * the same from the TypeScript build, the bundle and the standalone executable (which has no file to
- * start a worker from). It applies sha256File's rules: regular files only, opened without blocking,
- * and a file that grows, shrinks or is rewritten while it is read is an error.
+ * What a hashing worker is started with: it loads what hashing needs, then waits for one message
+ * with the hashing loop's source and its list, so it can be started before either is known (and by
+ * code that does not load this module: the `ironclaw verify` prefetch keeps a copy, which a test
+ * holds to this one). The source comes from this thread, never from a file or the network.
+ */
+export const HASHING_WORKER_BOOTSTRAP =
+  'const { parentPort } = require("node:worker_threads"); require("node:crypto"); ' +
+  'parentPort.once("message", ({ source, data }) => new Function("require", "parentPort", "data", source)(require, parentPort, data));';
+
+/**
+ * The hashing loop, run by a worker started from HASHING_WORKER_BOOTSTRAP, as self-contained CommonJS
+ * (so it runs the same from the TypeScript build, the bundle and the standalone executable, which has
+ * no file to start a worker from). It applies sha256File's rules: regular files only, opened without
+ * blocking, and a file that grows, shrinks or is rewritten while it is read is an error.
  */
 const WORKER_SOURCE = `
-const { parentPort } = require("node:worker_threads");
 const { createHash } = require("node:crypto");
 const fs = require("node:fs");
 const buffer = Buffer.allocUnsafe(1 << 20);
@@ -53,73 +62,31 @@ function changed(path, size, how) {
 // Workers walk the list from the front through a shared counter, so a worker that finishes early takes
 // the next file at once, even while the main thread is busy. A file is hashed by whoever claims it
 // first; the main thread claims the small files from the back, then joins the walk from the front.
-// The list comes in one message, which may be sent before the worker has finished starting.
-parentPort.once("message", ({ paths, shared }) => {
-  const next = new Int32Array(shared, 0, 1);
-  const claims = new Int32Array(shared, 4, paths.length);
-  for (let index = Atomics.add(next, 0, 1); index < paths.length; index = Atomics.add(next, 0, 1)) {
-    if (Atomics.compareExchange(claims, index, 0, 1) === 0) parentPort.postMessage({ index, result: hash(paths[index]) });
-  }
-});
+const { paths, shared } = data;
+const next = new Int32Array(shared, 0, 1);
+const claims = new Int32Array(shared, 4, paths.length);
+for (let index = Atomics.add(next, 0, 1); index < paths.length; index = Atomics.add(next, 0, 1)) {
+  if (Atomics.compareExchange(claims, index, 0, 1) === 0) parentPort.postMessage({ index, result: hash(paths[index]) });
+}
 `;
+
+/** Workers started from HASHING_WORKER_BOOTSTRAP before the files to hash were known. */
+export interface WorkersStartedAhead {
+  /** Up to `count` of the workers, for one hashing; the others are stopped. */
+  take(count: number): Worker[];
+  /** Stops the workers not taken. */
+  close(): void;
+}
 
 /** One hashing worker; give it its list with `handOut`. */
 export function startHashingWorker(): Worker {
   // Required here, not imported: commands that load this module without hashing in parallel
   // (checksums verify, verify-bundle) would otherwise pay for worker_threads at start-up.
   const { Worker } = process.getBuiltinModule("node:worker_threads");
-  return new Worker(WORKER_SOURCE, { eval: true });
+  return new Worker(HASHING_WORKER_BOOTSTRAP, { eval: true });
 }
 
-/** Gives a worker the list to claim files from (see sha256FilesInParallel); a worker takes one list. */
+/** Gives a worker the hashing loop and the list to claim files from; a worker takes one list. */
 export function handOut(worker: Worker, paths: readonly string[], shared: SharedArrayBuffer): void {
-  worker.postMessage({ paths, shared });
-}
-
-/**
- * Hashing workers started before the files to hash are known. A worker takes about 16 ms to start
- * (Node 20), so `ironclaw verify` starts them first and they boot while SHA256SUMS is read and the
- * rest of the command loads; sha256FilesInParallel then hands them the list. This module imports
- * nothing but the words of the failures, so starting them costs only worker_threads itself.
- */
-export class HashingWorkers {
-  #idle: Worker[];
-
-  private constructor(workers: Worker[]) {
-    this.#idle = workers;
-  }
-
-  /**
-   * One per CPU besides this thread, which hashes too; at most four, the archives of a release. A
-   * worker that fails before it is taken is dropped (its error goes with it); the hashing that
-   * takes the others sees what becomes of them.
-   */
-  static start(count = Math.min(4, process.getBuiltinModule("node:os").availableParallelism() - 1)) {
-    const pool = new HashingWorkers([]);
-    for (let index = 0; index < count; index++) {
-      const worker = startHashingWorker();
-      worker.on("error", () => undefined);
-      worker.once("exit", () => {
-        pool.#idle = pool.#idle.filter((idle) => idle !== worker);
-      });
-      pool.#idle.push(worker);
-    }
-    return pool;
-  }
-
-  get size(): number {
-    return this.#idle.length;
-  }
-
-  /** Up to `count` of the workers, for one hashing; the others are stopped. */
-  take(count: number): Worker[] {
-    const taken = this.#idle.splice(0, Math.max(0, count));
-    this.close();
-    return taken;
-  }
-
-  /** Stops the workers not taken. */
-  close(): void {
-    for (const worker of this.#idle.splice(0)) worker.terminate().catch(() => undefined);
-  }
+  worker.postMessage({ source: WORKER_SOURCE, data: { paths, shared } });
 }
