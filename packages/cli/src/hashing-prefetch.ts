@@ -1,4 +1,6 @@
-import { type ReleaseHashing, startReleaseHashing } from "./commands/release-hashing.js";
+import type { Worker } from "node:worker_threads";
+import type { WorkersStartedAhead } from "@ironclaw/verify/checksums";
+import type { ReleaseHashing } from "./commands/release-hashing.js";
 
 /** What `ironclaw verify` will hash: the artifacts it names and its --dir. */
 export interface VerifyRequest {
@@ -43,33 +45,89 @@ export function verifyRequestFromArgv(argv: readonly string[]): VerifyRequest | 
   return dir === undefined ? { paths } : { paths, dir };
 }
 
-/** Hashing started from the raw command line, handed to the verify command if it asks for the same files. */
+/**
+ * @ironclaw/verify's HASHING_WORKER_BOOTSTRAP, copied (a test holds the two together): importing it
+ * would put the module into a chunk of its own that `checksums verify` and others would load too.
+ */
+export const WORKER_BOOTSTRAP =
+  'const { parentPort } = require("node:worker_threads"); require("node:crypto"); ' +
+  'parentPort.once("message", ({ source, data }) => new Function("require", "parentPort", "data", source)(require, parentPort, data));';
+
+/**
+ * Hashing workers started before SHA256SUMS is read: one per CPU besides this thread, four at most
+ * (the archives of a release). A worker takes about 16 ms to start; meanwhile this thread reads
+ * SHA256SUMS and loads the rest of the command. A worker that fails before it is taken is dropped
+ * (its error with it); the hashing that takes the others sees what becomes of them.
+ */
+export class WorkersAhead implements WorkersStartedAhead {
+  #idle: Worker[] = [];
+
+  constructor(count = Math.min(4, process.getBuiltinModule("node:os").availableParallelism() - 1)) {
+    const { Worker } = process.getBuiltinModule("node:worker_threads");
+    for (let index = 0; index < count; index++) {
+      const worker = new Worker(WORKER_BOOTSTRAP, { eval: true });
+      worker.on("error", () => undefined);
+      worker.once("exit", () => {
+        this.#idle = this.#idle.filter((idle) => idle !== worker);
+      });
+      this.#idle.push(worker);
+    }
+  }
+
+  get size(): number {
+    return this.#idle.length;
+  }
+
+  take(count: number): Worker[] {
+    const taken = this.#idle.splice(0, Math.max(0, count));
+    this.close();
+    return taken;
+  }
+
+  close(): void {
+    for (const worker of this.#idle.splice(0)) worker.terminate().catch(() => undefined);
+  }
+}
+
+/**
+ * Hashing started from the raw command line, handed to the verify command if it asks for the same
+ * files. The workers start first, before SHA256SUMS is read or anything more is loaded: they take
+ * longer to start than all of that, and start on another CPU while this thread goes on.
+ */
 export class HashingPrefetch {
-  #hashing: ReleaseHashing | undefined;
+  #hashing: Promise<ReleaseHashing | undefined> | undefined;
 
   private constructor(
     readonly request: VerifyRequest,
-    hashing: ReleaseHashing,
+    hashing: Promise<ReleaseHashing | undefined>,
     private readonly controller: AbortController,
+    private readonly workers: WorkersAhead,
   ) {
     this.#hashing = hashing;
   }
 
-  /** Starts hashing if `argv` is a plain `verify` command line whose files can be listed; else undefined. */
+  /** Starts hashing if `argv` is a plain `verify` command line; else undefined. */
   static start(argv: readonly string[], cwd: string): HashingPrefetch | undefined {
     const request = verifyRequestFromArgv(argv);
     if (request === undefined) return undefined;
+    const workers = new WorkersAhead();
     const controller = new AbortController();
-    try {
-      const hashing = startReleaseHashing(cwd, request.paths, request.dir, controller.signal);
-      return hashing === undefined ? undefined : new HashingPrefetch(request, hashing, controller);
-    } catch {
-      return undefined; // The command meets the same problem and reports it in its own words.
-    }
+    // Loaded after the workers are started. When SHA256SUMS cannot be listed, the hashing is
+    // undefined and the workers are stopped; the command meets the same problem and reports it in
+    // its own words.
+    const hashing = import("./commands/release-hashing.js")
+      .then(({ startReleaseHashing }) =>
+        startReleaseHashing(cwd, request.paths, request.dir, controller.signal, workers),
+      )
+      .catch(() => {
+        workers.close();
+        return undefined;
+      });
+    return new HashingPrefetch(request, hashing, controller, workers);
   }
 
   /** The hashing, once, if the command asks for exactly what was prefetched; otherwise it is stopped. */
-  take(request: VerifyRequest): ReleaseHashing | undefined {
+  async take(request: VerifyRequest): Promise<ReleaseHashing | undefined> {
     const hashing = this.#hashing;
     this.#hashing = undefined;
     if (hashing !== undefined && sameRequest(request, this.request)) return hashing;
@@ -80,6 +138,7 @@ export class HashingPrefetch {
   /** Stops the workers if they are still running; called when the command is done with them. */
   cancel(): void {
     this.controller.abort(new Error("the prefetched hashing was not needed"));
+    this.workers.close();
   }
 }
 

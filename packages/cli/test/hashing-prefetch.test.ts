@@ -1,7 +1,14 @@
-import { writeFileSync } from "node:fs";
+import { readdirSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
+import { HASHING_WORKER_BOOTSTRAP } from "@ironclaw/verify";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { HashingPrefetch, verifyRequestFromArgv } from "../src/hashing-prefetch.js";
+import {
+  HashingPrefetch,
+  verifyRequestFromArgv,
+  WORKER_BOOTSTRAP,
+  WorkersAhead,
+} from "../src/hashing-prefetch.js";
 import { temporaryDirectory } from "./helpers.js";
 
 describe("verifyRequestFromArgv", () => {
@@ -57,35 +64,76 @@ describe("HashingPrefetch", () => {
   it("hands its hashing to a command that asks for the same files, once", async () => {
     const prefetch = HashingPrefetch.start(["verify", "--dir", dir.path], "/");
     expect(prefetch).toBeDefined();
-    const hashing = prefetch?.take({ paths: [], dir: dir.path });
+    const hashing = await prefetch?.take({ paths: [], dir: dir.path });
     expect(hashing?.names).toEqual(["a.txt"]);
     expect(await hashing?.digests).toEqual([
       { sha256: "87428fc522803d31065e7bce3cf03fe475096631e5e07bbd7a0fde60c4cf25c7", size: 2 },
     ]);
-    expect(prefetch?.take({ paths: [], dir: dir.path })).toBeUndefined();
+    expect(await prefetch?.take({ paths: [], dir: dir.path })).toBeUndefined();
+    prefetch?.cancel();
   });
 
-  it("stops its hashing when the command asks for other files", () => {
+  it("stops its hashing when the command asks for other files", async () => {
     const prefetch = HashingPrefetch.start(["verify", "--dir", dir.path], "/");
     if (prefetch === undefined) throw new Error("expected a prefetch");
     const cancel = vi.spyOn(prefetch, "cancel");
-    expect(prefetch.take({ paths: ["a.txt"] })).toBeUndefined();
-    expect(prefetch.take({ paths: [], dir: join(dir.path, ".") })).toBeUndefined();
+    expect(await prefetch.take({ paths: ["a.txt"] })).toBeUndefined();
+    expect(await prefetch.take({ paths: [], dir: join(dir.path, ".") })).toBeUndefined();
     expect(cancel).toHaveBeenCalled();
   });
 
-  it("reads nothing outside the release directory: a SHA256SUMS naming ../ or / starts nothing", () => {
+  it("reads nothing outside the release directory: a SHA256SUMS naming ../ or / hashes nothing", async () => {
     for (const name of ["../a.txt", "/etc/hostname"]) {
       const escaping = temporaryDirectory("ironclaw-prefetch-escape-");
       writeFileSync(join(escaping.path, "SHA256SUMS"), `${"0".repeat(64)}  ${name}\n`);
-      expect(HashingPrefetch.start(["verify", "--dir", escaping.path], "/")).toBeUndefined();
+      const prefetch = HashingPrefetch.start(["verify", "--dir", escaping.path], "/");
+      expect(await prefetch?.take({ paths: [], dir: escaping.path })).toBeUndefined();
+      prefetch?.cancel();
       escaping.remove();
     }
   });
 
-  it("starts nothing for another command, or when SHA256SUMS cannot be read", () => {
+  it("starts nothing for another command, and hashes nothing when SHA256SUMS cannot be read", async () => {
     expect(HashingPrefetch.start(["checksums", "verify"], dir.path)).toBeUndefined();
-    expect(HashingPrefetch.start(["verify", "--dir", join(dir.path, "absent")], "/")).toBeUndefined();
-    expect(HashingPrefetch.start(["verify", "--dir", "/dev"], "/")).toBeUndefined();
+    for (const releaseDir of [join(dir.path, "absent"), "/dev"]) {
+      const prefetch = HashingPrefetch.start(["verify", "--dir", releaseDir], "/");
+      expect(await prefetch?.take({ paths: [], dir: releaseDir })).toBeUndefined();
+      prefetch?.cancel();
+    }
   });
+});
+
+describe("WorkersAhead", () => {
+  it("starts its workers as @ironclaw/verify's hashing expects them started", () => {
+    expect(WORKER_BOOTSTRAP).toBe(HASHING_WORKER_BOOTSTRAP);
+  });
+
+  it.runIf(process.platform === "linux")(
+    "starts one worker per CPU besides this thread, four at most, and stops those not taken",
+    async () => {
+      // A worker is an OS thread of this process, gone when it exits.
+      const threads = () => readdirSync("/proc/self/task").length;
+      // Once the workers of the tests above have exited.
+      let before = threads();
+      for (let unchanged = 0; unchanged < 10; ) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        unchanged = threads() === before ? unchanged + 1 : 0;
+        before = threads();
+      }
+      const ahead = new WorkersAhead();
+      const started = Math.min(4, availableParallelism() - 1);
+      expect(ahead.size).toBe(started);
+      expect(threads() - before).toBe(started);
+      const two = new WorkersAhead(2);
+      const taken = two.take(1);
+      expect([taken.length, two.size]).toEqual([1, 0]);
+      ahead.close();
+      expect(ahead.size).toBe(0);
+      for (const worker of taken) await worker.terminate();
+      const deadline = Date.now() + 10_000;
+      while (threads() > before && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(threads()).toBe(before);
+    },
+  );
 });

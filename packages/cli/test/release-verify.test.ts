@@ -1,4 +1,5 @@
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LocalSigstore } from "@ironclaw/sigstore-local";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -149,6 +150,55 @@ describe("ironclaw verify on a release:local set", () => {
     expect(spawned.code).toBe(inProcess.code);
     expect(spawned.stdout).toContain("absent.tar.gz");
     expect(spawned.stdout).toBe(inProcess.stdout);
+  });
+
+  it("verifies archives of several MiB whichever thread hashes them, and rejects each one changed", async () => {
+    // Self-made archives (random bytes) large enough that the command hashes them on workers as well
+    // as on its main thread; the release is signed and attested over them as release:local would.
+    const dir = broken("large");
+    const large = new Map([
+      [`ironclaw_${VERSION}_linux_amd64.tar.gz`, 5 << 20],
+      [`ironclaw_${VERSION}_linux_arm64.tar.gz`, 4 << 20],
+      [`ironclaw_${VERSION}_windows_amd64.zip`, 3 << 20],
+    ]);
+    for (const [name, size] of large) writeFileSync(join(dir, name), randomBytes(size));
+    const names = readdirSync(dir).filter(
+      (name) => !["SHA256SUMS", "SHA256SUMS.sigstore.json", "trusted_root.json"].includes(name),
+    );
+    const identity = releaseIdentityFor(VERSION);
+    await reattest(
+      sigstore,
+      dir,
+      identity,
+      names.filter((name) => name !== JSONL),
+      JSONL,
+    );
+    await resign(sigstore, dir, identity, names);
+    const argv = [
+      "verify",
+      "--dir",
+      dir,
+      "--repo",
+      REPOSITORY,
+      "--trusted-root",
+      join(dir, "trusted_root.json"),
+    ];
+    const good = spawnCli(argv, dir);
+    expect(good.stderr).toBe("");
+    expect(good.code).toBe(0);
+    expect(good.stdout).toContain(`Verified: ${names.length} file(s) of ironclaw v${VERSION}`);
+    for (const [name, size] of large) {
+      // The last byte: the whole file must have been read to see it.
+      flipByte(join(dir, name), size - 1);
+      const bad = spawnCli(argv, dir);
+      flipByte(join(dir, name), size - 1);
+      expect(bad.code).toBe(1);
+      expect(checkLine(bad.stdout, name, "checksum")).toContain("✗ checksum   IC_RELEASE_CHECKSUM_MISMATCH");
+      for (const other of large.keys()) {
+        if (other !== name) expect(checkLine(bad.stdout, other, "checksum")).toMatch(/^ {2}✓ /);
+      }
+      expect(bad.stdout).toContain(`NOT verified: 1 of ${names.length} file(s) failed`);
+    }
   });
 
   it("rejects a tampered SHA256SUMS at the signature", async () => {

@@ -22,3 +22,4 @@ export {
   type HashFileOptions,
   sha256File,
 } from "./hashing/sha256-file.js";
+export { HASHING_WORKER_BOOTSTRAP, type WorkersStartedAhead } from "./hashing/workers.js";

@@ -1,13 +1,65 @@
 import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { stat } from "node:fs/promises";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
-import { sha256File, sha256FilesInParallel, VerifyError } from "@ironclaw/verify";
+import { Worker } from "node:worker_threads";
+import {
+  HASHING_WORKER_BOOTSTRAP,
+  sha256File,
+  sha256FilesInParallel,
+  VerifyError,
+  type WorkersStartedAhead,
+} from "@ironclaw/verify";
 import { afterAll, describe, expect, it } from "vitest";
 
 const work = mkdtempSync(join(tmpdir(), "ironclaw-parallel-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+// A worker is an OS thread of this process, made when the Worker is constructed, gone when it exits.
+const threads = () => readdirSync("/proc/self/task").length;
+
+async function threadsBackTo(count: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (threads() > count) {
+    if (Date.now() > deadline) throw new Error(`${threads() - count} thread(s) still running`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Workers started ahead, as a caller (the `ironclaw verify` prefetch) starts them. */
+function startAhead(count: number): WorkersStartedAhead & { readonly size: number } {
+  let idle = Array.from({ length: count }, () => new Worker(HASHING_WORKER_BOOTSTRAP, { eval: true }));
+  return {
+    get size() {
+      return idle.length;
+    },
+    take(wanted) {
+      const taken = idle.slice(0, wanted);
+      for (const worker of idle.slice(wanted)) void worker.terminate();
+      idle = [];
+      return taken;
+    },
+    close() {
+      for (const worker of idle) void worker.terminate();
+      idle = [];
+    },
+  };
+}
+
+/** The thread count once the workers of earlier tests have exited (and libuv's pool is up). */
+async function quietThreads(): Promise<number> {
+  await stat(work);
+  let count = threads();
+  for (let unchanged = 0; unchanged < 10; ) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const now = threads();
+    unchanged = now === count ? unchanged + 1 : 0;
+    count = now;
+  }
+  return count;
+}
 
 describe("sha256FilesInParallel", () => {
   it("gives the same digests as sha256File, in the order asked, across chunk boundaries", async () => {
@@ -83,6 +135,70 @@ describe("sha256FilesInParallel", () => {
     aborted.abort(reason);
     await expect(sha256FilesInParallel([big], { signal: aborted.signal })).rejects.toBe(reason);
   });
+
+  it.runIf(process.platform === "linux")(
+    "starts no worker for files under a chunk, and one per CPU besides this thread for larger ones",
+    async () => {
+      const idle = await quietThreads();
+      const small = [1, 1000, (1 << 20) - 1].map((size, index) => {
+        const path = join(work, `small-${index}`);
+        writeFileSync(path, randomBytes(size));
+        return path;
+      });
+      const big = [1 << 20, 2 << 20, 3 << 20].map((size, index) => {
+        const path = join(work, `large-${index}`);
+        writeFileSync(path, randomBytes(size));
+        return path;
+      });
+      const digests = new Map<string, unknown>();
+      for (const path of [...small, ...big]) digests.set(path, await sha256File(path));
+      for (const [paths, options, workers] of [
+        [small, {}, 0],
+        [[...small, ...big], {}, Math.min(availableParallelism() - 1, big.length)],
+        [[...small, ...big], { threads: 2 }, 2],
+        [big, { threads: 1, thisThreadHelps: false }, 1],
+      ] as const) {
+        const hashing = sha256FilesInParallel(paths, options);
+        expect(threads() - idle).toBe(workers);
+        expect(await hashing).toEqual(paths.map((path) => digests.get(path)));
+        await threadsBackTo(idle); // every worker has exited
+      }
+    },
+  );
+
+  it.runIf(process.platform === "linux")(
+    "hashes with workers started ahead, starting none of its own, and stops those it does not need",
+    async () => {
+      const idle = await quietThreads();
+      const big = [2 << 20, 3 << 20, 1 << 20].map((size, index) => {
+        const path = join(work, `ahead-${index}`);
+        writeFileSync(path, randomBytes(size));
+        return path;
+      });
+      const expected = await Promise.all(big.map((path) => sha256File(path)));
+      const ahead = startAhead(2);
+      expect(ahead.size).toBe(2);
+      expect(threads() - idle).toBe(2);
+      const hashing = sha256FilesInParallel(big, { threads: 2, workers: ahead });
+      expect(threads() - idle).toBe(2); // the two taken, none started
+      expect(ahead.size).toBe(0);
+      expect(await hashing).toEqual(expected);
+      await threadsBackTo(idle);
+      // More than needed, nothing to hash, or aborted: every worker not taken is stopped.
+      const surplus = startAhead(3);
+      expect(await sha256FilesInParallel(big, { threads: 1, workers: surplus })).toEqual(expected);
+      const unused = startAhead(2);
+      expect(await sha256FilesInParallel([], { workers: unused })).toEqual([]);
+      const aborted = startAhead(2);
+      const controller = new AbortController();
+      controller.abort(new Error("no"));
+      await expect(
+        sha256FilesInParallel(big, { workers: aborted, signal: controller.signal }),
+      ).rejects.toThrow("no");
+      for (const pool of [surplus, unused, aborted]) expect(pool.size).toBe(0);
+      await threadsBackTo(idle);
+    },
+  );
 
   it("answers an empty list without starting workers", async () => {
     expect(await sha256FilesInParallel([])).toEqual([]);

@@ -73,11 +73,44 @@ describe("sha256File", () => {
     ]);
   });
 
-  it("refuses a file that grows while it is hashed", async () => {
-    const path = file("grows", randomBytes(3 * 4096));
+  // Both ways of reading a large file: through libuv's pool, and synchronously on this thread.
+  const readers = [
+    ["read on libuv's pool", {}],
+    ["read on this thread", { readOnThisThread: true }],
+  ] as const;
+
+  it.each(readers)("matches a one-shot hash across chunk and slice boundaries (%s)", async (_, reader) => {
+    // 4 MiB is one slice of this-thread reading; sizes around it and around a 1 MiB chunk.
+    for (const size of [(1 << 20) + 1, (4 << 20) - 1, 4 << 20, (4 << 20) + 1, 9 << 20]) {
+      const content = randomBytes(size);
+      const path = file(`sliced-${size}`, content);
+      const expected = createHash("sha256").update(content).digest("hex");
+      expect(await sha256File(path, reader)).toEqual({ sha256: expected, size });
+    }
+  });
+
+  it("gives the event loop a turn while it reads a large file on this thread", async () => {
+    const path = file("turns", randomBytes(12 << 20));
+    let turns = 0;
+    const count = () => {
+      turns++;
+      if (!done) setImmediate(count);
+    };
+    let done = false;
+    setImmediate(count);
+    const hashing = sha256File(path, { readOnThisThread: true });
+    await hashing;
+    done = true;
+    // 12 MiB is three 4 MiB slices: at least two turns came between them.
+    expect(turns).toBeGreaterThanOrEqual(2);
+  });
+
+  it.each(readers)("refuses a file that grows while it is hashed (%s)", async (_, reader) => {
+    const path = file(`grows-${Object.keys(reader).length}`, randomBytes(3 * 4096));
     let appended = false;
     const error = await expectCode(
       sha256File(path, {
+        ...reader,
         chunkBytes: 4096,
         onProgress: () => {
           if (!appended) appendFileSync(path, randomBytes(4096));
@@ -89,48 +122,52 @@ describe("sha256File", () => {
     expect(error.message).toContain("grew while it was being hashed");
   });
 
-  it("refuses a file that shrinks while it is hashed", async () => {
-    const path = file("shrinks", randomBytes(4 * 4096));
+  it.each(readers)("refuses a file that shrinks while it is hashed (%s)", async (_, reader) => {
+    const path = file(`shrinks-${Object.keys(reader).length}`, randomBytes(4 * 4096));
     const error = await expectCode(
-      sha256File(path, { chunkBytes: 4096, onProgress: () => truncateSync(path, 4096) }),
+      sha256File(path, { ...reader, chunkBytes: 4096, onProgress: () => truncateSync(path, 4096) }),
       "IC_FILE_CHANGED",
     );
     expect(error.message).toContain("shrank");
   });
 
-  it("refuses a file rewritten in place, same size, while it is hashed", async () => {
-    const path = file("rewritten", randomBytes(4 * 4096));
-    const past = new Date(Date.now() - 60_000);
-    utimesSync(path, past, past);
-    let rewritten = false;
-    const error = await expectCode(
-      sha256File(path, {
-        chunkBytes: 4096,
-        onProgress: () => {
-          if (rewritten) return;
-          rewritten = true;
-          // Overwrite the first chunk, already hashed: only the modification time can tell.
-          const fd = openSync(path, "r+");
-          writeSync(fd, randomBytes(4096), 0, 4096, 0);
-          closeSync(fd);
-        },
-      }),
-      "IC_FILE_CHANGED",
-    );
-    expect(error.message).toContain("was modified");
-  });
+  it.each(readers)(
+    "refuses a file rewritten in place, same size, while it is hashed (%s)",
+    async (_, reader) => {
+      const path = file(`rewritten-${Object.keys(reader).length}`, randomBytes(4 * 4096));
+      const past = new Date(Date.now() - 60_000);
+      utimesSync(path, past, past);
+      let rewritten = false;
+      const error = await expectCode(
+        sha256File(path, {
+          ...reader,
+          chunkBytes: 4096,
+          onProgress: () => {
+            if (rewritten) return;
+            rewritten = true;
+            // Overwrite the first chunk, already hashed: only the modification time can tell.
+            const fd = openSync(path, "r+");
+            writeSync(fd, randomBytes(4096), 0, 4096, 0);
+            closeSync(fd);
+          },
+        }),
+        "IC_FILE_CHANGED",
+      );
+      expect(error.message).toContain("was modified");
+    },
+  );
 
   it("keeps memory flat: hashing 512 MiB costs no more memory than hashing nothing", () => {
     const path = join(work, "sparse-512m");
     writeFileSync(path, "");
     truncateSync(path, 512 * 1024 * 1024);
-    const measure = (target: string | null) => {
+    const measure = (target: string | null, options: { readOnThisThread?: boolean } = {}) => {
       // A child process runs the built package (npm test builds first); it cannot load TypeScript.
       const entry = new URL("../dist/index.js", import.meta.url).href;
       const script = `
         import { sha256File } from ${JSON.stringify(entry)};
         const target = ${JSON.stringify(target)};
-        const digest = target === null ? null : await sha256File(target);
+        const digest = target === null ? null : await sha256File(target, ${JSON.stringify(options)});
         process.stdout.write(JSON.stringify({ digest, maxRssKb: process.resourceUsage().maxRSS }));`;
       const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
         encoding: "utf8",
@@ -139,10 +176,12 @@ describe("sha256File", () => {
       return JSON.parse(child.stdout) as { digest: { size: number } | null; maxRssKb: number };
     };
     const idle = measure(null);
-    const hashing = measure(path);
-    expect(hashing.digest?.size).toBe(512 * 1024 * 1024);
-    // Two 1 MiB buffers plus noise; reading the file whole would add 512 MiB.
-    expect(hashing.maxRssKb - idle.maxRssKb).toBeLessThan(32 * 1024);
+    for (const options of [{}, { readOnThisThread: true }]) {
+      const hashing = measure(path, options);
+      expect(hashing.digest?.size).toBe(512 * 1024 * 1024);
+      // Two 1 MiB buffers plus noise; reading the file whole would add 512 MiB.
+      expect(hashing.maxRssKb - idle.maxRssKb).toBeLessThan(32 * 1024);
+    }
   });
 
   it("says a missing file is missing", async () => {

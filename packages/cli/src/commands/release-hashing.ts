@@ -5,6 +5,7 @@ import {
   MAX_CHECKSUMS_BYTES,
   parseChecksums,
   sha256FilesInParallel,
+  type WorkersStartedAhead,
 } from "@ironclaw/verify/checksums";
 import type { VerifyError } from "@ironclaw/verify/errors";
 
@@ -36,13 +37,31 @@ export function releaseDirectory(
  * threads, and returns at once: reading the files is the long pole of a verification, so it starts
  * before the rest of the verification code is even loaded. Synchronous, so that the workers exist
  * before the caller goes on to load and run anything else. Only light modules are imported here. When
- * SHA256SUMS cannot be read or parsed, nothing starts and the verification reports it in its own words.
+ * SHA256SUMS cannot be read or parsed, nothing starts (`workers`, started ahead, are stopped) and the
+ * verification reports it in its own words.
  */
 export function startReleaseHashing(
   cwd: string,
   paths: readonly string[],
   dirOption: string | undefined,
   signal?: AbortSignal,
+  workers?: WorkersStartedAhead,
+): ReleaseHashing | undefined {
+  let hashing: ReleaseHashing | undefined;
+  try {
+    hashing = listAndHash(cwd, paths, dirOption, signal, workers);
+  } finally {
+    if (hashing === undefined) workers?.close();
+  }
+  return hashing;
+}
+
+function listAndHash(
+  cwd: string,
+  paths: readonly string[],
+  dirOption: string | undefined,
+  signal: AbortSignal | undefined,
+  workers: WorkersStartedAhead | undefined,
 ): ReleaseHashing | undefined {
   const dir = releaseDirectory(cwd, paths, dirOption);
   let names: string[];
@@ -58,7 +77,10 @@ export function startReleaseHashing(
   }
   const digests = sha256FilesInParallel(
     names.map((name) => resolve(dir, name)),
-    signal === undefined ? {} : { signal },
+    {
+      ...(signal === undefined ? {} : { signal }),
+      ...(workers === undefined ? {} : { workers }),
+    },
   );
   // Observed here so a failure cannot go unhandled before the verification awaits it.
   digests.catch(() => undefined);

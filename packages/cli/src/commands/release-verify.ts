@@ -46,7 +46,7 @@ Examples:
     .action(async (artifacts: string[], flags: ReleaseVerifyFlags) => {
       const request = flags.dir === undefined ? { paths: artifacts } : { paths: artifacts, dir: flags.dir };
       const hashing =
-        context.prefetch?.take(request) ?? startReleaseHashing(context.io.cwd, artifacts, flags.dir);
+        (await context.prefetch?.take(request)) ?? startReleaseHashing(context.io.cwd, artifacts, flags.dir);
       await (await import("./release-verify-action.js")).verifyReleaseAction(
         artifacts,
         flags,

@@ -156,21 +156,8 @@ function verifyStatement(
         `no subject has the artifact's digest ${describeDigests(options.artifact.digests)} (subjects: ${statement.subjects.map((s) => s.name || "(unnamed)").join(", ")}; they carry ${describeAlgorithms(statement)})`,
       );
     }
-    if (statement.predicateType !== options.policy.predicateType) {
-      throw new VerifyError(
-        "IC_ATTESTATION_PREDICATE_TYPE",
-        `the predicate type is ${JSON.stringify(statement.predicateType)}; expected ${JSON.stringify(options.policy.predicateType)} (--predicate-type)`,
-      );
-    }
-    const { subjectAlternativeName, extensions } = signature.signer;
-    checkAttestationCertificate(options.policy, { subjectAlternativeName, extensions });
-    if (statement.predicateType === SLSA_PROVENANCE_V1) {
-      const check = checkProvenanceAgainstCertificate(statement.predicate, extensions);
-      report.provenance =
-        check.buildType === undefined
-          ? { crossChecked: check.crossChecked }
-          : { crossChecked: check.crossChecked, buildType: check.buildType };
-    }
+    const provenance = checkPolicyOnce(parsed, statement, signature.signer, options.policy);
+    if (provenance !== undefined) report.provenance = provenance;
     return { ...report, verdict: "verified" };
   } catch (error) {
     const failure = isVerifyError(error)
@@ -213,6 +200,58 @@ function verifyEnvelopeOnce(parsed: ParsedBundle, trustedRoot: LoadedTrustedRoot
 }
 
 /**
+ * The statement's predicate type, its certificate against the policy, and its provenance against its
+ * certificate: none of it depends on the artifact, so a release checks it once per statement and
+ * policy, not once per file. Keyed by the parsed bundle (whose statement and certificate these are)
+ * and the policy object; a failure is kept and thrown again, the same for every artifact.
+ */
+type PolicyOutcome = { readonly provenance: StatementReport["provenance"] } | { readonly error: unknown };
+const policyOutcomes = new WeakMap<ParsedBundle, WeakMap<AttestationPolicy, PolicyOutcome>>();
+
+function checkPolicyOnce(
+  parsed: ParsedBundle,
+  statement: InTotoStatement,
+  signer: { readonly subjectAlternativeName: string; readonly extensions: FulcioExtensions },
+  policy: AttestationPolicy,
+): StatementReport["provenance"] {
+  let byPolicy = policyOutcomes.get(parsed);
+  if (byPolicy === undefined) {
+    byPolicy = new WeakMap();
+    policyOutcomes.set(parsed, byPolicy);
+  }
+  let outcome = byPolicy.get(policy);
+  if (outcome === undefined) {
+    try {
+      outcome = { provenance: checkPolicy(statement, signer, policy) };
+    } catch (error) {
+      outcome = { error };
+    }
+    byPolicy.set(policy, outcome);
+  }
+  if ("error" in outcome) throw outcome.error;
+  return outcome.provenance;
+}
+
+function checkPolicy(
+  statement: InTotoStatement,
+  { subjectAlternativeName, extensions }: { subjectAlternativeName: string; extensions: FulcioExtensions },
+  policy: AttestationPolicy,
+): StatementReport["provenance"] {
+  if (statement.predicateType !== policy.predicateType) {
+    throw new VerifyError(
+      "IC_ATTESTATION_PREDICATE_TYPE",
+      `the predicate type is ${JSON.stringify(statement.predicateType)}; expected ${JSON.stringify(policy.predicateType)} (--predicate-type)`,
+    );
+  }
+  checkAttestationCertificate(policy, { subjectAlternativeName, extensions });
+  if (statement.predicateType !== SLSA_PROVENANCE_V1) return undefined;
+  const check = checkProvenanceAgainstCertificate(statement.predicate, extensions);
+  return check.buildType === undefined
+    ? { crossChecked: check.crossChecked }
+    : { crossChecked: check.crossChecked, buildType: check.buildType };
+}
+
+/**
  * What an envelope says (its statement, and its certificate's claims for the report) is the same
  * for every artifact checked against it, so it is read once. A statement that cannot be read
  * fails the same way each time.
@@ -240,18 +279,22 @@ function readEnvelope(parsed: ParsedBundle): EnvelopeReading {
 }
 
 /**
- * Verifies every envelope's signature, and reads its statement, ahead of time (for example while the
- * artifacts are hashed); failures are kept for the report.
+ * Verifies every envelope's signature, reads its statement and, given the policy, checks it against
+ * the policy, ahead of time (for example while the artifacts are hashed); failures are kept for the
+ * report. What is left for verifyAttestations is matching each artifact's digest to the subjects.
  */
 export function preverifyEnvelopes(
   entries: readonly AttestationEntry[],
   trustedRoot: LoadedTrustedRoot,
+  policy?: AttestationPolicy,
 ): void {
   for (const { parsed } of entries) {
     if (parsed.bundle.content.$case !== "dsseEnvelope") continue;
     try {
-      readEnvelope(parsed);
-      verifyEnvelopeOnce(parsed, trustedRoot);
+      const { statement } = readEnvelope(parsed);
+      const { signer } = verifyEnvelopeOnce(parsed, trustedRoot);
+      if (policy !== undefined && signer.kind === "certificate" && parsed.mediaType !== BUNDLE_V01)
+        checkPolicyOnce(parsed, statement, signer, policy);
     } catch (error) {
       if (!isVerifyError(error)) throw error;
     }

@@ -1,81 +1,31 @@
 import { statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { VerifyError, type VerifyErrorCode } from "../errors.js";
-import { changedWhileHashingMessage, describeType, type FileDigest, sha256File } from "./sha256-file.js";
-
-/**
- * The hashing loop of a worker thread, as self-contained CommonJS evaluated from a string, so it runs
- * the same from the TypeScript build, the bundle and the standalone executable (which has no file to
- * start a worker from). It applies sha256File's rules: regular files only, opened without blocking,
- * and a file that grows, shrinks or is rewritten while it is read is an error.
- */
-const WORKER_SOURCE = `
-const { parentPort } = require("node:worker_threads");
-const { createHash } = require("node:crypto");
-const fs = require("node:fs");
-const buffer = Buffer.allocUnsafe(1 << 20);
-function fail(code, message) { return { error: { code, message } }; }
-function hash(path) {
-  let fd;
-  try {
-    fd = fs.openSync(path, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK || 0));
-  } catch (error) {
-    if (error.code === "ENOENT") return fail("IC_FILE_MISSING", path + " does not exist");
-    if (error.code === "EISDIR") return fail("IC_FILE_NOT_REGULAR", path + " is a directory; only files can be checksummed");
-    return fail("IC_FILE_READ", "cannot open " + path + ": " + error.message);
-  }
-  try {
-    const before = fs.fstatSync(fd);
-    if (!before.isFile()) return fail("IC_FILE_NOT_REGULAR", path + " is not a regular file (" + describeType(before) + "); only files can be checksummed");
-    const digest = createHash("sha256");
-    let total = 0;
-    for (;;) {
-      const read = fs.readSync(fd, buffer, 0, buffer.length, total);
-      if (read === 0) break;
-      total += read;
-      if (total > before.size) return changed(path, before.size, "grew");
-      digest.update(read === buffer.length ? buffer : buffer.subarray(0, read));
-    }
-    if (total !== before.size) return changed(path, before.size, "shrank");
-    const after = fs.fstatSync(fd);
-    if (after.size !== before.size || after.mtimeMs !== before.mtimeMs) return changed(path, before.size, "was modified");
-    return { sha256: digest.digest("hex"), size: total };
-  } catch (error) {
-    return fail("IC_FILE_READ", "cannot read " + path + ": " + error.message);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-// sha256File's own words, compiled in, so a message does not depend on which thread hashed the file.
-const describeType = ${describeType.toString()};
-const changedMessage = ${changedWhileHashingMessage.toString()};
-function changed(path, size, how) {
-  return fail("IC_FILE_CHANGED", changedMessage(path, size, how));
-}
-// Workers walk the list from the front through a shared counter, so a worker that finishes early takes
-// the next file at once, even while the main thread is busy. A file is hashed by whoever claims it
-// first; the main thread claims from the back.
-const { paths, shared } = require("node:worker_threads").workerData;
-const next = new Int32Array(shared, 0, 1);
-const claims = new Int32Array(shared, 4, paths.length);
-for (let index = Atomics.add(next, 0, 1); index < paths.length; index = Atomics.add(next, 0, 1)) {
-  if (Atomics.compareExchange(claims, index, 0, 1) === 0) parentPort.postMessage({ index, result: hash(paths[index]) });
-}
-`;
+import { DEFAULT_CHUNK_BYTES, type FileDigest, sha256File } from "./sha256-file.js";
+import { handOut, startHashingWorker, type WorkersStartedAhead } from "./workers.js";
 
 type WorkerResult = { sha256: string; size: number } | { error: { code: VerifyErrorCode; message: string } };
 
 export interface ParallelHashOptions {
-  /** Worker threads; default one per CPU. This thread helps too, between its other work. */
+  /**
+   * Worker threads. Default: one per CPU besides this one, which hashes too, and no more than there
+   * are files of a chunk or more (this thread takes the small ones); with thisThreadHelps false, one
+   * per CPU.
+   */
   readonly threads?: number;
   /** Stops the workers; the promise then rejects with the signal's reason. */
   readonly signal?: AbortSignal;
   /** False: only the workers hash (at least one is started), leaving this thread alone. Default true. */
   readonly thisThreadHelps?: boolean;
+  /**
+   * Workers started ahead from HASHING_WORKER_BOOTSTRAP, used before any new one is started; those
+   * not needed are stopped.
+   */
+  readonly workers?: WorkersStartedAhead;
 }
 
 /** Indexes of `paths`, largest file first, so the long files start at once and the short ones fill in around them. */
-function largestFirst(paths: readonly string[]): number[] {
+function largestFirst(paths: readonly string[]): { order: number[]; sizes: number[] } {
   const sizes = paths.map((path) => {
     try {
       return statSync(path).size;
@@ -83,46 +33,48 @@ function largestFirst(paths: readonly string[]): number[] {
       return 0; // Whoever hashes it reports why it cannot be read.
     }
   });
-  return paths.map((_, index) => index).sort((a, b) => (sizes[b] ?? 0) - (sizes[a] ?? 0));
+  const order = paths.map((_, index) => index).sort((a, b) => (sizes[b] ?? 0) - (sizes[a] ?? 0));
+  return { order, sizes };
+}
+
+/**
+ * Workers to start. A worker costs about 20 ms of CPU before it hashes a byte (measured with Node 20);
+ * this thread costs nothing to start. So when this thread helps, there is one worker per CPU besides
+ * it, and none for a file under one chunk, which this thread hashes in well under a millisecond.
+ */
+function workerCount(sizes: readonly number[], options: ParallelHashOptions): number {
+  const files = sizes.length;
+  if (options.thisThreadHelps === false)
+    return Math.max(1, Math.min(options.threads ?? availableParallelism(), files));
+  const big = sizes.filter((size) => size >= DEFAULT_CHUNK_BYTES).length;
+  const threads = options.threads ?? Math.min(availableParallelism() - 1, big);
+  return Math.max(0, Math.min(threads, files - 1));
 }
 
 /**
  * SHA-256 of several files at once, each streamed with a 1 MiB buffer, so memory stays flat. Worker
- * threads take the files largest first; this thread takes them smallest first, a chunk at a time
- * between its other work (signatures to verify, say). A release has a few archives of about the same
- * size, so one thread more than there are CPUs lets the system share the CPUs between them, where a
- * thread per CPU would leave one archive to be hashed alone at the end. Results come back in the
+ * threads take the files largest first; this thread takes the small ones, then the largest left, a
+ * few chunks at a time between its other work (signatures to verify, say). Results come back in the
  * order of `paths`; a file that cannot be hashed gives its VerifyError in its place.
  */
 export function sha256FilesInParallel(
   paths: readonly string[],
   options: ParallelHashOptions | number = {},
 ): Promise<Array<FileDigest | VerifyError>> {
-  const {
-    threads = availableParallelism(),
-    signal,
-    thisThreadHelps = true,
-  } = typeof options === "number" ? { threads: options } : options;
+  const settings = typeof options === "number" ? { threads: options } : options;
+  const { signal, thisThreadHelps = true } = settings;
+  if (signal?.aborted === true || paths.length === 0) settings.workers?.close();
   if (signal?.aborted === true) return Promise.reject(signal.reason);
   if (paths.length === 0) return Promise.resolve([]);
-  const order = largestFirst(paths);
-  // Required here, not imported: commands that load this module without hashing in parallel
-  // (checksums verify, verify-bundle) would otherwise pay for worker_threads at start-up.
-  const { Worker } = process.getBuiltinModule("node:worker_threads");
+  const { order, sizes } = largestFirst(paths);
   const shared = new SharedArrayBuffer(4 * (1 + order.length));
+  const next = new Int32Array(shared, 0, 1);
   const claims = new Int32Array(shared, 4, order.length);
-  const workers = Array.from(
-    {
-      length: thisThreadHelps
-        ? Math.max(0, Math.min(threads, order.length - 1))
-        : Math.max(1, Math.min(threads, order.length)),
-    },
-    () =>
-      new Worker(WORKER_SOURCE, {
-        eval: true,
-        workerData: { paths: order.map((index) => paths[index]), shared },
-      }),
-  );
+  const wanted = workerCount(sizes, settings);
+  const workers = settings.workers?.take(wanted) ?? [];
+  while (workers.length < wanted) workers.push(startHashingWorker());
+  const list = order.map((index) => paths[index] as string);
+  for (const worker of workers) handOut(worker, list, shared);
   const stop = () => Promise.all(workers.map((worker) => worker.terminate()));
   return new Promise<Array<FileDigest | VerifyError>>((resolve, reject) => {
     const results: Array<FileDigest | VerifyError> = new Array(paths.length);
@@ -163,21 +115,36 @@ export function sha256FilesInParallel(
           );
       });
     }
-    // This thread, from the back, until it meets a file a worker claimed (the workers have the rest).
-    const hashFromTheBack = async () => {
+    const hashHere = async (index: number) => {
+      mine.add(index);
+      const path = paths[order[index] as number] as string;
+      accept(
+        index,
+        await sha256File(path, { readOnThisThread: true }).catch((error: unknown) => {
+          if (error instanceof VerifyError) return error;
+          throw error;
+        }),
+      );
+    };
+    const hashOnThisThread = async () => {
+      // First the files under a chunk, from the back (each well under a millisecond); a worker
+      // that got this far has claimed every file before it.
       for (let index = order.length - 1; index >= 0 && !settled; index--) {
+        if ((sizes[order[index] as number] ?? 0) >= DEFAULT_CHUNK_BYTES) break;
         if (Atomics.compareExchange(claims, index, 0, 1) !== 0) return;
-        mine.add(index);
-        const path = paths[order[index] as number] as string;
-        accept(
-          index,
-          await sha256File(path).catch((error: unknown) => {
-            if (error instanceof VerifyError) return error;
-            throw error;
-          }),
-        );
+        await hashHere(index);
+      }
+      // Then, as the workers do, the largest file nobody has taken yet: by the time this thread is
+      // free, a worker is well into the largest one, so this thread takes the next largest and the
+      // two finish close together.
+      for (
+        let index = Atomics.add(next, 0, 1);
+        index < order.length && !settled;
+        index = Atomics.add(next, 0, 1)
+      ) {
+        if (Atomics.compareExchange(claims, index, 0, 1) === 0) await hashHere(index);
       }
     };
-    if (thisThreadHelps) hashFromTheBack().catch((error: unknown) => settle(() => reject(error)));
+    if (thisThreadHelps) hashOnThisThread().catch((error: unknown) => settle(() => reject(error)));
   });
 }

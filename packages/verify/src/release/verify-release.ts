@@ -133,7 +133,10 @@ export async function verifyRelease(inputs: ReleaseInputs): Promise<ReleaseVerif
   const signature = checkSignature(inputs);
   const { signer } = signature;
   const attestationsCheck = signer === undefined ? undefined : checkAttestationsFile(inputs, list);
-  // Attestations matter only under a verified signature; their envelopes are checked while files hash.
+  // One policy for every artifact: the repository, workflow, tag and commit the signature names.
+  const attestationPolicy = signer === undefined ? undefined : provenancePolicy(inputs, signer);
+  // Attestations matter only under a verified signature; their envelopes, and each statement against
+  // the policy, are checked while the files hash, leaving only the digests to match afterwards.
   if (
     signer !== undefined &&
     attestationsCheck === undefined &&
@@ -141,13 +144,15 @@ export async function verifyRelease(inputs: ReleaseInputs): Promise<ReleaseVerif
     inputs.trustedRoot !== undefined
   ) {
     try {
-      preverifyEnvelopes(parsedAttestations(inputs.attestations), inputs.trustedRoot);
+      preverifyEnvelopes(
+        parsedAttestations(inputs.attestations),
+        inputs.trustedRoot,
+        attestationPolicy instanceof VerifyError ? undefined : attestationPolicy,
+      );
     } catch {
       // An unreadable attestations file is reported per artifact below.
     }
   }
-  // One policy for every artifact: the repository, workflow, tag and commit the signature names.
-  const attestationPolicy = signer === undefined ? undefined : provenancePolicy(inputs, signer);
   const artifacts = (await inputs.artifacts).map((artifact) => {
     const checks: ReleaseCheck[] = [signature.check, checksumCheck(list, artifact)];
     if (signer === undefined || attestationPolicy === undefined) {

@@ -207,6 +207,43 @@ describe("verifyAttestations", () => {
     expect(check(file, { repo: "acme/tool", predicateType: "https://spdx.dev/Document/v2.3" }).ok).toBe(true);
   });
 
+  it("checks a statement parsed once against each policy and artifact it is asked about", async () => {
+    // A release verifies one parsed attestations file for every artifact: what is checked once per
+    // statement must still answer each policy, and each digest, on its own.
+    const entries = parseAttestationFile(jsonl(await attest()));
+    const under = (flags: AttestationPolicyOptions, sha256 = SHA256) =>
+      verifyAttestations(entries, {
+        trustedRoot: root,
+        policy: buildAttestationPolicy(flags),
+        artifact: { digests: { sha256 } },
+        requireAll: false,
+      });
+    const right = buildAttestationPolicy({ repo: "acme/tool" });
+    const wrong = buildAttestationPolicy({ repo: "acme/tool", sourceDigest: "f".repeat(40) });
+    const withPolicy = (policy: typeof right, sha256 = SHA256) =>
+      verifyAttestations(entries, {
+        trustedRoot: root,
+        policy,
+        artifact: { digests: { sha256 } },
+        requireAll: false,
+      });
+    expect(onlyFailure(withPolicy(wrong))).toBe("IC_POLICY_SOURCE_DIGEST_MISMATCH");
+    expect(withPolicy(right).ok).toBe(true);
+    expect(onlyFailure(withPolicy(wrong))).toBe("IC_POLICY_SOURCE_DIGEST_MISMATCH");
+    expect(onlyFailure(under({ repo: "acme/other" }))).toBe("IC_POLICY_REPOSITORY_MISMATCH");
+    expect(onlyFailure(under({ repo: "acme/tool", predicateType: "https://spdx.dev/Document/v2.3" }))).toBe(
+      "IC_ATTESTATION_PREDICATE_TYPE",
+    );
+    // Under the policy that passes, another artifact is still not vouched for.
+    const other = withPolicy(right, "ab".repeat(32));
+    expect(other.ok).toBe(false);
+    expect(other.statements[0]).toMatchObject({
+      verdict: "other-artifact",
+      failure: { code: "IC_ATTESTATION_SUBJECT_MISMATCH" },
+    });
+    expect(withPolicy(right).ok).toBe(true);
+  });
+
   it("reports a statement about another artifact and fails when none names this one", async () => {
     const result = check(
       jsonl(await attest({ subjects: [{ name: "other.tar.gz", sha256: "ab".repeat(32) }] })),
