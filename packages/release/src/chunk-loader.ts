@@ -167,17 +167,21 @@ export const CODE_CACHE_MAX_BYTES = 64 * 1024 * 1024;
 /**
  * Keeps the cache directory under `maxBytes`, removing the files written longest ago (each release
  * and each Node writes its own, and nothing else would ever remove them), and temporary files a
- * killed process left more than an hour ago. Only regular files directly in it are touched.
+ * killed process left more than an hour ago. Only regular files directly in it, named as
+ * writeCodeCache names them (`….v8`, `.….v8.<pid>.<time>`), are touched: should the path lead
+ * elsewhere by the time the process exits, nobody's dotfiles or documents go.
  */
 export function pruneCodeCache(dir: string, maxBytes: number, fs: Fs): void {
   const files: { path: string; size: number; written: number }[] = [];
   const now = Date.now();
   for (const name of fs.readdirSync(dir)) {
     const path = `${dir}/${name}`;
+    const temporary = /^\..+\.v8\.[0-9]+\.[0-9]+$/.test(name);
+    if (!temporary && (name.startsWith(".") || !name.endsWith(".v8"))) continue;
     try {
       const stat = fs.lstatSync(path);
       if (!stat.isFile()) continue;
-      if (name.startsWith(".")) {
+      if (temporary) {
         if (now - stat.mtimeMs > 3600_000) fs.rmSync(path, { force: true });
       } else files.push({ path, size: stat.size, written: stat.mtimeMs });
     } catch {}
@@ -186,7 +190,10 @@ export function pruneCodeCache(dir: string, maxBytes: number, fs: Fs): void {
   let kept = 0;
   for (const file of files) {
     kept += file.size;
-    if (kept > maxBytes) fs.rmSync(file.path, { force: true });
+    // One file that cannot go (replaced by a directory since) does not keep the others.
+    try {
+      if (kept > maxBytes) fs.rmSync(file.path, { force: true });
+    } catch {}
   }
 }
 

@@ -150,13 +150,20 @@ describe("pruneCodeCache", () => {
     const outside = join(fresh(), "kept");
     fs.writeFileSync(outside, Buffer.alloc(4000));
     fs.symlinkSync(outside, join(dir, "link.v8"));
+    // Files it never writes, as in a home the path came to lead to: old dotfiles, large documents.
+    put(".bashrc", 100, 2 * hour);
+    put(".ssh.v8.old", 100, 2 * hour);
+    put("thesis.pdf", 4000, 50);
     pruneCodeCache(dir, 1000, fs);
     expect(fs.readdirSync(dir).sort()).toEqual([
+      ".bashrc",
       ".being-written.v8.3.4",
+      ".ssh.v8.old",
       "a-directory",
       "link.v8",
       "newer.v8",
       "newest.v8",
+      "thesis.pdf",
     ]);
     expect(fs.existsSync(outside)).toBe(true);
   });
