@@ -52,9 +52,17 @@ function newerIn(dir, since) {
   return undefined;
 }
 
-/** Follows links (an edit changes the target); a dangling one is no source at all. */
+/**
+ * Follows links (an edit changes the target); a dangling one, a loop of links, or a path through a
+ * file (packages/README.md/package.json) is no source at all: a rebuild could not change them.
+ */
 function modified(path) {
-  return statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+  try {
+    return statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+  } catch (error) {
+    if (error.code === "ELOOP" || error.code === "ENOTDIR") return 0;
+    throw error;
+  }
 }
 
 /** What stops this command running, as [code, message], or undefined when what it runs is current. */

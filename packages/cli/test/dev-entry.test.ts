@@ -196,6 +196,10 @@ describe("bin/ironclaw.js and a bundle older than the sources", () => {
     symlinkSync("/dev/zero", join(checkout.sources, "zero.ts"));
     symlinkSync("..", join(checkout.sources, "deep", "loop"));
     symlinkSync(join(checkout.sources, "gone.ts"), join(checkout.sources, "dangling.ts"));
+    // A link to itself named as a source, and a file among the packages: a rebuild changes neither.
+    symlinkSync("self.ts", join(checkout.sources, "self.ts"));
+    writeFileSync(join(checkout.root, "packages", "README.md"), "x");
+    checkout.age(join(checkout.root, "packages", "README.md"), 86_400);
     const fresh = run(checkout.bin, ["--version"]);
     expect(fresh.error).toBeUndefined();
     // /dev/zero is older than the bundle (the device was made at boot), so this one runs.
