@@ -51,7 +51,7 @@ export function verifyRequestFromArgv(argv: readonly string[]): VerifyRequest | 
  */
 export const WORKER_BOOTSTRAP =
   'const { parentPort } = require("node:worker_threads"); require("node:crypto"); ' +
-  'parentPort.once("message", ({ source, data }) => new Function("require", "parentPort", "data", source)(require, parentPort, data));';
+  'parentPort.once("message", ({ source, data }) => require("node:vm").compileFunction(source, ["require", "parentPort", "data"])(require, parentPort, data));';
 
 /**
  * Hashing workers started before SHA256SUMS is read: one per CPU besides this thread, four at most

@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -199,6 +199,29 @@ describe("sha256FilesInParallel", () => {
       await threadsBackTo(idle);
     },
   );
+
+  it("hashes in workers under --disallow-code-generation-from-strings (NODE_OPTIONS may hold it)", () => {
+    const dir = join(work, "no-code-from-strings");
+    mkdirSync(dir);
+    const paths = ["a", "b"].map((name) => join(dir, name));
+    for (const path of paths) writeFileSync(path, randomBytes(3 * 1024 * 1024 + 7));
+    const script = join(dir, "hash.mjs");
+    const checksums = new URL("../dist/checksums.js", import.meta.url).href;
+    writeFileSync(
+      script,
+      `import { sha256FilesInParallel } from ${JSON.stringify(checksums)};\n` +
+        `const results = await sha256FilesInParallel(${JSON.stringify(paths)}, { threads: 2, thisThreadHelps: false });\n` +
+        "process.stdout.write(JSON.stringify(results.map((result) => result.sha256 ?? String(result))));\n",
+    );
+    const child = spawnSync(process.execPath, ["--disallow-code-generation-from-strings", script], {
+      encoding: "utf8",
+      timeout: 20_000,
+    });
+    expect(child.stderr).toBe("");
+    expect(JSON.parse(child.stdout)).toEqual(
+      paths.map((path) => createHash("sha256").update(readFileSync(path)).digest("hex")),
+    );
+  });
 
   it("answers an empty list without starting workers", async () => {
     expect(await sha256FilesInParallel([])).toEqual([]);

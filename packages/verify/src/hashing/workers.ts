@@ -5,11 +5,13 @@ import { changedWhileHashingMessage, describeType } from "./file-messages.js";
  * What a hashing worker is started with: it loads what hashing needs, then waits for one message
  * with the hashing loop's source and its list, so it can be started before either is known (and by
  * code that does not load this module: the `ironclaw verify` prefetch keeps a copy, which a test
- * holds to this one). The source comes from this thread, never from a file or the network.
+ * holds to this one). The source comes from this thread, never from a file or the network. It is
+ * compiled by vm, not new Function, which --disallow-code-generation-from-strings (a hardening flag a
+ * user may put in NODE_OPTIONS) refuses.
  */
 export const HASHING_WORKER_BOOTSTRAP =
   'const { parentPort } = require("node:worker_threads"); require("node:crypto"); ' +
-  'parentPort.once("message", ({ source, data }) => new Function("require", "parentPort", "data", source)(require, parentPort, data));';
+  'parentPort.once("message", ({ source, data }) => require("node:vm").compileFunction(source, ["require", "parentPort", "data"])(require, parentPort, data));';
 
 /**
  * The hashing loop, run by a worker started from HASHING_WORKER_BOOTSTRAP, as self-contained CommonJS
