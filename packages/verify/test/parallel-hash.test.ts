@@ -1,7 +1,18 @@
 import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { stat } from "node:fs/promises";
+import {
+  closeSync,
+  constants,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { open, stat } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
@@ -221,6 +232,40 @@ describe("sha256FilesInParallel", () => {
     expect(JSON.parse(child.stdout)).toEqual(
       paths.map((path) => createHash("sha256").update(readFileSync(path)).digest("hex")),
     );
+  });
+
+  it("never opens what is not a regular file (opening a device acts), on either thread", async () => {
+    // A writer's open of a FIFO returns once anything opens it for reading, even for a moment.
+    const dir = join(work, "never-opened");
+    mkdirSync(dir);
+    const fifo = join(dir, "fifo");
+    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+    symlinkSync(fifo, join(dir, "link"));
+    const big = join(dir, "big");
+    writeFileSync(big, randomBytes(2 * 1024 * 1024));
+    let opened = false;
+    const writer = open(fifo, "w").then((handle) => {
+      opened = true;
+      return handle;
+    });
+    const inWorkers = await sha256FilesInParallel([big, fifo, join(dir, "link")], {
+      threads: 2,
+      thisThreadHelps: false,
+    });
+    const here = await Promise.all(
+      [fifo, join(dir, "link")].map((path) => sha256File(path).catch((error: unknown) => error)),
+    );
+    for (const result of [...inWorkers.slice(1), ...here]) {
+      expect(result).toBeInstanceOf(VerifyError);
+      expect((result as VerifyError).code).toBe("IC_FILE_NOT_REGULAR");
+      expect((result as VerifyError).message).toContain("(a FIFO)");
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(opened).toBe(false);
+    // Lets the writer go, so no thread of libuv's pool is left waiting.
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    await (await writer).close();
+    closeSync(reader);
   });
 
   it("answers an empty list without starting workers", async () => {

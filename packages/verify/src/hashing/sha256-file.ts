@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { closeSync, constants, fstatSync, openSync, read, readSync, type Stats } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, read, readSync, type Stats, statSync } from "node:fs";
 import { VerifyError } from "../errors.js";
 import { changedWhileHashingMessage, describeType } from "./file-messages.js";
 
@@ -63,12 +63,7 @@ export async function digestFile(
   let pending: Promise<number> = Promise.resolve(0);
   try {
     const before = statDescriptor(fd, path);
-    if (!before.isFile()) {
-      throw new VerifyError(
-        "IC_FILE_NOT_REGULAR",
-        `${path} is not a regular file (${describeType(before)}); only files can be checksummed`,
-      );
-    }
+    if (!before.isFile()) throw notRegular(path, before);
     const expectedSize = before.size;
     const hashes = algorithms.map((algorithm) => [algorithm, createHash(algorithm)] as const);
     let hashed = 0;
@@ -152,8 +147,19 @@ function readChunkSync(fd: number, buffer: Buffer, position: number, path: strin
   }
 }
 
-/** O_NONBLOCK so that opening a FIFO or device cannot hang; it changes nothing for regular files. */
+/**
+ * Only a regular file is opened: opening a device acts (a tape rewinds, a watchdog starts), and a
+ * release directory may hold a link to one. The descriptor is checked again after the open, for a
+ * file replaced meanwhile. O_NONBLOCK so that opening a FIFO or device cannot hang.
+ */
 function openForReading(path: string): number {
+  let found: Stats | undefined;
+  try {
+    found = statSync(path, { throwIfNoEntry: false });
+  } catch {
+    // A loop of links or a denied search: the open below meets it and says so.
+  }
+  if (found !== undefined && !found.isFile()) throw notRegular(path, found);
   const flags = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
   try {
     return openSync(path, flags);
@@ -168,6 +174,13 @@ function openForReading(path: string): number {
     }
     throw new VerifyError("IC_FILE_READ", `cannot open ${path}: ${errorMessage(cause)}`, { cause });
   }
+}
+
+function notRegular(path: string, stats: Stats): VerifyError {
+  return new VerifyError(
+    "IC_FILE_NOT_REGULAR",
+    `${path} is not a regular file (${describeType(stats)}); only files can be checksummed`,
+  );
 }
 
 function statDescriptor(fd: number, path: string): Stats {

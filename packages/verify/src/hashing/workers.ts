@@ -25,6 +25,10 @@ const fs = require("node:fs");
 const buffer = Buffer.allocUnsafe(1 << 20);
 function fail(code, message) { return { error: { code, message } }; }
 function hash(path) {
+  // Only a regular file is opened (sha256File's rule: opening a device acts); the descriptor is checked again.
+  let found;
+  try { found = fs.statSync(path, { throwIfNoEntry: false }); } catch {}
+  if (found !== undefined && !found.isFile()) return notRegular(path, found);
   let fd;
   try {
     fd = fs.openSync(path, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK || 0));
@@ -35,7 +39,7 @@ function hash(path) {
   }
   try {
     const before = fs.fstatSync(fd);
-    if (!before.isFile()) return fail("IC_FILE_NOT_REGULAR", path + " is not a regular file (" + describeType(before) + "); only files can be checksummed");
+    if (!before.isFile()) return notRegular(path, before);
     const digest = createHash("sha256");
     let total = 0;
     for (;;) {
@@ -58,6 +62,9 @@ function hash(path) {
 // sha256File's own words, compiled in, so a message does not depend on which thread hashed the file.
 const describeType = ${describeType.toString()};
 const changedMessage = ${changedWhileHashingMessage.toString()};
+function notRegular(path, stats) {
+  return fail("IC_FILE_NOT_REGULAR", path + " is not a regular file (" + describeType(stats) + "); only files can be checksummed");
+}
 function changed(path, size, how) {
   return fail("IC_FILE_CHANGED", changedMessage(path, size, how));
 }
