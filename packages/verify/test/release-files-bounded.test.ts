@@ -1,5 +1,16 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
+import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -47,6 +58,27 @@ describe("ironclaw verify reads SHA256SUMS, its bundle and the attestations as b
       fifo(join(dir, name));
       const message = await refused(readReleaseFiles(dir), "IC_FILE_NOT_REGULAR");
       expect(message).toContain("a FIFO");
+    }
+  });
+
+  it("never opens a FIFO among the three (opening a device acts): its waiting writer is not let through", async () => {
+    for (const name of ["SHA256SUMS", "SHA256SUMS.sigstore.json", "ironclaw_1.2.3.intoto.jsonl"]) {
+      const dir = release();
+      if (name !== "SHA256SUMS") writeFileSync(join(dir, "SHA256SUMS"), SUMS);
+      const path = join(dir, name);
+      fifo(path);
+      // A writer's open of a FIFO returns once anything opens it for reading, even for a moment.
+      let opened = false;
+      const writer = open(path, "w").then((handle) => {
+        opened = true;
+        return handle;
+      });
+      await refused(readReleaseFiles(dir), "IC_FILE_NOT_REGULAR");
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(opened, name).toBe(false);
+      const reader = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+      await (await writer).close();
+      closeSync(reader);
     }
   });
 

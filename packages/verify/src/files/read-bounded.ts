@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, read, readSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, read, readSync, type Stats, statSync } from "node:fs";
 import { VerifyError, type VerifyErrorCode } from "../errors.js";
 import { describeType } from "../hashing/sha256-file.js";
 
@@ -29,6 +29,14 @@ export async function readBounded(
 ): Promise<Buffer> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_READ_BYTES;
   const advice = options.hint === undefined ? "" : `; ${options.hint}`;
+  // Only a regular file is opened (opening a device acts); fstat below checks what was opened.
+  let found: Stats | undefined;
+  try {
+    found = statSync(path, { throwIfNoEntry: false });
+  } catch {
+    // A loop of links or a denied search: the open below meets it and says so.
+  }
+  if (found !== undefined && !found.isFile()) notRegular(found, path, what, advice);
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
@@ -44,14 +52,7 @@ export async function readBounded(
   }
   try {
     const stats = fstatSync(fd);
-    if (stats.isDirectory())
-      throw new VerifyError("IC_FILE_NOT_REGULAR", `${what} ${path} is a directory${advice}`);
-    if (!stats.isFile()) {
-      throw new VerifyError(
-        "IC_FILE_NOT_REGULAR",
-        `${what} ${path} is not a regular file (${describeType(stats)}); give the file itself`,
-      );
-    }
+    if (!stats.isFile()) notRegular(stats, path, what, advice);
     const tooLarge = () =>
       new VerifyError(
         options.tooLargeCode ?? "IC_FILE_TOO_LARGE",
@@ -89,4 +90,13 @@ function readAsync(fd: number, buffer: Buffer, position: number): Promise<number
       error === null ? resolve(bytesRead) : reject(error),
     );
   });
+}
+
+function notRegular(stats: Stats, path: string, what: string, advice: string): never {
+  if (stats.isDirectory())
+    throw new VerifyError("IC_FILE_NOT_REGULAR", `${what} ${path} is a directory${advice}`);
+  throw new VerifyError(
+    "IC_FILE_NOT_REGULAR",
+    `${what} ${path} is not a regular file (${describeType(stats)}); give the file itself`,
+  );
 }
