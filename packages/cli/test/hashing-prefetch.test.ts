@@ -1,8 +1,10 @@
+import { spawnSync } from "node:child_process";
 import { readdirSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { HASHING_WORKER_BOOTSTRAP } from "@ironclaw/verify";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { waitingWriter } from "../../../test/support/fifo-writer.js";
 import {
   HashingPrefetch,
   verifyRequestFromArgv,
@@ -91,6 +93,19 @@ describe("HashingPrefetch", () => {
       prefetch?.cancel();
       escaping.remove();
     }
+  });
+
+  it("never opens a SHA256SUMS that is no regular file (opening a device acts)", async () => {
+    const release = temporaryDirectory("ironclaw-prefetch-fifo-");
+    const sums = join(release.path, "SHA256SUMS");
+    expect(spawnSync("mkfifo", [sums]).status).toBe(0);
+    const writer = await waitingWriter(sums);
+    const prefetch = HashingPrefetch.start(["verify", "--dir", release.path], "/");
+    expect(await prefetch?.take({ paths: [], dir: release.path })).toBeUndefined();
+    prefetch?.cancel();
+    expect(await writer.opened()).toBe(false);
+    await writer.release();
+    release.remove();
   });
 
   it("starts nothing for another command, and hashes nothing when SHA256SUMS cannot be read", async () => {

@@ -1,18 +1,15 @@
 import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import {
-  closeSync,
-  constants,
   mkdirSync,
   mkdtempSync,
-  openSync,
   readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
-import { open, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
@@ -24,6 +21,7 @@ import {
   type WorkersStartedAhead,
 } from "@ironclaw/verify";
 import { afterAll, describe, expect, it } from "vitest";
+import { waitingWriter } from "../../../test/support/fifo-writer.js";
 
 const work = mkdtempSync(join(tmpdir(), "ironclaw-parallel-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -235,7 +233,6 @@ describe("sha256FilesInParallel", () => {
   });
 
   it("never opens what is not a regular file (opening a device acts), on either thread", async () => {
-    // A writer's open of a FIFO returns once anything opens it for reading, even for a moment.
     const dir = join(work, "never-opened");
     mkdirSync(dir);
     const fifo = join(dir, "fifo");
@@ -243,11 +240,7 @@ describe("sha256FilesInParallel", () => {
     symlinkSync(fifo, join(dir, "link"));
     const big = join(dir, "big");
     writeFileSync(big, randomBytes(2 * 1024 * 1024));
-    let opened = false;
-    const writer = open(fifo, "w").then((handle) => {
-      opened = true;
-      return handle;
-    });
+    const writer = await waitingWriter(fifo);
     const inWorkers = await sha256FilesInParallel([big, fifo, join(dir, "link")], {
       threads: 2,
       thisThreadHelps: false,
@@ -260,12 +253,8 @@ describe("sha256FilesInParallel", () => {
       expect((result as VerifyError).code).toBe("IC_FILE_NOT_REGULAR");
       expect((result as VerifyError).message).toContain("(a FIFO)");
     }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(opened).toBe(false);
-    // Lets the writer go, so no thread of libuv's pool is left waiting.
-    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-    await (await writer).close();
-    closeSync(reader);
+    expect(await writer.opened()).toBe(false);
+    await writer.release();
   });
 
   it("answers an empty list without starting workers", async () => {

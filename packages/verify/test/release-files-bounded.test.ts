@@ -1,16 +1,5 @@
 import { spawnSync } from "node:child_process";
-import {
-  closeSync,
-  constants,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  rmSync,
-  symlinkSync,
-  truncateSync,
-  writeFileSync,
-} from "node:fs";
-import { open } from "node:fs/promises";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -21,6 +10,7 @@ import {
   type VerifyErrorCode,
 } from "@ironclaw/verify";
 import { afterEach, describe, expect, it } from "vitest";
+import { waitingWriter } from "../../../test/support/fifo-writer.js";
 
 // Self-made: these attack the reads themselves, so any bytes would do.
 const SUMS = `${"a".repeat(64)}  ironclaw_1.2.3.intoto.jsonl\n`;
@@ -67,18 +57,10 @@ describe("ironclaw verify reads SHA256SUMS, its bundle and the attestations as b
       if (name !== "SHA256SUMS") writeFileSync(join(dir, "SHA256SUMS"), SUMS);
       const path = join(dir, name);
       fifo(path);
-      // A writer's open of a FIFO returns once anything opens it for reading, even for a moment.
-      let opened = false;
-      const writer = open(path, "w").then((handle) => {
-        opened = true;
-        return handle;
-      });
+      const writer = await waitingWriter(path);
       await refused(readReleaseFiles(dir), "IC_FILE_NOT_REGULAR");
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      expect(opened, name).toBe(false);
-      const reader = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-      await (await writer).close();
-      closeSync(reader);
+      expect(await writer.opened(), name).toBe(false);
+      await writer.release();
     }
   });
 
