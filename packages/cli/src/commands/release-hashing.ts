@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, readFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import {
   type FileDigest,
@@ -87,8 +87,9 @@ function listAndHash(
   return { dir, names, digests };
 }
 
-/** A regular file within the SHA256SUMS size limit; never blocks on a FIFO or reads a device. */
+/** A regular file within the SHA256SUMS size limit; never blocks on a FIFO, nor opens a device (that acts). */
 function readSmallRegularFile(path: string): Buffer | undefined {
+  if (statSync(path, { throwIfNoEntry: false })?.isFile() !== true) return undefined;
   const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   try {
     const stats = fstatSync(fd);
