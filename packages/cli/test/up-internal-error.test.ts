@@ -30,8 +30,11 @@ describe("ironclaw up, stopped by an internal error", () => {
       env: {},
       cwd: state,
     };
+    const listeners = [process.listenerCount("SIGINT"), process.listenerCount("SIGTERM")];
     const code = await run(["up", "--dev", "--listen", "127.0.0.1:0", "--no-agents", "--state", state], io);
     expect(code).not.toBe(0);
+    // Its signal listeners went with it: a later SIGINT is not swallowed by an `up` that has ended.
+    expect([process.listenerCount("SIGINT"), process.listenerCount("SIGTERM")]).toEqual(listeners);
     const records = (await readFile(join(state, "events.jsonl"), "utf8"))
       .trim()
       .split("\n")

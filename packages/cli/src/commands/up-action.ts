@@ -153,6 +153,28 @@ async function packageStore(
 
 /** Runs until SIGINT or SIGTERM, then closes the API, writes a final checkpoint and releases the lock. */
 export async function upAction(flags: UpFlags, context: CommandContext): Promise<void> {
+  // Listened for from the first moment: a SIGINT or SIGTERM while the control plane or the agents
+  // start would otherwise kill the process, leaving the lock and api.json behind and the log without
+  // gateway.stopped. One that arrives during start-up stops `up` as soon as it has started.
+  const listening = new AbortController();
+  const stopRequested = Promise.race([
+    once(process, "SIGINT", { signal: listening.signal }),
+    once(process, "SIGTERM", { signal: listening.signal }),
+  ]);
+  // However `up` ends, the listeners go with it, which rejects this promise.
+  stopRequested.catch(() => undefined);
+  try {
+    await runUntil(stopRequested, flags, context);
+  } finally {
+    listening.abort();
+  }
+}
+
+async function runUntil(
+  stopRequested: Promise<unknown>,
+  flags: UpFlags,
+  context: CommandContext,
+): Promise<void> {
   const { io } = context;
   const stateDir = stateDirectory(io, flags.state);
   const packages = await packageStore(stateDir, flags.packageRegistry, io);
@@ -240,7 +262,7 @@ export async function upAction(flags: UpFlags, context: CommandContext): Promise
           "every change is held until an operator approves it: ironclaw changes list --status pending\n",
       );
     }
-    await Promise.race([once(process, "SIGINT"), once(process, "SIGTERM")]);
+    await stopRequested;
   } finally {
     await supervisor?.close().catch(() => undefined);
     await mcpBroker?.close().catch(() => undefined);
