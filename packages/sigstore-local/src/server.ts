@@ -21,6 +21,9 @@ export class LoopbackServer {
 
   private constructor() {
     this.#server = createServer((req, res) => {
+      // One request per connection: a client that reuses a keep-alive socket just as the server's
+      // idle timeout closes it gets ECONNRESET, which made signing in busy test runs fail at random.
+      res.shouldKeepAlive = false;
       this.#dispatch(req, res).catch((error: unknown) => {
         // A handler that throws (the mock's own errors are 400 responses) is a bug: say so, do not hang.
         const message = error instanceof Error ? error.message : String(error);

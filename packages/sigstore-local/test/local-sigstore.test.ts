@@ -275,6 +275,8 @@ describe("servers", () => {
     ]);
     const get = await fetch(`${sigstore.urls.fulcio}/api/v2/signingCert`);
     expect(get.status).toBe(405);
+    // One request per connection, so no client reuses a socket the server is closing (ECONNRESET).
+    expect(get.headers.get("connection")).toBe("close");
     const bad = await fetch(`${sigstore.urls.rekor}/api/v1/log/entries`, { method: "POST", body: "{" });
     expect(bad.status).toBe(400);
   });
