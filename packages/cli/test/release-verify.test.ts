@@ -38,11 +38,17 @@ function broken(name: string): string {
   return dir;
 }
 
-const verify = (dir: string, ...args: string[]) =>
-  runCli(
-    ["verify", "--dir", dir, "--repo", REPOSITORY, "--trusted-root", join(dir, "trusted_root.json"), ...args],
-    { cwd: dir },
-  );
+/** `ironclaw verify` of the release in `dir`, by the test repository, under the release's own root. */
+const verifyArgv = (dir: string) => [
+  "verify",
+  "--dir",
+  dir,
+  "--repo",
+  REPOSITORY,
+  "--trusted-root",
+  join(dir, "trusted_root.json"),
+];
+const verify = (dir: string, ...args: string[]) => runCli([...verifyArgv(dir), ...args], { cwd: dir });
 
 function checkLine(stdout: string, name: string, check: string): string | undefined {
   const lines = stdout.split("\n");
@@ -119,15 +125,7 @@ describe("ironclaw verify on a release:local set", () => {
       [release, 0],
       [tampered, 1],
     ] as const) {
-      const argv = [
-        "verify",
-        "--dir",
-        dir,
-        "--repo",
-        REPOSITORY,
-        "--trusted-root",
-        join(dir, "trusted_root.json"),
-      ];
+      const argv = verifyArgv(dir);
       const spawned = spawnCli(argv, dir);
       const inProcess = await runCli(argv, { cwd: dir });
       expect(spawned.code).toBe(code);
@@ -174,15 +172,7 @@ describe("ironclaw verify on a release:local set", () => {
       JSONL,
     );
     await resign(sigstore, dir, identity, names);
-    const argv = [
-      "verify",
-      "--dir",
-      dir,
-      "--repo",
-      REPOSITORY,
-      "--trusted-root",
-      join(dir, "trusted_root.json"),
-    ];
+    const argv = verifyArgv(dir);
     const good = spawnCli(argv, dir);
     expect(good.stderr).toBe("");
     expect(good.code).toBe(0);
