@@ -1,7 +1,8 @@
-import { DEFAULT_HTTP_LIMITS, type HttpLimits, postJson } from "./http-client.js";
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from "./http-client.js";
 import type { NeutralMessage, StopReason } from "./neutral.js";
 import type { ModelProvider, ProviderCall, ProviderCallOptions } from "./provider.js";
-import { badResponse, neutralCompletion, parseProviderJson } from "./reply.js";
+import { postProviderJson, providerEndpoint } from "./provider-post.js";
+import { badResponse, neutralCompletion } from "./reply.js";
 import { secretForms } from "./secret-forms.js";
 
 export const ANTHROPIC_VERSION = "2023-06-01";
@@ -24,7 +25,7 @@ type AnthropicMessage = { role: "user" | "assistant"; content: string | Anthropi
 
 /** The Anthropic Messages API (POST /v1/messages), not streamed. */
 export function anthropicProvider(options: AnthropicProviderOptions): ModelProvider {
-  const url = new URL(`${options.baseUrl.pathname.replace(/\/$/, "")}/v1/messages`, options.baseUrl);
+  const url = providerEndpoint(options.baseUrl, "/v1/messages");
   const secrets = secretForms(options.apiKey);
   const limits = options.limits ?? DEFAULT_HTTP_LIMITS;
   return {
@@ -32,21 +33,16 @@ export function anthropicProvider(options: AnthropicProviderOptions): ModelProvi
     type: "anthropic",
     models: options.models,
     async complete(call: ProviderCall, callOptions: ProviderCallOptions = {}) {
-      const reply = await postJson({
+      const reply = await postProviderJson({
         provider: options.name,
         url,
-        headers: {
-          "content-type": "application/json",
-          accept: "application/json",
-          "x-api-key": options.apiKey,
-          "anthropic-version": ANTHROPIC_VERSION,
-        },
+        headers: { "x-api-key": options.apiKey, "anthropic-version": ANTHROPIC_VERSION },
         body: JSON.stringify(anthropicRequestBody(call)),
         secrets,
         limits,
         secureContext: callOptions.secureContext,
       });
-      return anthropicCompletion(options.name, parseProviderJson(options.name, reply.body), secrets);
+      return anthropicCompletion(options.name, reply, secrets);
     },
   };
 }

@@ -1,7 +1,8 @@
-import { DEFAULT_HTTP_LIMITS, type HttpLimits, postJson } from "./http-client.js";
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from "./http-client.js";
 import { estimateInputTokens, estimateTokens, type NeutralMessage, type StopReason } from "./neutral.js";
 import type { ModelProvider, ProviderCall, ProviderCallOptions } from "./provider.js";
-import { badResponse, neutralCompletion, parseProviderJson } from "./reply.js";
+import { postProviderJson, providerEndpoint } from "./provider-post.js";
+import { badResponse, neutralCompletion } from "./reply.js";
 import { secretForms } from "./secret-forms.js";
 
 export const OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1";
@@ -35,7 +36,7 @@ type ChatMessage =
 
 /** OpenAI-compatible Chat Completions (OpenAI, OpenRouter, Ollama, vLLM, llama.cpp), not streamed. */
 export function openAiProvider(options: OpenAiProviderOptions): ModelProvider {
-  const url = new URL(`${options.baseUrl.pathname.replace(/\/$/, "")}/chat/completions`, options.baseUrl);
+  const url = providerEndpoint(options.baseUrl, "/chat/completions");
   const secrets = options.apiKey === undefined ? [] : secretForms(options.apiKey);
   const limits = options.limits ?? DEFAULT_HTTP_LIMITS;
   const field = options.maxTokensField ?? "max_tokens";
@@ -44,20 +45,16 @@ export function openAiProvider(options: OpenAiProviderOptions): ModelProvider {
     type: "openai",
     models: options.models,
     async complete(call: ProviderCall, callOptions: ProviderCallOptions = {}) {
-      const reply = await postJson({
+      const reply = await postProviderJson({
         provider: options.name,
         url,
-        headers: {
-          "content-type": "application/json",
-          accept: "application/json",
-          ...(options.apiKey === undefined ? {} : { authorization: `Bearer ${options.apiKey}` }),
-        },
+        headers: options.apiKey === undefined ? {} : { authorization: `Bearer ${options.apiKey}` },
         body: JSON.stringify(openAiRequestBody(call, field)),
         secrets,
         limits,
         secureContext: callOptions.secureContext,
       });
-      return openAiCompletion(options.name, parseProviderJson(options.name, reply.body), call, secrets);
+      return openAiCompletion(options.name, reply, call, secrets);
     },
   };
 }
